@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# xen-pcisplit top-level Makefile: one entry point for people and CI.
+#   make          build the userspace core, tool and tests (release)
+#   make check    install what is missing, then run every test (unit tests under ASan/UBSan, the
+#                 freestanding build of the core) and print "N passed, N failed"
+#   make demo     install what is missing, then show what a guest sees of each recorded device
+#   make bench    instructions and allocations per config access through the engine (callgrind)
+#
+# When this tree is used as a Kbuild external module directory (make -C /lib/modules/.../build M=$PWD),
+# Kbuild reads the file named Kbuild, not this one.
+
+BUILD      ?= build
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_GEN  := -G "Unix Makefiles"
+
+# Debian packages the userspace build, the tests and the demo need.
+DEPS := cmake g++-12 make catch2 libxen-dev pciutils valgrind binutils
+
+# The portable core: the one source list for the hosted library (CMake globs the same folders),
+# the freestanding check below and, later, Kbuild.
+CORE_SRCS := $(sort $(wildcard protocol/*.cpp conf_space/*.cpp conf_space/caps/*.cpp quirks/*.cpp))
+
+.PHONY: all deps build check unit freestanding demo bench clean
+all: build
+
+deps:
+	@missing=""; for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" -ne 0 ]; then echo "need root (or sudo) to apt-get install:$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD)/release $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++-12 >/dev/null
+	cmake --build $(BUILD)/release -j $(JOBS)
+
+# Unit tests under ASan + UBSan.
+unit: deps
+	cmake -S . -B $(BUILD)/asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++-12 \
+	  -DPCISPLIT_SANITIZE=ON >/dev/null
+	cmake --build $(BUILD)/asan -j $(JOBS)
+	cd $(BUILD)/asan && ctest --output-on-failure -j $(JOBS) | tee ctest.log
+
+# The core compiled with the kernel's constraints: no exceptions, RTTI, thread-safe statics, standard
+# library, FPU or red zone; kernel code model. The objects must carry no constructor/unwind sections and
+# reference no symbol the kernel (or our glue) does not provide.
+FREESTANDING_FLAGS := -std=gnu++20 -O2 -ffreestanding -fno-exceptions -fno-rtti -fno-threadsafe-statics \
+  -fno-use-cxa-atexit -fno-asynchronous-unwind-tables -fno-unwind-tables -nostdinc -nostdinc++ \
+  -isystem $(shell g++-12 -print-file-name=include 2>/dev/null) -mcmodel=kernel -fno-PIE -mno-red-zone \
+  -mno-sse -mno-mmx -mno-sse2 -mno-3dnow -mno-avx -mindirect-branch=thunk-extern -mindirect-branch-register \
+  -mfunction-return=thunk-extern -fno-stack-protector -fcheck-new -Werror=vla -Wall -Wextra -Werror -I.
+FREESTANDING_OBJS := $(patsubst %.cpp,$(BUILD)/freestanding/%.o,$(CORE_SRCS))
+
+$(BUILD)/freestanding/%.o: %.cpp deps
+	@mkdir -p $(dir $@)
+	@echo "  CXX [freestanding] $<"
+	@g++-12 $(FREESTANDING_FLAGS) -c $< -o $@
+
+# Linked together (ld -r, as Kbuild links a composite module object) so that only symbols from
+# outside the core remain undefined.
+$(BUILD)/freestanding/core.o: $(FREESTANDING_OBJS)
+	ld -r -o $@ $^
+
+freestanding: $(BUILD)/freestanding/core.o
+	test/freestanding/check-objects.sh $(FREESTANDING_OBJS) $(BUILD)/freestanding/core.o
+
+check: deps
+	@rc=0; $(MAKE) --no-print-directory unit || rc=1; \
+	$(MAKE) --no-print-directory freestanding && fs=1 || { fs=0; rc=1; }; \
+	passed=$$(grep -Eo '[0-9]+ tests failed out of [0-9]+' $(BUILD)/asan/ctest.log 2>/dev/null | awk '{print $$6-$$1}'); \
+	failed=$$(grep -Eo '[0-9]+ tests failed out of [0-9]+' $(BUILD)/asan/ctest.log 2>/dev/null | awk '{print $$1}'); \
+	[ -n "$$passed" ] || { passed=0; failed=1; }; \
+	passed=$$((passed + fs)); failed=$$((failed + 1 - fs)); \
+	echo "$$passed passed, $$failed failed"; \
+	[ $$rc -eq 0 ] && [ $$failed -eq 0 ]
+
+demo: build
+	$(BUILD)/release/pcisplit view --lspci test/data/*.lspci
+
+bench: build
+	test/bench/run.sh $(BUILD)/release/test/bench_engine
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The access engine: building a device's layered view, and reads/writes merged field by field.
+#include "conf_space/device.hpp"
+
+#include "conf_space/tables.hpp"
+
+namespace pcisplit {
+namespace {
+
+constexpr bool access_ok(uint32_t offset, uint32_t width, uint16_t size) {
+  return (width == 1 || width == 2 || width == 4) && offset % width == 0 && offset < size &&
+         offset + width <= size;
+}
+
+uint8_t byte_of(uint32_t v, uint32_t i) { return static_cast<uint8_t>(v >> (8 * i)); }
+
+}  // namespace
+
+const char* effect_name(EffectKind k) {
+  switch (k) {
+    case EffectKind::enable_device: return "enable_device";
+    case EffectKind::disable_device: return "disable_device";
+    case EffectKind::set_master: return "set_master";
+    case EffectKind::clear_master: return "clear_master";
+    case EffectKind::set_power_state: return "set_power_state";
+  }
+  return "unknown";
+}
+
+void DeviceView::clear() {
+  for (auto& m : map_) m = 0;
+  for (auto& d : denials_) d = 0;
+  nfields_ = 0;
+  ncaps_ = 0;
+  nquirks_ = 0;
+  total_denials_ = 0;
+}
+
+Err DeviceView::build(ConfigAccess& cfg, const DeviceInfo& info, const Policy& policy, Text& diag) {
+  clear();
+  cfg_ = &cfg;
+  info_ = info;
+  policy_ = policy;
+  size_ = cfg.size();
+  if (size_ != reg::PCI_CFG_SPACE_SIZE && size_ != reg::PCI_CFG_SPACE_EXP_SIZE) {
+    diag.clear();
+    diag.add("config space size ").add_dec(size_).add(" is neither 256 nor 4096");
+    return Err::op_failed;
+  }
+  const Result<uint32_t> type = cfg.read(reg::PCI_HEADER_TYPE, 1);
+  if (!type.ok()) {
+    diag.clear();
+    diag.add("cannot read the header type");
+    return type.err();
+  }
+  Err err;
+  switch (type.value() & reg::PCI_HEADER_TYPE_MASK) {
+    case reg::PCI_HEADER_TYPE_NORMAL: err = add_header_type0(*this, diag); break;
+    case reg::PCI_HEADER_TYPE_BRIDGE: err = add_header_type1(*this, diag); break;
+    default:
+      diag.clear();
+      diag.add("header type 0x").add_hex(type.value(), 2).add(" is not supported (CardBus?)");
+      return Err::not_implemented;
+  }
+  if (err == Err::success) err = add_capabilities(*this, diag);
+  for (uint16_t i = 0; i < nfields_; ++i) entries_[i].initial = entries_[i].shadow;
+  return err;
+}
+
+Err DeviceView::add_fields(const Field* fields, size_t count, uint16_t base, Text& diag) {
+  for (size_t i = 0; i < count; ++i) {
+    const Err err = add_entry(&fields[i], base, diag);
+    if (err != Err::success) return err;
+  }
+  return Err::success;
+}
+
+Err DeviceView::add_quirk(const Field& field, Text& diag) {
+  if (cfg_ == nullptr) {
+    diag.clear();
+    diag.add("device view not built");
+    return Err::op_failed;
+  }
+  if (nquirks_ == kMaxQuirks) {
+    diag.clear();
+    diag.add("too many quirk fields (max ").add_dec(kMaxQuirks).add(")");
+    return Err::op_failed;
+  }
+  quirks_[nquirks_] = field;
+  const Err err = add_entry(&quirks_[nquirks_], 0, diag);
+  if (err != Err::success) return err;
+  ++nquirks_;
+  FieldEntry& e = entries_[nfields_ - 1];
+  e.initial = e.shadow;
+  return Err::success;
+}
+
+Err DeviceView::add_entry(const Field* field, uint16_t base, Text& diag) {
+  const uint32_t off = base + field->offset;
+  const uint8_t w = field->width;
+  diag.clear();
+  if ((w != 1 && w != 2 && w != 4) || off % w != 0 || off + w > size_) {
+    diag.add("field ").add(field->name).add(" at 0x").add_hex(off, 3).add(" width ").add_dec(w);
+    diag.add(" is misaligned or outside the config space");
+    return Err::invalid_offset;
+  }
+  for (uint32_t b = off; b < off + w; ++b) {
+    if (map_[b] != 0) {
+      const FieldEntry& other = entries_[map_[b] - 1];
+      diag.add("field ").add(field->name).add(" at 0x").add_hex(off, 3).add(" overlaps ");
+      diag.add(other.field->name).add(" at 0x").add_hex(other.offset, 3);
+      return Err::op_failed;
+    }
+  }
+  if (nfields_ == kMaxFields) {
+    diag.add("too many fields (max ").add_dec(kMaxFields).add(")");
+    return Err::op_failed;
+  }
+  FieldEntry& e = entries_[nfields_];
+  e = FieldEntry{};
+  e.field = field;
+  e.offset = static_cast<uint16_t>(off);
+  if (field->ops != nullptr && field->ops->init != nullptr) {
+    const Err err = field->ops->init(*this, e);
+    if (err != Err::success) {
+      diag.add("field ").add(field->name).add(" at 0x").add_hex(off, 3).add(": cannot initialise (");
+      diag.add(err_name(err)).add(")");
+      return err;
+    }
+  } else if (field->masks.emu != 0) {
+    const Result<uint32_t> hw = cfg_->read(e.offset, w);
+    if (!hw.ok()) return hw.err();
+    e.shadow = hw.value() & field->masks.emu;
+  }
+  ++nfields_;
+  for (uint32_t b = off; b < off + w; ++b) map_[b] = static_cast<uint8_t>(nfields_);
+  return Err::success;
+}
+
+void DeviceView::reset() {
+  for (uint16_t i = 0; i < nfields_; ++i) entries_[i].shadow = entries_[i].initial;
+}
+
+const FieldEntry* DeviceView::field_at(uint16_t offset) const {
+  if (offset >= reg::PCI_CFG_SPACE_EXP_SIZE || map_[offset] == 0) return nullptr;
+  return &entries_[map_[offset] - 1];
+}
+
+FieldEntry* DeviceView::entry_at(uint16_t offset) {
+  if (offset >= reg::PCI_CFG_SPACE_EXP_SIZE || map_[offset] == 0) return nullptr;
+  return &entries_[map_[offset] - 1];
+}
+
+uint8_t DeviceView::cap_offset(uint8_t id) const {
+  for (uint8_t i = 0; i < ncaps_; ++i) {
+    if (caps_[i].id == id) return caps_[i].offset;
+  }
+  return 0;
+}
+
+void DeviceView::count_denial(uint16_t offset) {
+  ++denials_[offset / 4];
+  ++total_denials_;
+}
+
+Result<uint32_t> DeviceView::field_value(const FieldEntry& e) {
+  const Masks& m = e.field->masks;
+  const uint32_t wm = width_mask(e.field->width);
+  uint32_t v = e.shadow & m.emu;
+  if ((wm & ~m.emu & ~m.rsvdz) != 0) {
+    const Result<uint32_t> hw = cfg_->read(e.offset, e.field->width);
+    if (!hw.ok()) return hw.err();
+    v |= hw.value() & ~m.emu;
+  }
+  return v & ~m.rsvdz & wm;
+}
+
+Result<uint32_t> DeviceView::read(uint32_t offset, uint32_t width) {
+  if (cfg_ == nullptr || !access_ok(offset, width, size_)) return Err::invalid_offset;
+  const uint8_t first = map_[offset];
+  if (first != 0) {  // the common case: the access is exactly one field
+    const FieldEntry& e = entries_[first - 1];
+    if (e.offset == offset && e.field->width == width) return field_value(e);
+  }
+  uint32_t result = 0;
+  Result<uint32_t> hw = Err::op_failed;
+  bool have_hw = false;
+  for (uint32_t i = 0; i < width;) {
+    const uint8_t idx = map_[offset + i];
+    if (idx == 0) {  // unclaimed: hardware, read once for the whole access
+      if (!have_hw) {
+        hw = cfg_->read(static_cast<uint16_t>(offset), static_cast<uint8_t>(width));
+        if (!hw.ok()) return hw.err();
+        have_hw = true;
+      }
+      result |= static_cast<uint32_t>(byte_of(hw.value(), i)) << (8 * i);
+      ++i;
+      continue;
+    }
+    const FieldEntry& e = entries_[idx - 1];
+    const Result<uint32_t> fv = field_value(e);
+    if (!fv.ok()) return fv.err();
+    const uint32_t end = e.offset + e.field->width < offset + width ? e.offset + e.field->width : offset + width;
+    for (uint32_t b = offset + i; b < end; ++b) {
+      result |= static_cast<uint32_t>(byte_of(fv.value(), b - e.offset)) << (8 * (b - offset));
+    }
+    i = end - offset;
+  }
+  return result;
+}
+
+WriteResult DeviceView::write(uint32_t offset, uint32_t width, uint32_t value) {
+  WriteResult out;
+  if (cfg_ == nullptr || !access_ok(offset, width, size_)) {
+    out.err = Err::invalid_offset;
+    return out;
+  }
+  uint32_t unclaimed = 0;  // bit i: byte i of the access belongs to no field
+  for (uint32_t i = 0; i < width;) {
+    const uint8_t idx = map_[offset + i];
+    if (idx == 0) {
+      unclaimed |= 1u << i;
+      ++i;
+      continue;
+    }
+    FieldEntry& e = entries_[idx - 1];
+    const uint32_t end = e.offset + e.field->width < offset + width ? e.offset + e.field->width : offset + width;
+    uint32_t fval = 0;
+    uint32_t be = 0;
+    for (uint32_t b = offset + i; b < end; ++b) {
+      fval |= static_cast<uint32_t>(byte_of(value, b - offset)) << (8 * (b - e.offset));
+      be |= 0xffu << (8 * (b - e.offset));
+    }
+    write_field(e, fval, be, out);
+    i = end - offset;
+  }
+  if (unclaimed == 0) return out;
+  if (!policy_.permissive) {  // XSA-131: unknown registers are not the guest's to write
+    count_denial(static_cast<uint16_t>(offset));
+    return out;
+  }
+  Err err = Err::success;
+  if (unclaimed == (1u << width) - 1) {
+    err = cfg_->write(static_cast<uint16_t>(offset), static_cast<uint8_t>(width), value);
+  } else {
+    for (uint32_t i = 0; i < width && err == Err::success; ++i) {
+      if ((unclaimed & (1u << i)) != 0) err = cfg_->write(static_cast<uint16_t>(offset + i), 1, byte_of(value, i));
+    }
+  }
+  if (out.err == Err::success) out.err = err;
+  return out;
+}
+
+void DeviceView::write_field(FieldEntry& e, uint32_t value, uint32_t byte_mask, WriteResult& out) {
+  WriteCtx ctx{*this, e, e.field->masks, out.effects};
+  if (e.field->ops != nullptr && e.field->ops->write != nullptr) e.field->ops->write(ctx, value, byte_mask);
+  // A hook that refuses the write refuses all of it: nothing of a rejected field is half-applied.
+  if (!ctx.handled && ctx.err == Err::success) generic_write(ctx, value, byte_mask);
+  if (ctx.denied) count_denial(e.offset);
+  if (ctx.err != Err::success && out.err == Err::success) out.err = ctx.err;
+}
+
+void DeviceView::generic_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
+  FieldEntry& e = ctx.entry;
+  const Masks& m = ctx.masks;
+  const uint8_t width = e.field->width;
+  const uint32_t wm = width_mask(width);
+  const uint32_t g = value & wm;
+  const uint32_t be = byte_mask & wm;
+
+  const uint32_t hw_bits = wm & ~m.emu;
+  const uint32_t rw = hw_bits & ~(m.ro | m.rw1c | m.rsvdp | m.rsvdz);
+  const uint32_t ro_hw = m.ro & hw_bits & be & ~m.rsvdz;  // protected bits whose value lives in hardware
+  const uint32_t keep = wm & ~m.rw1c & ~(rw & be);        // written back as hardware has them
+  const bool hw_write = ((rw | m.rw1c) & be) != 0;
+
+  uint32_t hw_cur = 0;
+  if (ro_hw != 0 || (hw_write && keep != 0)) {
+    const Result<uint32_t> hw = cfg_->read(e.offset, width);
+    if (!hw.ok()) {
+      ctx.err = hw.err();
+      return;
+    }
+    hw_cur = hw.value();
+  }
+  const uint32_t visible = (e.shadow & m.emu) | (hw_cur & ~m.emu);
+  if (((g ^ visible) & m.ro & be & ~m.rsvdz) != 0) ctx.denied = true;
+
+  const uint32_t emu_w = m.emu & ~m.ro & ~m.rsvdz & be;
+  e.shadow = (e.shadow & ~emu_w) | (g & emu_w);
+
+  if (hw_write) {
+    const uint32_t next = (hw_cur & keep) | (g & rw & be) | (g & m.rw1c & be);
+    const Err err = cfg_->write(e.offset, width, next);
+    if (err != Err::success) ctx.err = err;
+  }
+}
+
+}  // namespace pcisplit

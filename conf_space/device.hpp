@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// DeviceView: one device's layered field tables (header -> capabilities -> quirks) and the access engine.
+#pragma once
+
+#include "conf_space/config_access.hpp"
+#include "conf_space/field.hpp"
+#include "conf_space/regs.hpp"
+
+namespace pcisplit {
+
+// Facts the platform knows about the device that config space alone cannot say.
+struct DeviceInfo {
+  uint64_t bar_size[6] = {};  // as the kernel's resources: a 64-bit BAR's size sits at its low index
+  uint64_t rom_size = 0;
+};
+
+// Per-device policy switches set by the admin (module parameter / sysfs), not by the guest.
+struct Policy {
+  bool permissive = false;               // XSA-131: unclaimed registers writable; extra command bits
+  bool allow_interrupt_control = false;  // guest may flip INTx-disable / MSI / MSI-X enable bits itself
+};
+
+struct WriteResult {
+  Err err = Err::success;
+  Effects effects;
+};
+
+struct CapInfo {
+  uint8_t id = 0;
+  uint8_t offset = 0;
+  bool exposed = false;
+};
+
+class DeviceView {
+ public:
+  static constexpr uint16_t kMaxFields = 160;
+  static constexpr uint8_t kMaxCaps = 48;  // (256 - 64) / 4: more entries than that must be a loop
+  static constexpr uint8_t kMaxQuirks = 32;
+
+  // Reads the device through `cfg` and stacks header, capability and quirk tables. On failure `diag`
+  // says why (overlap, misalignment, broken capability chain) and the view must not be used.
+  Err build(ConfigAccess& cfg, const DeviceInfo& info, const Policy& policy, Text& diag);
+
+  // Adds a quirk field at an absolute offset. The descriptor is copied into the view, so callers may
+  // pass a temporary (the sysfs quirk parser does). Overlaps with existing fields are refused.
+  Err add_quirk(const Field& field, Text& diag);
+
+  // Guest accesses. Width 1/2/4, naturally aligned, inside the config space, else invalid_offset.
+  // Offsets and widths are taken as the wire carries them, unchecked; the engine validates them.
+  Result<uint32_t> read(uint32_t offset, uint32_t width);
+  WriteResult write(uint32_t offset, uint32_t width, uint32_t value);
+
+  // Restores every field's bind-time state (after the platform reset the function and restored its config).
+  void reset();
+
+  void set_policy(const Policy& policy) { policy_ = policy; }
+  const Policy& policy() const { return policy_; }
+
+  // Denials, per dword register and in total, for reporting.
+  uint32_t denials(uint16_t offset) const { return offset < reg::PCI_CFG_SPACE_EXP_SIZE ? denials_[offset / 4] : 0; }
+  uint64_t total_denials() const { return total_denials_; }
+
+  // Introspection for tools and tests.
+  const FieldEntry* field_at(uint16_t offset) const;
+  uint16_t field_count() const { return nfields_; }
+  const FieldEntry& field(uint16_t i) const { return entries_[i]; }
+  uint8_t cap_count() const { return ncaps_; }
+  const CapInfo& cap(uint8_t i) const { return caps_[i]; }
+  uint16_t size() const { return size_; }
+  uint8_t cap_offset(uint8_t id) const;  // first capability with this ID, exposed or not; 0 if none
+  const DeviceInfo& info() const { return info_; }
+
+  // For hooks: hardware access and denial counting go through the view so they stay seam-only.
+  Result<uint32_t> hw_read(uint16_t offset, uint8_t width) { return cfg_->read(offset, width); }
+  Err hw_write(uint16_t offset, uint8_t width, uint32_t value) { return cfg_->write(offset, width, value); }
+  FieldEntry* entry_at(uint16_t offset);
+
+  // Used by table builders (header.cpp, caps/chain.cpp): registers `count` fields at `base`.
+  Err add_fields(const Field* fields, size_t count, uint16_t base, Text& diag);
+  void add_cap(const CapInfo& cap) {
+    if (ncaps_ < kMaxCaps) caps_[ncaps_++] = cap;
+  }
+
+ private:
+  Err add_entry(const Field* field, uint16_t base, Text& diag);
+  Result<uint32_t> field_value(const FieldEntry& e);
+  void write_field(FieldEntry& e, uint32_t value, uint32_t byte_mask, WriteResult& out);
+  void generic_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask);
+  void count_denial(uint16_t offset);
+  void clear();
+
+  ConfigAccess* cfg_ = nullptr;
+  DeviceInfo info_;
+  Policy policy_;
+  uint16_t size_ = 0;
+  uint16_t nfields_ = 0;
+  uint8_t ncaps_ = 0;
+  uint8_t nquirks_ = 0;
+  uint8_t map_[reg::PCI_CFG_SPACE_EXP_SIZE] = {};  // byte offset -> entry index + 1 (0: unclaimed)
+  FieldEntry entries_[kMaxFields];
+  CapInfo caps_[kMaxCaps];
+  Field quirks_[kMaxQuirks];
+  uint32_t denials_[reg::PCI_CFG_SPACE_EXP_SIZE / 4] = {};
+  uint64_t total_denials_ = 0;
+};
+
+}  // namespace pcisplit

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Field descriptors (constexpr, immutable), per-device field entries, and the effects a write can ask for.
+#pragma once
+
+#include "protocol/types.hpp"
+
+namespace pcisplit {
+
+// How each bit of a register behaves for the guest. Bits in no mask are plain read/write to hardware.
+struct Masks {
+  uint32_t ro = 0;     // guest writes ignored (a change attempt is a counted denial)
+  uint32_t rw1c = 0;   // guest writes 1 to clear the hardware bit; 0 leaves it
+  uint32_t rsvdp = 0;  // reserved, preserve: hardware value kept on write, no denial
+  uint32_t rsvdz = 0;  // reads as 0, writes dropped: reserved bits, and bits we hide from the guest
+  uint32_t emu = 0;    // served from the per-device shadow, never from or to hardware
+};
+
+// Things only the platform can do; handlers return them, the glue performs them in order.
+enum class EffectKind : uint8_t {
+  enable_device,    // memory/IO decoding requested on (pci_enable_device)
+  disable_device,   // ... requested off (pci_disable_device: decoding stays on in hardware, XSA-120)
+  set_master,       // bus mastering on
+  clear_master,     // bus mastering off
+  set_power_state,  // arg = D-state 0..3
+};
+const char* effect_name(EffectKind k);
+
+struct Effect {
+  EffectKind kind;
+  uint8_t arg;
+};
+
+struct Effects {
+  static constexpr uint8_t kMax = 4;
+  Effect items[kMax] = {};
+  uint8_t count = 0;
+  void add(EffectKind kind, uint8_t arg = 0) {
+    if (count < kMax) items[count++] = Effect{kind, arg};
+  }
+};
+
+class DeviceView;
+struct FieldEntry;
+
+// What a write hook sees. A hook adjusts masks, adds effects or denies; the engine then applies the masks
+// unless the hook handled the write itself.
+struct WriteCtx {
+  DeviceView& dev;
+  FieldEntry& entry;
+  Masks masks;              // starts as the descriptor's
+  Effects& effects;
+  bool handled = false;     // the hook did all of the write; skip the generic mask logic
+  bool denied = false;      // count a denial for this register
+  Err err = Err::success;   // a non-success error is returned to the guest
+};
+
+// Hooks exist only where a register has a side effect or depends on device state (STYLE rule 2).
+struct FieldOps {
+  Err (*init)(DeviceView& dev, FieldEntry& entry) = nullptr;            // sets shadow/orig at bind
+  void (*write)(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) = nullptr;  // value is field-relative
+};
+
+struct Field {
+  uint16_t offset = 0;  // relative to the table's base (0 for the header, the capability's offset else)
+  uint8_t width = 0;    // 1, 2 or 4
+  Masks masks = {};
+  const FieldOps* ops = nullptr;
+  const char* name = "";
+  const char* why = "";  // spec section or advisory behind this behaviour
+};
+
+constexpr uint32_t width_mask(uint8_t width) {
+  return width >= 4 ? 0xffffffffu : (1u << (8 * width)) - 1;
+}
+
+// A table is checked when it is written: fields aligned, widths valid, masks inside the width,
+// and sorted without overlap. A bad table fails the build (static_assert at each table).
+template <size_t N>
+constexpr bool table_ok(const Field (&fields)[N]) {
+  for (size_t i = 0; i < N; ++i) {
+    const Field& f = fields[i];
+    if (f.width != 1 && f.width != 2 && f.width != 4) return false;
+    if (f.offset % f.width != 0) return false;
+    const uint32_t all = f.masks.ro | f.masks.rw1c | f.masks.rsvdp | f.masks.rsvdz | f.masks.emu;
+    if ((all & ~width_mask(f.width)) != 0) return false;
+    if ((f.masks.rw1c & (f.masks.ro | f.masks.emu)) != 0) return false;  // contradictory
+    if (i > 0 && fields[i - 1].offset + fields[i - 1].width > f.offset) return false;
+  }
+  return true;
+}
+
+// Per device and per field: where it sits and the mutable state the descriptor must not hold.
+struct FieldEntry {
+  const Field* field = nullptr;
+  uint16_t offset = 0;    // absolute
+  uint8_t kind = 0;       // hook-private tag (e.g. which BAR flavour)
+  uint32_t shadow = 0;    // emulated bits' current value
+  uint32_t initial = 0;   // shadow as it was when the view was built; reset() returns to it
+  uint32_t orig = 0;      // hook-private bind-time value (e.g. BAR address)
+  uint32_t mask = 0;      // hook-private (e.g. BAR address bits)
+};
+
+}  // namespace pcisplit

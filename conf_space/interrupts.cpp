@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Reads the device's INTx / MSI / MSI-X enable state from hardware.
+#include "conf_space/interrupts.hpp"
+
+namespace pcisplit {
+
+Result<IrqState> read_irq_state(DeviceView& dev) {
+  IrqState st;
+  const Result<uint32_t> cmd = dev.hw_read(reg::PCI_COMMAND, 2);
+  const Result<uint32_t> pin = dev.hw_read(reg::PCI_INTERRUPT_PIN, 1);
+  if (!cmd.ok()) return cmd.err();
+  if (!pin.ok()) return pin.err();
+  st.intx = pin.value() != 0 && (cmd.value() & reg::PCI_COMMAND_INTX_DISABLE) == 0;
+  if (const uint8_t msi = dev.cap_offset(reg::PCI_CAP_ID_MSI); msi != 0) {
+    const Result<uint32_t> f = dev.hw_read(msi + reg::PCI_MSI_FLAGS, 2);
+    if (!f.ok()) return f.err();
+    st.msi = (f.value() & reg::PCI_MSI_FLAGS_ENABLE) != 0;
+  }
+  if (const uint8_t msix = dev.cap_offset(reg::PCI_CAP_ID_MSIX); msix != 0) {
+    const Result<uint32_t> f = dev.hw_read(msix + reg::PCI_MSIX_FLAGS, 2);
+    if (!f.ok()) return f.err();
+    st.msix = (f.value() & reg::PCI_MSIX_FLAGS_ENABLE) != 0;
+  }
+  return st;
+}
+
+}  // namespace pcisplit
