@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The access engine: validation, straddling accesses, mask classes, denials, build-time checks.
+#include "support/fake_device.hpp"
+
+using namespace pcisplit;
+using namespace pcisplit::test;
+
+namespace {
+
+// A conventional device with no capabilities: 0x40..0xff is free for hand-placed fields.
+std::unique_ptr<TestDevice> plain_device() { return DeviceBuilder(256).command(0x0006).build(); }
+
+void add(TestDevice& d, const Field& f) {
+  Text diag;
+  INFO(diag.c_str());
+  REQUIRE(d.view.add_quirk(f, diag) == Err::success);
+}
+
+}  // namespace
+
+TEST_CASE("only widths 1/2/4 at aligned offsets inside the space are accepted", "[engine]") {
+  for (uint16_t size : {uint16_t{256}, uint16_t{4096}}) {
+    auto d = DeviceBuilder(size).build();
+    for (uint32_t off = 0; off < size + 8u; ++off) {
+      for (uint32_t w = 0; w <= 8; ++w) {
+        const bool valid = (w == 1 || w == 2 || w == 4) && off % w == 0 && off + w <= size;
+        const Result<uint32_t> r = d->view.read(off, w);
+        const WriteResult wr = d->view.write(off, w, 0);
+        INFO("size " << size << " offset " << off << " width " << w);
+        CHECK(r.ok() == valid);
+        if (!valid) {
+          CHECK(r.err() == Err::invalid_offset);
+          CHECK(wr.err == Err::invalid_offset);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("offsets and widths from the wire are never truncated into valid ones", "[engine]") {
+  auto d = plain_device();
+  CHECK(d->view.read(0x10000, 4).err() == Err::invalid_offset);  // would wrap to 0 as uint16
+  CHECK(d->view.read(0xfffffffcu, 4).err() == Err::invalid_offset);  // a negative int32 offset
+  CHECK(d->view.read(0, 0xfffffffcu).err() == Err::invalid_offset);  // a negative int32 size
+  CHECK(d->view.write(0xffffffffu, 1, 0).err == Err::invalid_offset);
+  CHECK(d->hw.log.empty());
+}
+
+TEST_CASE("XSA-128: a dword write over an emulated and a protected field leaks into neither", "[engine][xsa]") {
+  //  0x40        0x42        0x44  0x45..0x47
+  // +-----------+-----------+-----+-----------+
+  // | A: emu    | B: ro     | C:rw| (gap)     |
+  // +-----------+-----------+-----+-----------+
+  auto d = plain_device();
+  d->hw.poke(0x40, 4, 0x22221111);
+  d->hw.poke(0x44, 4, 0x66554433);
+  add(*d, Field{0x40, 2, {.emu = 0xffff}, nullptr, "A", "test"});
+  add(*d, Field{0x42, 2, {.ro = 0xffff}, nullptr, "B", "test"});
+  add(*d, Field{0x44, 1, {}, nullptr, "C", "test"});
+  d->hw.log.clear();
+
+  const WriteResult w1 = d->wr(0x40, 4, 0xdeadbeef);
+  CHECK(w1.err == Err::success);
+  CHECK(d->rd(0x40, 2) == 0xbeef);       // A took its half, in the shadow
+  CHECK(d->rd(0x42, 2) == 0x2222);       // B unchanged
+  CHECK(d->hw.peek(0x40, 4) == 0x22221111);  // hardware saw neither half
+  CHECK(d->hw.log.empty());
+  CHECK(d->view.denials(0x40) == 1);     // the attempt on B is counted against its register
+
+  const WriteResult w2 = d->wr(0x44, 4, 0xaabbccdd);
+  CHECK(w2.err == Err::success);
+  CHECK(d->hw.peek(0x44, 4) == 0x665544dd);  // C written, the gap bytes untouched
+  REQUIRE(d->hw.log.size() == 1);
+  CHECK(d->hw.log[0] == HwWrite{0x44, 1, 0xdd});
+  CHECK(d->view.denials(0x44) == 1);     // the gap write is denied and counted
+}
+
+TEST_CASE("reads straddling fields and gaps merge each byte from its own source", "[engine]") {
+  auto d = plain_device();
+  d->hw.poke(0x40, 4, 0x44332211);
+  add(*d, Field{0x41, 1, {.emu = 0xff}, nullptr, "E", "test"});
+  add(*d, Field{0x42, 1, {.rsvdz = 0xf0}, nullptr, "Z", "test"});
+  d->view.write(0x41, 1, 0x99);
+  // byte 0x40 gap (hw 11), 0x41 emulated (99), 0x42 hw 33 with high nibble hidden (03), 0x43 gap (44)
+  CHECK(d->rd(0x40, 4) == 0x44039911);
+  CHECK(d->rd(0x40, 2) == 0x9911);
+  CHECK(d->rd(0x42, 2) == 0x4403);
+  CHECK(d->rd(0x41, 1) == 0x99);
+}
+
+TEST_CASE("mask classes: each behaves as its name says, with exact hardware writes", "[engine]") {
+  auto d = plain_device();
+  d->hw.poke(0x40, 2, 0xf0f0);
+  add(*d, Field{0x40, 2, {.ro = 0xff00, .rw1c = 0x00f0, .rsvdp = 0x000c}, nullptr, "M", "test"});
+  d->hw.log.clear();
+
+  SECTION("plain bits are written, ro kept, rw1c cleared only where 1 is written, rsvdp preserved") {
+    // write: ro byte tries 0x12 (denied), rw1c high nibble 0x30 (clears bits 4,5), low nibble 0x3
+    const WriteResult w = d->wr(0x40, 2, 0x1233);
+    CHECK(w.err == Err::success);
+    REQUIRE(d->hw.log.size() == 1);
+    // ro 0xf0 kept; rw1c: had 0xf0, write 1 to bits 4,5 -> hw gets 0x30 there (device clears them);
+    // rsvdp bits 2,3 from hardware (0); plain bits 0,1 from the guest (3).
+    CHECK(d->hw.log[0] == HwWrite{0x40, 2, 0xf033});
+    CHECK(d->view.denials(0x40) == 1);
+  }
+  SECTION("a write that changes nothing protected is not a denial") {
+    d->wr(0x40, 2, 0xf000);
+    CHECK(d->view.total_denials() == 0);
+  }
+  SECTION("rsvdz bits read 0 and are never written as 1") {
+    auto z = plain_device();
+    z->hw.poke(0x48, 4, 0xffffffff);
+    add(*z, Field{0x48, 4, {.rsvdz = 0xffff0000}, nullptr, "Z", "test"});
+    z->hw.log.clear();
+    CHECK(z->rd(0x48, 4) == 0x0000ffff);
+    z->wr(0x48, 4, 0x12345678);
+    REQUIRE(z->hw.log.size() == 1);
+    CHECK((z->hw.log[0].value & 0xffff) == 0x5678);
+    CHECK((z->hw.log[0].value >> 16) == 0xffff);  // hidden bits keep what hardware has
+  }
+  SECTION("emulated bits never reach hardware and read back what was written") {
+    auto e = plain_device();
+    e->hw.poke(0x50, 4, 0xabcd0000);
+    add(*e, Field{0x50, 4, {.emu = 0x0000ffff}, nullptr, "E", "test"});
+    e->hw.log.clear();
+    e->wr(0x50, 4, 0x11112222);
+    REQUIRE(e->hw.log.size() == 1);
+    CHECK(e->hw.log[0] == HwWrite{0x50, 4, 0x11110000});  // hardware part written, emulated kept
+    CHECK(e->rd(0x50, 4) == 0x11112222);
+    CHECK(e->hw.peek(0x50, 2) == 0x0000);
+  }
+}
+
+TEST_CASE("XSA-131: unclaimed registers are read from hardware, writes denied unless permissive", "[engine][xsa]") {
+  auto d = plain_device();
+  d->hw.poke(0x80, 4, 0xcafef00d);
+  CHECK(d->rd(0x80, 4) == 0xcafef00d);
+  const WriteResult w = d->wr(0x80, 4, 0);
+  CHECK(w.err == Err::success);  // dropped like the in-tree driver does, so guests' probing keeps working
+  CHECK(d->hw.peek(0x80, 4) == 0xcafef00d);
+  CHECK(d->hw.log.empty());
+  CHECK(d->view.denials(0x80) == 1);
+  d->wr(0x82, 1, 0);
+  CHECK(d->view.denials(0x80) == 2);
+  CHECK(d->view.total_denials() == 2);
+
+  Policy p;
+  p.permissive = true;
+  d->view.set_policy(p);
+  d->wr(0x80, 4, 0x12345678);
+  CHECK(d->hw.peek(0x80, 4) == 0x12345678);
+  CHECK(d->view.denials(0x80) == 2);
+}
+
+TEST_CASE("extended config space 0x100-0xfff reads hardware, writes only when permissive", "[engine]") {
+  auto d = load_device("e1000e.lspci");
+  const uint32_t aer = d->hw.peek(0x100, 4);
+  CHECK(d->rd(0x100, 4) == aer);
+  d->wr(0x104, 4, 0xffffffff);  // AER uncorrectable status: RW1C in hardware, but not the guest's
+  CHECK(d->hw.log.empty());
+  CHECK(d->view.denials(0x104) == 1);
+  CHECK(d->view.read(0x1000, 1).err() == Err::invalid_offset);
+}
+
+TEST_CASE("building a view refuses overlapping and misaligned fields with a clear message", "[engine]") {
+  auto d = plain_device();
+  Text diag;
+  CHECK(d->view.add_quirk(Field{0x04, 2, {}, nullptr, "evil", "t"}, diag) != Err::success);
+  CHECK(std::string(diag.c_str()) == "field evil at 0x004 overlaps PCI_COMMAND at 0x004");
+  CHECK(d->view.add_quirk(Field{0x42, 4, {}, nullptr, "skew", "t"}, diag) == Err::invalid_offset);
+  CHECK(std::string(diag.c_str()).find("misaligned") != std::string::npos);
+  CHECK(d->view.add_quirk(Field{0x100, 4, {}, nullptr, "far", "t"}, diag) == Err::invalid_offset);
+  CHECK(d->view.add_quirk(Field{0x41, 1, {}, nullptr, "ok", "t"}, diag) == Err::success);
+  CHECK(d->view.add_quirk(Field{0x40, 2, {}, nullptr, "over", "t"}, diag) != Err::success);
+  CHECK(std::string(diag.c_str()) == "field over at 0x040 overlaps ok at 0x041");
+}
+
+TEST_CASE("lookup maps every byte of a field to it and nothing else", "[engine]") {
+  auto d = load_device("nvme.lspci");
+  for (uint16_t i = 0; i < d->view.field_count(); ++i) {
+    const FieldEntry& e = d->view.field(i);
+    for (uint16_t b = e.offset; b < e.offset + e.field->width; ++b) CHECK(d->view.field_at(b) == &e);
+  }
+  CHECK(d->view.field_at(0x200) == nullptr);
+}
+
+TEST_CASE("reset returns every emulated register to its bind-time value", "[engine]") {
+  auto d = load_device("e1000e.lspci");
+  const uint32_t bar0 = d->rd(0x10, 4);
+  const uint32_t line = d->rd(0x3c, 1);
+  d->wr(0x10, 4, 0xffffffff);
+  d->wr(0x3c, 1, 0x55);
+  CHECK(d->rd(0x10, 4) != bar0);
+  d->view.reset();
+  CHECK(d->rd(0x10, 4) == bar0);
+  CHECK(d->rd(0x3c, 1) == line);
+}
+
+namespace {
+// Hardware that fails every access: the engine must report, never invent values.
+class BrokenConfig final : public ConfigAccess {
+ public:
+  bool fail = false;
+  MemoryConfig mem{256};
+  Result<uint32_t> read(uint16_t o, uint8_t w) override { return fail ? Result<uint32_t>(Err::op_failed) : mem.read(o, w); }
+  Err write(uint16_t o, uint8_t w, uint32_t v) override { return fail ? Err::op_failed : mem.write(o, w, v); }
+  uint16_t size() const override { return 256; }
+};
+}  // namespace
+
+TEST_CASE("hardware access failures come back as errors, not values", "[engine]") {
+  BrokenConfig hw;
+  hw.mem.write(0, 4, 0x56781234);
+  auto view = std::make_unique<DeviceView>();
+  Text diag;
+  REQUIRE(view->build(hw, DeviceInfo{}, Policy{}, diag) == Err::success);
+  hw.fail = true;
+  CHECK(view->read(0x00, 4).err() == Err::op_failed);
+  CHECK(view->read(0x80, 4).err() == Err::op_failed);
+  CHECK(view->write(0x0c, 1, 0x10).err == Err::op_failed);
+  CHECK(view->read(0x10, 4).ok());  // BARs are served from the shadow
+}
