@@ -216,6 +216,7 @@ WriteResult DeviceView::write(uint32_t offset, uint32_t width, uint32_t value) {
     return out;
   }
   uint32_t unclaimed = 0;  // bit i: byte i of the access belongs to no field
+  bool denied = false;     // one denial per access: accesses never leave their dword register
   for (uint32_t i = 0; i < width;) {
     const uint8_t idx = map_[offset + i];
     if (idx == 0) {
@@ -231,14 +232,12 @@ WriteResult DeviceView::write(uint32_t offset, uint32_t width, uint32_t value) {
       fval |= static_cast<uint32_t>(byte_of(value, b - offset)) << (8 * (b - e.offset));
       be |= 0xffu << (8 * (b - e.offset));
     }
-    write_field(e, fval, be, out);
+    denied |= write_field(e, fval, be, out);
     i = end - offset;
   }
-  if (unclaimed == 0) return out;
-  if (!policy_.permissive) {  // XSA-131: unknown registers are not the guest's to write
-    count_denial(static_cast<uint16_t>(offset));
-    return out;
-  }
+  if (unclaimed != 0 && !policy_.permissive) denied = true;  // XSA-131: unknown registers are not the guest's
+  if (denied) count_denial(static_cast<uint16_t>(offset));
+  if (unclaimed == 0 || !policy_.permissive) return out;
   Err err = Err::success;
   if (unclaimed == (1u << width) - 1) {
     err = cfg_->write(static_cast<uint16_t>(offset), static_cast<uint8_t>(width), value);
@@ -251,13 +250,13 @@ WriteResult DeviceView::write(uint32_t offset, uint32_t width, uint32_t value) {
   return out;
 }
 
-void DeviceView::write_field(FieldEntry& e, uint32_t value, uint32_t byte_mask, WriteResult& out) {
+bool DeviceView::write_field(FieldEntry& e, uint32_t value, uint32_t byte_mask, WriteResult& out) {
   WriteCtx ctx{*this, e, e.field->masks, out.effects};
   if (e.field->ops != nullptr && e.field->ops->write != nullptr) e.field->ops->write(ctx, value, byte_mask);
   // A hook that refuses the write refuses all of it: nothing of a rejected field is half-applied.
   if (!ctx.handled && ctx.err == Err::success) generic_write(ctx, value, byte_mask);
-  if (ctx.denied) count_denial(e.offset);
   if (ctx.err != Err::success && out.err == Err::success) out.err = ctx.err;
+  return ctx.denied;
 }
 
 void DeviceView::generic_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {

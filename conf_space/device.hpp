@@ -56,7 +56,7 @@ class DeviceView {
   void set_policy(const Policy& policy) { policy_ = policy; }
   const Policy& policy() const { return policy_; }
 
-  // Denials, per dword register and in total, for reporting.
+  // Denied guest writes (any part refused), counted once per write against its dword register.
   uint32_t denials(uint16_t offset) const { return offset < reg::PCI_CFG_SPACE_EXP_SIZE ? denials_[offset / 4] : 0; }
   uint64_t total_denials() const { return total_denials_; }
 
@@ -84,7 +84,7 @@ class DeviceView {
  private:
   Err add_entry(const Field* field, uint16_t base, Text& diag);
   Result<uint32_t> field_value(const FieldEntry& e);
-  void write_field(FieldEntry& e, uint32_t value, uint32_t byte_mask, WriteResult& out);
+  bool write_field(FieldEntry& e, uint32_t value, uint32_t byte_mask, WriteResult& out);  // true: denied
   void generic_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask);
   void count_denial(uint16_t offset);
   void clear();
