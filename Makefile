@@ -40,7 +40,7 @@ unit: deps
 	cmake -S . -B $(BUILD)/asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++-12 \
 	  -DPCISPLIT_SANITIZE=ON >/dev/null
 	cmake --build $(BUILD)/asan -j $(JOBS)
-	cd $(BUILD)/asan && ctest --output-on-failure -j $(JOBS) | tee ctest.log
+	cd $(BUILD)/asan && { ctest --output-on-failure -j $(JOBS) > ctest.log 2>&1; rc=$$?; cat ctest.log; exit $$rc; }
 
 # The core compiled with the kernel's constraints: no exceptions, RTTI, thread-safe statics, standard
 # library, FPU or red zone; kernel code model. The objects must carry no constructor/unwind sections and

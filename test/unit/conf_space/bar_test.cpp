@@ -81,7 +81,7 @@ TEST_CASE("unimplemented BARs read 0 before and after sizing", "[bar]") {
   CHECK(d->rd(0x18, 4) == 0);
 }
 
-TEST_CASE("expansion ROM: sizing keeps the enable bit out of the mask; enable reaches hardware", "[bar][rom]") {
+TEST_CASE("expansion ROM: sizing keeps the enable bit out of the mask, enable reaches hardware", "[bar][rom]") {
   auto d = load_device("e1000e.lspci");  // 256 KiB ROM at 0xfe000000, disabled
   CHECK(d->rd(PCI_ROM_ADDRESS, 4) == 0xfe000000);
   d->wr(PCI_ROM_ADDRESS, 4, 0xfffffffe);  // Linux's sizing pattern: ~PCI_ROM_ADDRESS_ENABLE

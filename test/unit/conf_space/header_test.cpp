@@ -34,7 +34,7 @@ TEST_CASE("identification registers are read-only", "[header]") {
   CHECK(d->view.denials(0x2c) == 1);
 }
 
-TEST_CASE("XSA-120: the guest cannot turn decoding off in hardware; decode changes are effects", "[header][xsa]") {
+TEST_CASE("XSA-120: the guest cannot turn decoding off in hardware, decode changes are effects", "[header][xsa]") {
   auto d = DeviceBuilder().command(PCI_COMMAND_MEMORY | PCI_COMMAND_IO).build();
   const WriteResult off = d->wr(PCI_COMMAND, 2, 0);
   CHECK(off.err == Err::success);
@@ -106,7 +106,7 @@ TEST_CASE("status: error bits are RW1C, the rest read-only, CAP_LIST follows the
   CHECK(hidden_only->rd(PCI_CAPABILITY_LIST, 1) == 0);
 }
 
-TEST_CASE("cache line is plain read/write; latency and header type are read-only; BIST start only", "[header]") {
+TEST_CASE("cache line is plain read/write, latency and header type are read-only, BIST start only", "[header]") {
   auto d = DeviceBuilder().poke(PCI_BIST, 1, 0x80).build();
   d->wr(PCI_CACHE_LINE_SIZE, 1, 0x10);
   CHECK(d->hw.peek(PCI_CACHE_LINE_SIZE, 1) == 0x10);
@@ -118,7 +118,7 @@ TEST_CASE("cache line is plain read/write; latency and header type are read-only
   CHECK(d->hw.peek(PCI_BIST, 1) == 0xc0);
 }
 
-TEST_CASE("interrupt line is a scratch register kept in the shadow; pin is read-only", "[header]") {
+TEST_CASE("interrupt line is a scratch register kept in the shadow, pin is read-only", "[header]") {
   auto d = load_device("e1000e.lspci");
   CHECK(d->rd(PCI_INTERRUPT_LINE, 1) == 0x0a);  // dom0's routing, which a PV guest binds as a GSI
   d->wr(PCI_INTERRUPT_LINE, 1, 0x0b);

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// VPD (read requests only) and vendor-specific capabilities (read-only body).
+#include "support/fake_device.hpp"
+
+using namespace pcisplit;
+using namespace pcisplit::test;
+using namespace pcisplit::reg;
+
+TEST_CASE("VPD: a read request reaches hardware, a write request (F set) is refused whole", "[caps][vpd]") {
+  auto d = DeviceBuilder().cap(0x40, PCI_CAP_ID_VPD).poke(0x44, 4, 0x12345678).build();
+  CHECK(d->wr(0x42, 2, 0x0010).err == Err::success);
+  REQUIRE(d->hw.log.size() == 1);
+  CHECK(d->hw.log[0] == HwWrite{0x42, 2, 0x0010});
+  CHECK(d->wr(0x42, 2, PCI_VPD_ADDR_F | 0x0010).err == Err::access_denied);
+  CHECK(d->wr(0x43, 1, 0x80).err == Err::access_denied);
+  CHECK(d->hw.log.size() == 1);
+  CHECK(d->rd(0x44, 4) == 0x12345678);
+  d->wr(0x44, 4, 0);
+  CHECK(d->hw.peek(0x44, 4) == 0x12345678);
+}
+
+TEST_CASE("vendor-specific capabilities are exposed read-only (virtio's register windows)", "[caps][vendor]") {
+  auto d = load_device("virtio-net-modern.lspci");
+  const uint32_t body = d->hw.peek(0xc8 + 4, 4);
+  CHECK(d->rd(0xc8 + 4, 4) == body);
+  d->wr(0xc8 + 4, 4, ~body);
+  CHECK(d->hw.log.empty());
+  CHECK(d->view.denials(0xc8 + 4) == 1);
+}
