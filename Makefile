@@ -52,7 +52,7 @@ FREESTANDING_FLAGS := -std=gnu++20 -O2 -ffreestanding -fno-exceptions -fno-rtti 
   -mfunction-return=thunk-extern -fno-stack-protector -fcheck-new -Werror=vla -Wall -Wextra -Werror -I.
 FREESTANDING_OBJS := $(patsubst %.cpp,$(BUILD)/freestanding/%.o,$(CORE_SRCS))
 
-$(BUILD)/freestanding/%.o: %.cpp deps
+$(BUILD)/freestanding/%.o: %.cpp | deps
 	@mkdir -p $(dir $@)
 	@echo "  CXX [freestanding] $<"
 	@g++-12 $(FREESTANDING_FLAGS) -c $< -o $@
@@ -60,10 +60,14 @@ $(BUILD)/freestanding/%.o: %.cpp deps
 # Linked together (ld -r, as Kbuild links a composite module object) so that only symbols from
 # outside the core remain undefined.
 $(BUILD)/freestanding/core.o: $(FREESTANDING_OBJS)
-	ld -r -o $@ $^
+	@ld -r -o $@ $^
 
-freestanding: $(BUILD)/freestanding/core.o
-	test/freestanding/check-objects.sh $(FREESTANDING_OBJS) $(BUILD)/freestanding/core.o
+freestanding: $(BUILD)/freestanding/core.o $(BUILD)/freestanding/test/freestanding/bad_ctor.o
+	@test/freestanding/check-objects.sh $(FREESTANDING_OBJS) $(BUILD)/freestanding/core.o
+	@if test/freestanding/check-objects.sh $(BUILD)/freestanding/test/freestanding/bad_ctor.o \
+	    $(BUILD)/freestanding/test/freestanding/bad_ctor.o >/dev/null; then \
+	  echo "freestanding: the checker accepted test/freestanding/bad_ctor.cpp" >&2; exit 1; \
+	else echo "freestanding: the checker rejects a dynamic initialiser and operator new (self-test)"; fi
 
 check: deps
 	@rc=0; $(MAKE) --no-print-directory unit || rc=1; \
