@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Boot "main": e1000e at 0000:00:04.0. Scenarios assign, config-view, interrupts, hotplug, guest-death.
+BDF=0000:00:04.0
+LOG=$(guest_log guest)
+
+scenario assign
+modprobe xen-pciback
+if xl pci-assignable-add "$BDF" && xl pci-assignable-list | grep -q "$BDF"; then
+  dump_hw "$BDF" before-guest
+  echo "@@DOM0-DRIVER $(basename "$(readlink "/sys/bus/pci/devices/$BDF/driver")")"
+  start_guest guest main "$BDF"
+  if wait_log "$LOG" "@@GUEST-DRIVERS-DONE" 180 && grep -q "@@GUEST-DRIVER 0000:00:00.0 e1000e" "$LOG" &&
+     grep -q "8086:10d3" "$LOG"; then
+    result PASS "guest lists 8086:10d3 at 0000:00:00.0, e1000e bound"
+  else
+    result FAIL "device or driver missing in the guest"
+  fi
+else
+  result FAIL "xl pci-assignable-add $BDF failed"
+fi
+
+scenario config-view
+if grep -q "@@GUEST-CONFIG-END" "$LOG"; then
+  result HOST "compare the guest's dump with dom0's"
+else
+  result FAIL "the guest printed no config dump"
+fi
+
+scenario interrupts
+if wait_log "$LOG" "@@GUEST-IRQ-DONE" 90 && grep -q "@@GUEST-CAP.*MSI-X: Enable+" "$LOG" &&
+   [ "$(sed -n 's/.*@@GUEST-IRQCOUNT \([0-9]*\).*/\1/p' "$LOG" | tail -1)" -gt 0 ] 2>/dev/null; then
+  result PASS "MSI-X enabled, $(sed -n 's/.*@@GUEST-IRQCOUNT \([0-9]*\).*/\1/p' "$LOG" | tail -1) eth0 interrupts"
+else
+  result FAIL "$(grep -E '@@GUEST-CAP|@@GUEST-IRQCOUNT' "$LOG" | tr '\n' ' ')"
+fi
+
+scenario hotplug
+from=$(lines "$LOG")
+if xl pci-detach guest "$BDF" && wait_log "$LOG" "@@GUEST-DEVS none" 90 "$from"; then
+  from=$(lines "$LOG")
+  if xl pci-attach guest "$BDF" && wait_log "$LOG" "@@GUEST-DEVS 0000:00:00.0:e1000e" 90 "$from"; then
+    result PASS "detached (guest saw none), attached again (e1000e rebound)"
+  else
+    result FAIL "re-attach: device or driver did not come back"
+  fi
+else
+  result FAIL "detach: the device did not disappear from the guest"
+fi
+
+scenario guest-death
+xl destroy guest
+LOOPLOG=$(guest_log loop)
+start_guest loop loop "$BDF"
+if wait_log "$LOOPLOG" "@@GUEST-LOOPING" 180; then
+  sleep 5
+  xl destroy loop
+  sleep 2
+  warn=$(dom0_warnings)
+  if [ -n "$warn" ]; then
+    result FAIL "dom0 warned: $(echo "$warn" | head -3 | tr '\n' ' ')"
+  elif ! xl pci-assignable-list | grep -q "$BDF"; then
+    result FAIL "device not assignable after the guest died"
+  else
+    AGAINLOG=$(guest_log again)
+    start_guest again basic "$BDF"
+    if wait_log "$AGAINLOG" "@@GUEST-DRIVER 0000:00:00.0 e1000e" 180; then
+      result PASS "destroyed while reading config: no dom0 warning, assigned again and e1000e bound"
+    else
+      result FAIL "re-assignment after the guest's death did not work"
+    fi
+    xl destroy again
+  fi
+else
+  result FAIL "the looping guest did not start"
+fi

@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Builds the lab's boot images for one backend/frontend pair:
+#   $LAB/images/$PAIR/{xen,vmlinuz,dom0.cpio.gz}, the domU kernel and initramfs inside dom0's.
+# PAIR "in-tree" uses the kernel's own xen-pciback / xen-pcifront; a pair whose modules are not built
+# yet is refused by lab.sh before we get here.
+set -euo pipefail
+lab=$1
+pair=$2
+here=$(cd "$(dirname "$0")" && pwd)
+src=$lab/root
+kver=$(cat "$src/.kver")
+out=$lab/images/$pair
+libpath="$src/usr/lib/x86_64-linux-gnu:$src/lib/x86_64-linux-gnu"
+
+# copy_bin ROOT FILE...: each binary plus the shared libraries ldd finds for it.
+copy_bin() {
+  local root=$1 f lib
+  shift
+  for f in "$@"; do
+    local dest=${f#"$src"}
+    mkdir -p "$root$(dirname "$dest")"
+    cp -L "$f" "$root$dest"
+    for lib in $(LD_LIBRARY_PATH=$libpath ldd "$f" 2>/dev/null | awk '/=> \// {print $3} /^\t\/lib/ {print $1}'); do
+      local ldest=${lib#"$src"}
+      [ -e "$root$ldest" ] && continue
+      mkdir -p "$root$(dirname "$ldest")"
+      cp -L "$lib" "$root$ldest"
+    done
+  done
+}
+
+# copy_modules ROOT MODULE...: the modules with their dependencies, then depmod for kmod's modprobe.
+copy_modules() {
+  local root=$1 ko
+  shift
+  for ko in $(modprobe -d "$src" -S "$kver" -a --show-depends "$@" | awk '$1 == "insmod" {print $2}'); do
+    local dest=${ko#"$src"}
+    mkdir -p "$root$(dirname "$dest")"
+    cp "$ko" "$root$dest"
+  done
+  cp "$src/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/" 2>/dev/null || true
+  depmod -b "$root" "$kver"
+}
+
+base_root() {
+  local root=$1
+  rm -rf "$root"
+  mkdir -p "$root"/{bin,sbin,proc,sys,dev,run,tmp,etc,usr/share/misc,lab}
+  cp /bin/busybox "$root/bin/busybox"
+  copy_bin "$root" /bin/kmod
+  for t in modprobe insmod rmmod lsmod modinfo depmod; do ln -sf /bin/kmod "$root/sbin/$t"; done
+  copy_bin "$root" /usr/bin/lspci
+  cp /usr/share/misc/pci.ids "$root/usr/share/misc/pci.ids"
+  ln -sf /run "$root/var" 2>/dev/null || true
+}
+
+rm -rf "$out"
+mkdir -p "$out"
+zcat "$src/boot/xen-4.17-amd64.gz" > "$out/xen"
+cp "$src/boot/vmlinuz-$kver" "$out/vmlinuz"
+
+# --- domU: busybox, kmod, lspci, the frontend and two device drivers -------------------------------
+domu=$out/domu-root
+base_root "$domu"
+rm -f "$domu/var"
+copy_modules "$domu" xen-pcifront e1000e nvme
+cp "$here/domu-init.sh" "$domu/init"
+chmod +x "$domu/init"
+(cd "$domu" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$out/domu.cpio.gz"
+
+# --- dom0: Xen's tools, the backend, the scenarios, and the domU images ----------------------------
+dom0=$out/dom0-root
+base_root "$dom0"
+rm -f "$dom0/var"
+mkdir -p "$dom0"/{var/lib/xen,var/log/xen/console,var/lib/xenstored,etc/xen,lab/domu}
+: > "$dom0/etc/xen/xl.conf"  # defaults are right; an absent file only makes xl complain
+copy_bin "$dom0" "$src/usr/lib/xen-4.17/bin/xl" "$src/usr/lib/xen-4.17/bin/xenstored" \
+  "$src/usr/lib/xen-4.17/bin/xenconsoled" "$src/usr/lib/xen-4.17/bin/xen-init-dom0" "$src/usr/bin/xenstore"
+for t in read write ls list rm exists watch chmod; do ln -sf /usr/bin/xenstore "$dom0/usr/bin/xenstore-$t"; done
+# xl create aborts at exit without it ("libgcc_s.so.1 must be installed for pthread_cancel to work").
+cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$dom0/lib/x86_64-linux-gnu/"
+copy_modules "$dom0" xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-pciback e1000e nvme
+cp "$here"/dom0-init.sh "$dom0/init"
+cp "$here"/dom0-lib.sh "$here"/boot-*.sh "$dom0/lab/"
+chmod +x "$dom0/init" "$dom0"/lab/*.sh
+cp "$out/vmlinuz" "$dom0/lab/domu/vmlinuz"
+cp "$out/domu.cpio.gz" "$dom0/lab/domu/initrd.gz"
+echo "$pair" > "$dom0/lab/pair"
+(cd "$dom0" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$out/dom0.cpio.gz"
+rm -rf "$dom0" "$domu"
+echo "lab: images for $pair: $(du -h "$out/dom0.cpio.gz" | cut -f1) dom0 initramfs"

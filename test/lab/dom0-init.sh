@@ -1,0 +1,24 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-only
+# dom0's /init in the lab: start Xen's daemons, run the boot's scenarios (lab_boot=NAME), power off.
+/bin/busybox --install -s /bin
+export PATH=/usr/lib/xen-4.17/bin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts /run/xen /run/xenstored /run/lock
+mount -t devpts devpts /dev/pts
+ln -s /run /var/run
+echo "@@DOM0-UP pair=$(cat /lab/pair)"
+for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs; do modprobe "$m" || echo "@@DOM0-ERROR modprobe $m"; done
+mount -t xenfs xenfs /proc/xen
+xenstored --pid-file=/run/xenstored.pid
+xen-init-dom0 >/dev/null
+xenconsoled --log=guest --log-dir=/var/log/xen/console
+boot=$(sed -n 's/.*lab_boot=\([a-z0-9]*\).*/\1/p' /proc/cmdline)
+echo "@@DOM0-READY boot=$boot"
+. /lab/dom0-lib.sh
+. "/lab/boot-$boot.sh"
+echo "@@DOM0-DONE"
+sync
+poweroff -f

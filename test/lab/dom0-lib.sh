@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Helpers for the lab's dom0 scenarios. Results are marker lines the host parses:
+#   @@SCENARIO NAME            a scenario starts
+#   @@RESULT NAME PASS|FAIL|HOST SECONDS DETAIL   (HOST: the host decides from dumps in the log)
+
+scenario() {
+  SCENARIO=$1
+  SCEN_T0=$(date +%s)
+  echo "@@SCENARIO $1"
+}
+
+result() {
+  local status=$1
+  shift
+  echo "@@RESULT $SCENARIO $status $(( $(date +%s) - SCEN_T0 )) $*"
+}
+
+# wait_log FILE PATTERN SECONDS [FROM_LINE]: 0 once PATTERN appears in FILE (after line FROM_LINE).
+wait_log() {
+  local i=0 from=${4:-0}
+  while [ "$i" -lt "$3" ]; do
+    tail -n "+$((from + 1))" "$1" 2>/dev/null | grep -q -- "$2" && return 0
+    sleep 1
+    i=$((i + 1))
+  done
+  echo "@@TIMEOUT waiting for '$2' in $1"
+  return 1
+}
+
+guest_log() { echo "/var/log/xen/console/guest-$1.log"; }
+
+# lines FILE: how many lines FILE has now (to wait only for what comes after).
+lines() { wc -l < "$1" 2>/dev/null || echo 0; }
+
+# guest_cfg NAME MODE BDF: a PV guest with one passed-through device; MODE goes to the guest's /init.
+guest_cfg() {
+  cat > "/tmp/$1.cfg" <<CFG
+name = "$1"
+type = "pv"
+kernel = "/lab/domu/vmlinuz"
+ramdisk = "/lab/domu/initrd.gz"
+extra = "console=hvc0 iommu=soft loglevel=4 lab_mode=$2"
+memory = 256
+vcpus = 1
+pci = [ '$3' ]
+on_crash = "destroy"
+CFG
+}
+
+# start_guest NAME MODE BDF: create it and copy its console to ours, prefixed with its name.
+start_guest() {
+  guest_cfg "$1" "$2" "$3"
+  : > "$(guest_log "$1")"
+  (tail -F "$(guest_log "$1")" 2>/dev/null | while IFS= read -r line; do echo "[$1] $line"; done) &
+  xl create "/tmp/$1.cfg" 2>&1 | sed "s/^/[xl] /"
+}
+
+# Kernel complaints that must never appear in dom0.
+dom0_warnings() { dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|refcount_t' || true; }
+
+dump_hw() {  # BDF LABEL: the device as dom0 sees it, between markers
+  echo "@@HW-CONFIG-BEGIN $2"
+  lspci -xxxx -s "$1"
+  echo "@@HW-CONFIG-END $2"
+}

@@ -1,0 +1,72 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-only
+# The lab guest's /init. lab_mode= on the kernel command line says what to do; markers go to hvc0,
+# which dom0's xenconsoled logs and the scenarios read.
+/bin/busybox --install -s /bin
+export PATH=/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mode=$(sed -n 's/.*lab_mode=\([a-z]*\).*/\1/p' /proc/cmdline)
+echo "@@GUEST-UP mode=$mode"
+modprobe xen-pcifront
+
+wait_devices() {
+  i=0
+  while [ $i -lt 60 ] && [ -z "$(ls /sys/bus/pci/devices 2>/dev/null)" ]; do sleep 1; i=$((i + 1)); done
+}
+
+devs() {
+  out=""
+  for d in /sys/bus/pci/devices/*; do
+    [ -e "$d" ] || continue
+    drv=$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)
+    out="$out $(basename "$d"):$drv"
+  done
+  echo "${out:- none}"
+}
+
+drivers() {
+  modprobe e1000e
+  modprobe nvme
+  sleep 3
+  lspci -nnk
+  for d in /sys/bus/pci/devices/*; do
+    echo "@@GUEST-DRIVER $(basename "$d") $(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)"
+  done
+  echo "@@GUEST-DRIVERS-DONE"
+}
+
+wait_devices
+case "$mode" in
+  main|basic)
+    echo "@@GUEST-CONFIG-BEGIN"
+    lspci -xxxx -s 00:00.0
+    echo "@@GUEST-CONFIG-END"
+    drivers
+    if [ "$mode" = main ]; then
+      ip link set eth0 up
+      sleep 6
+      lspci -vvv -s 00:00.0 | grep -E 'MSI-X:|MSI:' | sed 's/^/@@GUEST-CAP /'
+      grep -E 'eth0|pcifront' /proc/interrupts
+      echo "@@GUEST-IRQCOUNT $(awk '/eth0/ {s += $2} END {print s + 0}' /proc/interrupts)"
+      echo "@@GUEST-IRQ-DONE"
+      last=""
+      while :; do
+        now=$(devs)
+        [ "$now" != "$last" ] && echo "@@GUEST-DEVS$now"
+        last=$now
+        sleep 1
+      done
+    fi
+    ;;
+  loop)
+    modprobe e1000e
+    echo "@@GUEST-LOOPING"
+    while :; do cat /sys/bus/pci/devices/*/config > /dev/null 2>&1; done
+    ;;
+  aer)
+    echo "@@GUEST-AER-READY $(devs)"
+    ;;
+esac
+while :; do sleep 3600; done
