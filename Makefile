@@ -13,15 +13,20 @@ BUILD      ?= build
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_GEN  := -G "Unix Makefiles"
 
-# Debian packages the userspace build, the tests and the demo need.
+# Debian packages the userspace build, the tests and the demo need; the lab needs LAB_DEPS too.
 DEPS := cmake g++-12 make catch2 libxen-dev pciutils valgrind binutils
+LAB_DEPS := qemu-system-x86 busybox-static cpio kmod socat
+LAB ?= 1
 
 # The portable core: the one source list for the hosted library (CMake globs the same folders),
 # the freestanding check below and, later, Kbuild.
 CORE_SRCS := $(sort $(wildcard protocol/*.cpp conf_space/*.cpp conf_space/caps/*.cpp quirks/*.cpp))
 
-.PHONY: all deps build check unit freestanding demo bench clean
+.PHONY: all deps lab-deps build check unit freestanding lab lab-bench demo bench clean
 all: build
+
+lab-deps:
+	@$(MAKE) --no-print-directory deps DEPS="$(LAB_DEPS)"
 
 deps:
 	@missing=""; for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -69,6 +74,18 @@ freestanding: $(BUILD)/freestanding/core.o $(BUILD)/freestanding/test/freestandi
 	  echo "freestanding: the checker accepted test/freestanding/bad_ctor.cpp" >&2; exit 1; \
 	else echo "freestanding: the checker rejects a dynamic initialiser and operator new (self-test)"; fi
 
+# The lab: real Xen + Debian dom0/guest in QEMU, every scenario for every backend/frontend pair the tree
+# builds (test/lab/lab.sh). BOOTS selects boots (main hide aer; bench only via lab-bench).
+BOOTS ?=
+lab: lab-deps
+	@mkdir -p $(BUILD)
+	test/lab/lab.sh $(BUILD) $(BOOTS) 2>&1 | tee $(BUILD)/lab.log; \
+	exit $$(grep -q '^lab: [0-9]* passed, 0 failed' $(BUILD)/lab.log && echo 0 || echo 1)
+
+lab-bench: lab-deps
+	test/lab/lab.sh $(BUILD) bench
+
+# Summary: ctest's cases + the freestanding check + the lab's scenarios (unless LAB=0).
 check: deps
 	@rc=0; $(MAKE) --no-print-directory unit || rc=1; \
 	$(MAKE) --no-print-directory freestanding && fs=1 || { fs=0; rc=1; }; \
@@ -76,6 +93,13 @@ check: deps
 	failed=$$(grep -Eo '[0-9]+ tests failed out of [0-9]+' $(BUILD)/asan/ctest.log 2>/dev/null | awk '{print $$1}'); \
 	[ -n "$$passed" ] || { passed=0; failed=1; }; \
 	passed=$$((passed + fs)); failed=$$((failed + 1 - fs)); \
+	if [ "$(LAB)" != 0 ]; then \
+	  rm -f $(BUILD)/lab.log; $(MAKE) --no-print-directory lab || rc=1; \
+	  lp=$$(sed -n 's/^lab: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/lab.log 2>/dev/null | tail -1); \
+	  lf=$$(sed -n 's/^lab: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $(BUILD)/lab.log 2>/dev/null | tail -1); \
+	  [ -n "$$lp" ] || { lp=0; lf=1; echo "LAB DID NOT RUN: see $(BUILD)/lab.log"; }; \
+	  passed=$$((passed + lp)); failed=$$((failed + lf)); \
+	else echo "lab skipped (LAB=0)"; fi; \
 	echo "$$passed passed, $$failed failed"; \
 	[ $$rc -eq 0 ] && [ $$failed -eq 0 ]
 

@@ -50,7 +50,7 @@ base_root() {
   cp /bin/busybox "$root/bin/busybox"
   copy_bin "$root" /bin/kmod
   for t in modprobe insmod rmmod lsmod modinfo depmod; do ln -sf /bin/kmod "$root/sbin/$t"; done
-  copy_bin "$root" /usr/bin/lspci
+  copy_bin "$root" /usr/bin/lspci /usr/bin/setpci
   cp /usr/share/misc/pci.ids "$root/usr/share/misc/pci.ids"
   ln -sf /run "$root/var" 2>/dev/null || true
 }
@@ -80,7 +80,7 @@ copy_bin "$dom0" "$src/usr/lib/xen-4.17/bin/xl" "$src/usr/lib/xen-4.17/bin/xenst
 for t in read write ls list rm exists watch chmod; do ln -sf /usr/bin/xenstore "$dom0/usr/bin/xenstore-$t"; done
 # xl create aborts at exit without it ("libgcc_s.so.1 must be installed for pthread_cancel to work").
 cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$dom0/lib/x86_64-linux-gnu/"
-copy_modules "$dom0" xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-pciback e1000e nvme
+copy_modules "$dom0" xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-pciback e1000e nvme aer_inject
 cp "$here"/dom0-init.sh "$dom0/init"
 cp "$here"/dom0-lib.sh "$here"/boot-*.sh "$dom0/lab/"
 chmod +x "$dom0/init" "$dom0"/lab/*.sh

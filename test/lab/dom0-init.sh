@@ -10,7 +10,7 @@ mkdir -p /dev/pts /run/xen /run/xenstored /run/lock
 mount -t devpts devpts /dev/pts
 ln -s /run /var/run
 echo "@@DOM0-UP pair=$(cat /lab/pair)"
-for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs; do modprobe "$m" || echo "@@DOM0-ERROR modprobe $m"; done
+for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs; do /sbin/modprobe "$m" || echo "@@DOM0-ERROR modprobe $m"; done
 mount -t xenfs xenfs /proc/xen
 xenstored --pid-file=/run/xenstored.pid
 xen-init-dom0 >/dev/null

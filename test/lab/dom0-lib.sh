@@ -3,6 +3,10 @@
 #   @@SCENARIO NAME            a scenario starts
 #   @@RESULT NAME PASS|FAIL|HOST SECONDS DETAIL   (HOST: the host decides from dumps in the log)
 
+# busybox-static's shell prefers its own applets (a modprobe without /proc/cmdline options, -c or
+# dependency handling): always run kmod's.
+modprobe() { /sbin/modprobe "$@"; }
+
 scenario() {
   SCENARIO=$1
   SCEN_T0=$(date +%s)

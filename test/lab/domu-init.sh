@@ -7,6 +7,7 @@ export PATH=/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+modprobe() { /sbin/modprobe "$@"; }  # kmod's, not busybox's applet
 mode=$(sed -n 's/.*lab_mode=\([a-z]*\).*/\1/p' /proc/cmdline)
 echo "@@GUEST-UP mode=$mode"
 modprobe xen-pcifront
@@ -64,6 +65,19 @@ case "$mode" in
     modprobe e1000e
     echo "@@GUEST-LOOPING"
     while :; do cat /sys/bus/pci/devices/*/config > /dev/null 2>&1; done
+    ;;
+  bench)
+    # N reads of the whole 4 KiB config file: 1024 dword ops each through the frontend and backend.
+    n=${LAB_BENCH_READS:-20}
+    f=/sys/bus/pci/devices/0000:00:00.0/config
+    irq0=$(awk '/pcifront/ {s += $2} END {print s + 0}' /proc/interrupts)
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    i=0
+    while [ $i -lt "$n" ]; do cat "$f" > /dev/null; i=$((i + 1)); done
+    t1=$(cut -d' ' -f1 /proc/uptime)
+    irq1=$(awk '/pcifront/ {s += $2} END {print s + 0}' /proc/interrupts)
+    echo "@@BENCH reads=$n seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}') reads_per_s=$(awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN {d = b - a; if (d <= 0) d = 0.01; printf "%.2f", n / d}') frontend_irqs=$((irq1 - irq0))"
+    echo "@@BENCH-DONE"
     ;;
   aer)
     echo "@@GUEST-AER-READY $(devs)"

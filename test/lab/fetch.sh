@@ -5,6 +5,8 @@
 set -euo pipefail
 lab=$1
 mkdir -p "$lab/debs"
+# A machine whose package lists were never downloaded knows no candidates: fetch them once.
+apt-cache policy linux-image-amd64 2>/dev/null | grep -q 'Candidate: [0-9]' || apt-get update -qq
 kpkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
 [ -n "$kpkg" ] || { echo "lab: cannot find the kernel package linux-image-amd64 depends on (apt-get update?)" >&2; exit 1; }
 pkgs="$kpkg xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common libxencall1 libxenevtchn1

@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(mkdir -p "$1" && cd "$1" && pwd)
 shift
 boots=("$@")
-[ ${#boots[@]} -gt 0 ] || boots=(main hide aer)
+[ ${#boots[@]} -gt 0 ] || boots=(main hide aer)  # "bench" only on request (make lab-bench)
 lab=$build/lab
 mkdir -p "$lab/logs"
 
@@ -27,11 +27,13 @@ declare -A qemu_devices=(
   [main]="-device e1000e,addr=04.0 -device nvme,serial=lab0,addr=05.0"
   [hide]="-device e1000e,addr=04.0"
   [aer]="-device pcie-root-port,id=rp1,chassis=1,slot=1,addr=04.0 -device e1000e,id=nic0,bus=rp1"
+  [bench]="-device e1000e,addr=04.0"
 )
 declare -A dom0_args=(
   [main]=""
   [hide]="xen-pciback.hide=(0000:00:04.0)"
   [aer]=""
+  [bench]=""
 )
 
 # run_boot PAIR BOOT: one QEMU run; the serial log is the only output.
@@ -51,9 +53,10 @@ run_boot() {
   local qpid=$! injected=0
   while kill -0 "$qpid" 2>/dev/null; do
     if [ $injected -eq 0 ] && grep -q '@@HOST-INJECT-AER' "$log" 2>/dev/null; then
-      # An uncorrectable, non-fatal poisoned TLP reported by the endpoint, as hardware would.
-      echo "pcie_aer_inject_error nic0 POISON_TLP" | socat - "UNIX-CONNECT:$sock" >/dev/null 2>&1 || true
-      echo "@@HOST-INJECTED" >> "$lab/logs/$pair-$boot.host"
+      # An uncorrectable error (data link protocol, fatal by default severity) at the endpoint.
+      echo "@@HOST-INJECTING" >> "$lab/logs/$pair-$boot.host"
+      echo "pcie_aer_inject_error nic0 DLP" | socat - "UNIX-CONNECT:$sock" \
+        >> "$lab/logs/$pair-$boot.host" 2>&1 || true
       injected=1
     fi
     sleep 1
@@ -94,6 +97,8 @@ judge_config_view() {
 summary=()
 passed=0
 failed=0
+limits=0
+benches=()
 for pair in "${pairs[@]}"; do
   "$here/build-images.sh" "$lab" "$pair"
   for boot in "${boots[@]}"; do
@@ -116,7 +121,12 @@ for pair in "${pairs[@]}"; do
         detail=${verdict#* }
       fi
       summary+=("$(printf '%-14s %-9s %-9s %-5s %5s  %s' "$name" "$pair" "$pair" "$status" "$secs" "$detail")")
-      if [ "$status" = PASS ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+      case $status in
+        PASS) passed=$((passed + 1)) ;;
+        BENCH) benches+=("$pair: $secs s, $detail") ;;
+        LIMIT) limits=$((limits + 1)) ;;  # a known limitation of the in-tree driver, evidence in detail
+        *) failed=$((failed + 1)) ;;
+      esac
     done <<< "$results"
     if echo "$results" | grep -q ' FAIL '; then
       echo "---- last lines of $log"; tr -d '\r' < "$log" | tail -25
@@ -128,6 +138,12 @@ echo
 printf '%-14s %-9s %-9s %-5s %5s  %s\n' scenario backend frontend result s detail
 printf '%s\n' "${summary[@]}"
 echo "$ours_note"
+if [ ${#benches[@]} -gt 0 ]; then
+  echo "config-read round trips (4 KiB config file reads in the guest, 1024 ops each):"
+  printf '  %s\n' "${benches[@]}"
+  echo "  ratio ours/in-tree: n/a until our modules are built"
+fi
 echo "logs: $lab/logs"
+echo "lab: $limits known limitation(s) of the in-tree drivers (LIMIT rows), not counted as failures"
 echo "lab: $passed passed, $failed failed"
 [ $failed -eq 0 ]

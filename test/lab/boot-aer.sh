@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Boot "aer": e1000e behind a PCIe root port. An uncorrectable error is injected by QEMU (the host
+# sees @@HOST-INJECT-AER and uses the monitor) while the guest has no driver (so no AER handler) bound.
+# QEMU 7.2's message has not been seen to reach dom0's AER service here (the root port's secondary
+# status never shows the received system error); when nothing arrives within 5 s the scenario falls
+# back to the kernel's software injector, aer_inject.ko, and says which injector it used.
+# Expected: aerState=aerfail in the backend directory, the guest destroyed, dom0 alive, the device
+# assignable again.
+BDF=0000:01:00.0
+LOG=$(guest_log guest)
+
+scenario aer
+# QEMU 7.2 forwards an uncorrectable error message only when SERR# is enabled in the command register
+# of the endpoint and of each port on the way up, and in the port's bridge control (PCIe 6.2.6 allows
+# that route; its DEVCTL route came in QEMU 8.1). Linux 6.1 enables neither by itself, a driver would.
+# Set them before the backend seizes the device, so the config it saves and restores keeps them.
+setpci -s "$BDF" COMMAND=0100:0100
+setpci -s 00:04.0 COMMAND=0100:0100
+setpci -s 00:04.0 BRIDGE_CONTROL=0002:0002
+echo "@@AER-SERR endpoint $(setpci -s "$BDF" COMMAND) port $(setpci -s 00:04.0 COMMAND) $(setpci -s 00:04.0 BRIDGE_CONTROL)"
+modprobe xen-pciback
+if ! xl pci-assignable-add "$BDF"; then
+  result FAIL "xl pci-assignable-add $BDF failed"
+else
+  start_guest guest aer "$BDF"
+  if ! wait_log "$LOG" "@@GUEST-AER-READY" 180; then
+    result FAIL "guest did not come up"
+  else
+    domid=$(xl domid guest)
+    be=/local/domain/0/backend/pci/$domid/0
+    echo "@@AER-BEFORE endpoint command/status $(setpci -s "$BDF" COMMAND STATUS | tr '\n' ' ')"
+    echo "@@HOST-INJECT-AER"
+    injector=qemu
+    sleep 5
+    if [ -z "$(dmesg | grep -E 'AER: .*(Uncorrected|Multiple)' || true)" ]; then
+      # QEMU's message did not reach the root port's AER service: inject in software instead
+      # (aer_inject.ko: struct aer_error_inj = bus, dev, fn, pad, uncor_status, cor_status,
+      # header_log[4], domain; 32 bytes little-endian). 0x10 = data link protocol error.
+      injector=aer_inject
+      modprobe aer_inject
+      printf '\001\000\000\000\020\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' > /dev/aer_inject &&
+        echo "@@AER-SOFTWARE-INJECTED" || echo "@@AER-SOFTWARE-INJECT-FAILED"
+    fi
+    i=0
+    while [ $i -lt 60 ]; do
+      state=$(xenstore-read "$be/aerState" 2>/dev/null || true)
+      gone=$(xl list guest >/dev/null 2>&1 && echo no || echo yes)
+      [ "$state" = aerfail ] && [ "$gone" = yes ] && break
+      sleep 1
+      i=$((i + 1))
+    done
+    echo "@@AER-DMESG"; dmesg | grep -iE 'aer|pciback' | tail -15
+    lspci -vvv -s "$BDF" | grep -E 'DevCtl|DevSta|UESta|CESta' | sed 's/^/@@AER-DEV /'
+    lspci -vvv -s 00:04.0 | grep -E 'Control:|Status:|BridgeCtl|Secondary status|RootCmd|RootSta|ErrorSrc|UESta' | sed 's/^/@@AER-PORT /' 
+    assignable=$(xl pci-assignable-list | grep -c "$BDF" || true)
+    if [ "$state" = aerfail ] && [ "$gone" = yes ] && [ "$assignable" -ge 1 ]; then
+      result PASS "aerState=aerfail, guest destroyed, dom0 alive, device assignable (injector: $injector)"
+    elif [ "$state" = aerfail ] && [ "$gone" = no ] && [ "$(cat /lab/pair)" = in-tree ]; then
+      # The in-tree pciback only writes aerState and expects the toolstack to kill the guest; xl and
+      # libxl 4.17 never read aerState (no such string in libxenlight), so the guest keeps running.
+      result LIMIT "in-tree: aerState=aerfail written, guest still running, nobody acts on it (injector: $injector)"
+      xl destroy guest
+    else
+      result FAIL "aerState='${state}' guest_gone=$gone assignable=$assignable (injector: $injector)"
+    fi
+  fi
+fi
