@@ -73,3 +73,26 @@ if wait_log "$LOOPLOG" "@@GUEST-LOOPING" 180; then
 else
   result FAIL "the looping guest did not start"
 fi
+
+scenario interrupts-nvme
+NVME=0000:00:05.0
+NVMELOG=$(guest_log nvme)
+if xl pci-assignable-add "$NVME"; then
+  start_guest nvme nvme "$NVME"
+  if wait_log "$NVMELOG" "@@GUEST-NVME-DONE" 180; then
+    msix=$(grep -c "@@GUEST-CAP.*MSI-X: Enable+" "$NVMELOG" || true)
+    irqs=$(sed -n 's/.*@@GUEST-NVME-MSIX-IRQS \([0-9]*\).*/\1/p' "$NVMELOG" | tail -1)
+    if [ "$msix" -ge 1 ] && [ "${irqs:-0}" -gt 0 ]; then
+      result PASS "nvme: MSI-X enabled, $irqs MSI-X interrupts"
+    elif [ "$(cat /lab/pair)" = in-tree ] && grep -q "enable msix get err" "$NVMELOG"; then
+      result LIMIT "in-tree: nvme's MSI-X enable fails ($(grep -o 'enable msix get err [0-9a-f]*' "$NVMELOG" | head -1)), it falls back to INTx"
+    else
+      result FAIL "nvme: MSI-X enabled=$msix, MSI-X interrupts=${irqs:-0}"
+    fi
+  else
+    result FAIL "the nvme guest did not finish"
+  fi
+  xl destroy nvme
+else
+  result FAIL "xl pci-assignable-add $NVME failed"
+fi

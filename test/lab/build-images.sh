@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Builds the lab's boot images for one backend/frontend pair:
 #   $LAB/images/$PAIR/{xen,vmlinuz,dom0.cpio.gz}, the domU kernel and initramfs inside dom0's.
-# PAIR "in-tree" uses the kernel's own xen-pciback / xen-pcifront; a pair whose modules are not built
-# yet is refused by lab.sh before we get here.
+# PAIR "in-tree" uses the kernel's own xen-pciback / xen-pcifront. PAIR "ours" puts MODULES_DIR's
+# xen-pciback.ko / xen-pcifront.ko in their place and deletes the in-tree files, so the in-tree
+# modules cannot be loaded in a boot that tests ours (lab.sh offers "ours" only once both exist).
 set -euo pipefail
 lab=$1
 pair=$2
+ours=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$lab/root
 kver=$(cat "$src/.kver")
@@ -40,6 +42,16 @@ copy_modules() {
     cp "$ko" "$root$dest"
   done
   cp "$src/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/" 2>/dev/null || true
+  if [ "$pair" = ours ]; then
+    local m
+    for m in xen-pciback xen-pcifront; do
+      find "$root/lib/modules/$kver" -name "$m.ko*" -delete  # the in-tree one must not be loadable
+      if printf '%s\n' "$@" | grep -qx "$m"; then
+        mkdir -p "$root/lib/modules/$kver/extra"
+        cp "$ours/$m.ko" "$root/lib/modules/$kver/extra/"
+      fi
+    done
+  fi
   depmod -b "$root" "$kver"
 }
 

@@ -79,6 +79,15 @@ case "$mode" in
     echo "@@BENCH reads=$n seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}') reads_per_s=$(awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN {d = b - a; if (d <= 0) d = 0.01; printf "%.2f", n / d}') frontend_irqs=$((irq1 - irq0))"
     echo "@@BENCH-DONE"
     ;;
+  nvme)
+    modprobe nvme
+    sleep 6
+    dmesg | grep -iE 'msi|pcifront|nvme' | tail -8
+    lspci -vvv -s 00:00.0 | grep -E 'MSI-X:|MSI:' | sed 's/^/@@GUEST-CAP /'
+    grep -E 'nvme|pcifront' /proc/interrupts
+    echo "@@GUEST-NVME-MSIX-IRQS $(awk '/nvme/ && /msi/ {s += $2} END {print s + 0}' /proc/interrupts)"
+    echo "@@GUEST-NVME-DONE"
+    ;;
   aer)
     echo "@@GUEST-AER-READY $(devs)"
     ;;

@@ -19,9 +19,13 @@ command -v qemu-system-x86_64 >/dev/null || {
 }
 "$here/fetch.sh" "$lab"
 
-# Pairs: the in-tree drivers always; ours once the modules exist in the tree's build.
+# Pairs: the in-tree drivers always; ours once the modules exist in the tree's build ($build/modules).
 pairs=(in-tree)
-ours_note="ours: not built (no xen-pciback.ko / xen-pcifront.ko in this tree yet)"
+ours_note="ours: not built (no $build/modules/xen-pciback.ko and xen-pcifront.ko yet)"
+if [ -f "$build/modules/xen-pciback.ko" ] && [ -f "$build/modules/xen-pcifront.ko" ]; then
+  pairs+=(ours)
+  ours_note="ours: $build/modules"
+fi
 
 declare -A qemu_devices=(
   [main]="-device e1000e,addr=04.0 -device nvme,serial=lab0,addr=05.0"
@@ -29,6 +33,8 @@ declare -A qemu_devices=(
   [aer]="-device pcie-root-port,id=rp1,chassis=1,slot=1,addr=04.0 -device e1000e,id=nic0,bus=rp1"
   [bench]="-device e1000e,addr=04.0"
 )
+# Wall-clock limit per boot (a hung dom0 or guest must not hang CI): about three times a normal run.
+declare -A boot_timeout=([main]=300 [hide]=150 [aer]=300 [bench]=300)
 declare -A dom0_args=(
   [main]=""
   [hide]="xen-pciback.hide=(0000:00:04.0)"
@@ -42,7 +48,7 @@ run_boot() {
   local log=$lab/logs/$pair-$boot.log sock=$lab/logs/$pair-$boot.monitor
   rm -f "$log" "$sock"
   # shellcheck disable=SC2086
-  timeout 900 qemu-system-x86_64 -machine q35,accel=tcg -cpu max,-smap,-smep,-pku,-la57 -smp 2 -m 2048 \
+  timeout "${boot_timeout[$boot]}" qemu-system-x86_64 -machine q35,accel=tcg -cpu max,-smap,-smep,-pku,-la57 -smp 2 -m 2048 \
     -display none -vga none -nic none -no-reboot -serial "file:$log" \
     -monitor "unix:$sock,server,nowait" \
     -device intel-iommu,intremap=on,caching-mode=on ${qemu_devices[$boot]} \
@@ -61,7 +67,11 @@ run_boot() {
     fi
     sleep 1
   done
-  wait "$qpid" || echo "@@QEMU-EXIT $?" >> "$log"
+  local rc=0
+  wait "$qpid" || rc=$?
+  [ $rc -eq 124 ] && echo "@@RESULT boot-$boot FAIL ${boot_timeout[$boot]} timed out after ${boot_timeout[$boot]} s" >> "$log"
+  [ $rc -ne 0 ] && echo "@@QEMU-EXIT $rc" >> "$log"
+  return 0
 }
 
 # config-view is decided here: the guest's dump against dom0's, byte by byte.
@@ -100,16 +110,19 @@ failed=0
 limits=0
 benches=()
 for pair in "${pairs[@]}"; do
-  "$here/build-images.sh" "$lab" "$pair"
+  "$here/build-images.sh" "$lab" "$pair" "$build/modules"
   for boot in "${boots[@]}"; do
     t0=$(date +%s)
     echo "lab: $pair / boot $boot ..."
     run_boot "$pair" "$boot"
     log=$lab/logs/$pair-$boot.log
     echo "lab: $pair / boot $boot took $(( $(date +%s) - t0 )) s"
+    # One log per scenario as well: the lines from its @@SCENARIO marker to the next.
+    tr -d '\r' < "$log" | awk -v dir="$lab/logs" -v p="$pair" '
+      /^@@SCENARIO / { f = dir "/" p "-" $2 ".log" } f { print > f }'
     results=$(tr -d '\r' < "$log" | grep '^@@RESULT' || true)
     if [ -z "$results" ]; then
-      summary+=("$(printf '%-14s %-9s %-9s %-5s %5s  %s' "boot:$boot" "$pair" "$pair" FAIL - "no scenario ran (dom0 did not come up?)")")
+      summary+=("$(printf '%-16s %-9s %-9s %-5s %5s  %s' "boot:$boot" "$pair" "$pair" FAIL - "no scenario ran (dom0 did not come up?)")")
       failed=$((failed + 1))
       echo "---- last lines of $log"; tr -d '\r' < "$log" | tail -25
       continue
@@ -120,7 +133,7 @@ for pair in "${pairs[@]}"; do
         status=${verdict%% *}
         detail=${verdict#* }
       fi
-      summary+=("$(printf '%-14s %-9s %-9s %-5s %5s  %s' "$name" "$pair" "$pair" "$status" "$secs" "$detail")")
+      summary+=("$(printf '%-16s %-9s %-9s %-5s %5s  %s' "$name" "$pair" "$pair" "$status" "$secs" "$detail")")
       case $status in
         PASS) passed=$((passed + 1)) ;;
         BENCH) benches+=("$pair: $secs s, $detail") ;;
@@ -135,7 +148,7 @@ for pair in "${pairs[@]}"; do
 done
 
 echo
-printf '%-14s %-9s %-9s %-5s %5s  %s\n' scenario backend frontend result s detail
+printf '%-16s %-9s %-9s %-5s %5s  %s\n' scenario backend frontend result s detail
 printf '%s\n' "${summary[@]}"
 echo "$ours_note"
 if [ ${#benches[@]} -gt 0 ]; then
