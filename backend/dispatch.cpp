@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The op dispatcher.
+//
+// Error vocabulary (one namespace, unlike the in-tree backend's mix of XEN_PCI_ERR_* and -errno):
+// unknown device -> dev_not_found; bad config offset/size -> invalid_offset; a config write a hook
+// refuses -> access_denied; an op the backend does not serve -> not_implemented; any interrupt
+// request that is malformed or conflicts with the device's interrupt state -> op_failed, with no
+// state changed. Frontends only test for non-zero.
+#include "backend/dispatch.hpp"
+
+namespace pcisplit {
+namespace {
+
+using wire::Cmd;
+
+constexpr int32_t as_wire(Err e) { return static_cast<int32_t>(e); }
+
+bool power_of_two(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+}  // namespace
+
+void Dispatcher::attach(int index, DeviceView* view, DevicePlatform* platform) {
+  devices_[index] = ExportedDevice{view, platform, ExportedDevice::Irq::none};
+}
+
+void Dispatcher::detach(int index) { devices_[index] = ExportedDevice{}; }
+
+void Dispatcher::process(volatile wire::Op* shared) {
+  // Every field is read exactly once through the volatile pointer; nothing below looks at `shared`
+  // again until the answer is written. A guest rewriting the page meanwhile changes nothing we do.
+  wire::Op in;
+  in.cmd = shared->cmd;
+  in.err = 0;
+  in.domain = shared->domain;
+  in.bus = shared->bus;
+  in.devfn = shared->devfn;
+  in.offset = shared->offset;
+  in.size = shared->size;
+  in.value = shared->value;
+  in.info = shared->info;
+  const uint32_t nvec = in.cmd == static_cast<uint32_t>(Cmd::enable_msix) && in.value <= wire::kMaxVec ? in.value : 0;
+  for (uint32_t i = 0; i < nvec; ++i) {
+    in.msix_entries[i].entry = shared->msix_entries[i].entry;
+    in.msix_entries[i].vector = 0;
+  }
+
+  wire::Op out;
+  out.err = 0;
+  out.value = 0;
+  handle(in, out);
+
+  shared->value = out.value;
+  if (in.cmd == static_cast<uint32_t>(Cmd::enable_msix) && out.err == 0) {
+    for (uint32_t i = 0; i < nvec; ++i) shared->msix_entries[i].vector = out.msix_entries[i].vector;
+  }
+  shared->err = out.err;  // last: a frontend polling err sees a complete answer
+}
+
+void Dispatcher::handle(const wire::Op& in, wire::Op& out) {
+  ++stats_.ops;
+  out.value = 0;
+  Err err = Err::dev_not_found;
+  ExportedDevice* dev = nullptr;
+  if (in.domain <= 0xffff && in.bus <= 0xff && in.devfn <= 0xff) {
+    const int index = topology_.find_virt(
+        Bdf{static_cast<uint16_t>(in.domain), static_cast<uint8_t>(in.bus), static_cast<uint8_t>(in.devfn)});
+    if (index >= 0 && devices_[index].view != nullptr) dev = &devices_[index];
+  }
+  switch (static_cast<Cmd>(in.cmd)) {
+    case Cmd::conf_read:
+      if (dev == nullptr) break;
+      {
+        const Result<uint32_t> r = dev->view->read(static_cast<uint32_t>(in.offset), static_cast<uint32_t>(in.size));
+        err = r.err();
+        out.value = r.ok() ? r.value() : 0;
+      }
+      break;
+    case Cmd::conf_write:
+      out.value = in.value;
+      if (dev != nullptr) err = conf_write(*dev, in);
+      break;
+    case Cmd::enable_msi:
+      if (dev != nullptr) err = enable_msi(*dev, 1, out.value);
+      break;
+    case Cmd::enable_multi_msi:
+      if (dev != nullptr) err = enable_msi(*dev, in.value, out.value);
+      break;
+    case Cmd::disable_msi:
+      if (dev != nullptr) err = disable_msi(*dev, out.value);
+      break;
+    case Cmd::enable_msix:
+      if (dev != nullptr) err = enable_msix(*dev, in, out);
+      break;
+    case Cmd::disable_msix:
+      if (dev != nullptr) err = disable_msix(*dev, out.value);
+      break;
+    default:  // including the aer_* ops, which only the backend sends
+      ++stats_.unknown_cmds;
+      err = Err::not_implemented;
+      break;
+  }
+  out.err = as_wire(err);
+  if (err != Err::success) ++stats_.errors;
+}
+
+Err Dispatcher::conf_write(ExportedDevice& dev, const wire::Op& in) {
+  const WriteResult w = dev.view->write(static_cast<uint32_t>(in.offset), static_cast<uint32_t>(in.size), in.value);
+  Err err = w.err;
+  for (uint8_t i = 0; i < w.effects.count; ++i) {
+    if (dev.platform->apply(w.effects.items[i]) != Err::success && err == Err::success) err = Err::op_failed;
+  }
+  return err;
+}
+
+Err Dispatcher::enable_msi(ExportedDevice& dev, uint32_t nvec, uint32_t& value) {
+  if (dev.irq != ExportedDevice::Irq::none) return Err::op_failed;  // XSA-157: MSI or MSI-X already on
+  const uint8_t cap = dev.view->cap_offset(reg::PCI_CAP_ID_MSI);
+  if (cap == 0) return Err::op_failed;
+  const Result<uint32_t> flags = dev.view->hw_read(cap + reg::PCI_MSI_FLAGS, 2);
+  if (!flags.ok()) return Err::op_failed;
+  const uint32_t max = 1u << ((flags.value() & reg::PCI_MSI_FLAGS_QMASK) >> 1);
+  if (!power_of_two(nvec) || nvec > max || nvec > 32) return Err::op_failed;
+  const Result<uint32_t> pirq = dev.platform->enable_msi(nvec);
+  if (!pirq.ok()) return Err::op_failed;
+  dev.irq = ExportedDevice::Irq::msi;
+  value = pirq.value();
+  return Err::success;
+}
+
+Err Dispatcher::disable_msi(ExportedDevice& dev, uint32_t& value) {
+  if (dev.irq != ExportedDevice::Irq::msi) return Err::op_failed;  // XSA-157: nothing to disable
+  if (dev.platform->disable_msi() != Err::success) return Err::op_failed;
+  dev.irq = ExportedDevice::Irq::none;
+  value = dev.platform->legacy_pirq();
+  return Err::success;
+}
+
+Err Dispatcher::enable_msix(ExportedDevice& dev, const wire::Op& in, wire::Op& out) {
+  const uint32_t n = in.value;
+  if (n == 0 || n > wire::kMaxVec) return Err::op_failed;
+  if (dev.irq != ExportedDevice::Irq::none) return Err::op_failed;  // XSA-157
+  const uint8_t cap = dev.view->cap_offset(reg::PCI_CAP_ID_MSIX);
+  if (cap == 0) return Err::op_failed;
+  const Result<uint32_t> flags = dev.view->hw_read(cap + reg::PCI_MSIX_FLAGS, 2);
+  const Result<uint32_t> cmd = dev.view->hw_read(reg::PCI_COMMAND, 2);
+  if (!flags.ok() || !cmd.ok()) return Err::op_failed;
+  // CVE-2015-8553: the MSI-X table lives in a BAR; with memory decoding off, touching it is a UR.
+  if ((cmd.value() & reg::PCI_COMMAND_MEMORY) == 0) return Err::op_failed;
+  const uint32_t table_size = (flags.value() & reg::PCI_MSIX_FLAGS_QSIZE) + 1;
+  uint8_t seen[(reg::PCI_MSIX_FLAGS_QSIZE + 1) / 8] = {};
+  uint16_t entries[wire::kMaxVec];
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint16_t e = in.msix_entries[i].entry;
+    if (e >= table_size || (seen[e / 8] & (1u << (e % 8))) != 0) return Err::op_failed;  // XSA-164 class
+    seen[e / 8] = static_cast<uint8_t>(seen[e / 8] | (1u << (e % 8)));
+    entries[i] = e;
+  }
+  uint32_t pirqs[wire::kMaxVec];
+  if (dev.platform->enable_msix(entries, n, pirqs) != Err::success) return Err::op_failed;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (pirqs[i] > 0xffff) {  // the wire carries 16 bits; never hand out a truncated PIRQ
+      (void)dev.platform->disable_msix();
+      return Err::op_failed;
+    }
+  }
+  for (uint32_t i = 0; i < n; ++i) out.msix_entries[i].vector = static_cast<uint16_t>(pirqs[i]);
+  dev.irq = ExportedDevice::Irq::msix;
+  return Err::success;
+}
+
+Err Dispatcher::disable_msix(ExportedDevice& dev, uint32_t& value) {
+  if (dev.irq != ExportedDevice::Irq::msix) return Err::op_failed;  // XSA-157
+  if (dev.platform->disable_msix() != Err::success) return Err::op_failed;
+  dev.irq = ExportedDevice::Irq::none;
+  value = dev.platform->legacy_pirq();
+  return Err::success;
+}
+
+}  // namespace pcisplit

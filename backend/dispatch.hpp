@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The op dispatcher: one pciif op from the shared page, copied once, validated, routed, answered.
+#pragma once
+
+#include "backend/platform.hpp"
+#include "backend/topology.hpp"
+#include "conf_space/device.hpp"
+#include "protocol/pciif.hpp"
+
+namespace pcisplit {
+
+// One exported function as the dispatcher sees it. The glue owns the objects; the dispatcher only
+// points at them, so no allocation happens per op.
+struct ExportedDevice {
+  DeviceView* view = nullptr;
+  DevicePlatform* platform = nullptr;
+  enum class Irq : uint8_t { none, msi, msix } irq = Irq::none;
+};
+
+struct DispatchStats {
+  uint64_t ops = 0;
+  uint64_t errors = 0;          // ops answered with a non-success err
+  uint64_t unknown_cmds = 0;
+};
+
+class Dispatcher {
+ public:
+  explicit Dispatcher(Topology& topology) : topology_(topology) {}
+
+  // Binds the device at topology index `index` (as returned by Topology::find_phys) to its view and
+  // platform. The view must have been built.
+  void attach(int index, DeviceView* view, DevicePlatform* platform);
+  void detach(int index);
+
+  // Processes the op in `shared` (the guest-writable page): reads it exactly once into a private copy
+  // (XSA-155), acts only on the copy, and writes back only err, value and the MSI-X vectors.
+  void process(volatile wire::Op* shared);
+
+  // The same on an op already copied; `out` receives err, value and vectors. Exposed for tests.
+  void handle(const wire::Op& in, wire::Op& out);
+
+  const DispatchStats& stats() const { return stats_; }
+  ExportedDevice& device(int index) { return devices_[index]; }
+
+ private:
+  Err conf_write(ExportedDevice& dev, const wire::Op& in);
+  Err enable_msi(ExportedDevice& dev, uint32_t nvec, uint32_t& value);
+  Err disable_msi(ExportedDevice& dev, uint32_t& value);
+  Err enable_msix(ExportedDevice& dev, const wire::Op& in, wire::Op& out);
+  Err disable_msix(ExportedDevice& dev, uint32_t& value);
+
+  Topology& topology_;
+  ExportedDevice devices_[Topology::kMaxDevices];
+  DispatchStats stats_;
+};
+
+}  // namespace pcisplit
