@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Error names and the libc-free text buffer.
+#include "protocol/store.hpp"
 #include "protocol/types.hpp"
 
 namespace pcisplit {
@@ -12,6 +13,18 @@ const char* err_name(Err e) {
     case Err::access_denied: return "access_denied";
     case Err::not_implemented: return "not_implemented";
     case Err::op_failed: return "op_failed";
+  }
+  return "unknown";
+}
+
+const char* store_status_name(StoreStatus s) {
+  switch (s) {
+    case StoreStatus::ok: return "ok";
+    case StoreStatus::not_found: return "not found";
+    case StoreStatus::denied: return "permission denied";
+    case StoreStatus::again: return "transaction conflict";
+    case StoreStatus::invalid: return "invalid";
+    case StoreStatus::too_long: return "value too long";
   }
   return "unknown";
 }
