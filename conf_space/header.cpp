@@ -20,15 +20,14 @@ void command_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
   const Policy& policy = ctx.dev.policy();
   uint16_t direct = kCommandDirect;
   if (policy.permissive) direct |= PCI_COMMAND_PARITY | PCI_COMMAND_SERR;
-  if (policy.allow_interrupt_control && (byte_mask & PCI_COMMAND_INTX_DISABLE) != 0) {
-    // Only one interrupt type at a time: INTx may be re-enabled only while MSI and MSI-X are off.
-    const Result<IrqState> irq = read_irq_state(ctx.dev);
-    if (!irq.ok()) {
-      ctx.err = irq.err();
+  if ((byte_mask & PCI_COMMAND_INTX_DISABLE) != 0) {
+    const bool enabling_intx = (value & PCI_COMMAND_INTX_DISABLE) == 0;
+    const Result<bool> allowed = guest_may_switch(ctx.dev, IrqType::intx, enabling_intx);
+    if (!allowed.ok()) {
+      ctx.err = allowed.err();
       return;
     }
-    const bool enabling_intx = (value & PCI_COMMAND_INTX_DISABLE) == 0;
-    if (!enabling_intx || (!irq.value().msi && !irq.value().msix)) direct |= PCI_COMMAND_INTX_DISABLE;
+    if (allowed.value()) direct |= PCI_COMMAND_INTX_DISABLE;  // otherwise read-only: a counted denial
   }
   ctx.masks.ro = 0xffffu & ~(direct | kDecode | PCI_COMMAND_MASTER | kCommandReserved);
   ctx.masks.rsvdp = PCI_COMMAND_MASTER | kCommandReserved;

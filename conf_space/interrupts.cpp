@@ -24,4 +24,18 @@ Result<IrqState> read_irq_state(DeviceView& dev) {
   return st;
 }
 
+Result<bool> guest_may_switch(DeviceView& dev, IrqType type, bool enabling) {
+  if (!dev.policy().allow_interrupt_control) return false;
+  if (!enabling) return true;
+  const Result<IrqState> irq = read_irq_state(dev);
+  if (!irq.ok()) return irq.err();
+  const IrqState& s = irq.value();
+  switch (type) {
+    case IrqType::intx: return !s.msi && !s.msix;
+    case IrqType::msi: return !s.intx && !s.msix;
+    case IrqType::msix: return !s.intx && !s.msi;
+  }
+  return false;
+}
+
 }  // namespace pcisplit

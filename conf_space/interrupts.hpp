@@ -14,4 +14,11 @@ struct IrqState {
 
 Result<IrqState> read_irq_state(DeviceView& dev);
 
+enum class IrqType : uint8_t { intx, msi, msix };
+
+// May the guest itself switch `type` on (enabling) or off through config space? Only with the
+// device's allow_interrupt_control, and on only while the other two types are off: one interrupt
+// type at a time, as the in-tree driver's rule for qemu in a stub domain.
+Result<bool> guest_may_switch(DeviceView& dev, IrqType type, bool enabling);
+
 }  // namespace pcisplit

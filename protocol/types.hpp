@@ -21,6 +21,11 @@ enum class Err : int32_t {
 
 const char* err_name(Err e);
 
+// The value of one hex digit (either case), or -1.
+constexpr int hex_digit(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 template <typename T>
 class Result {
  public:

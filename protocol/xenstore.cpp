@@ -7,18 +7,11 @@ namespace {
 
 constexpr size_t kMaxQuoted = 48;  // how much of a bad value a message repeats
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Reads exactly `digits` hex digits at text[pos].
 bool take_hex(const char* text, size_t& pos, int digits, uint32_t& out) {
   uint32_t v = 0;
   for (int i = 0; i < digits; ++i) {
-    const int d = hex_value(text[pos]);
+    const int d = hex_digit(text[pos]);
     if (d < 0) return false;
     v = v << 4 | static_cast<uint32_t>(d);
     ++pos;

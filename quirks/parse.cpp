@@ -5,21 +5,14 @@
 namespace pcisplit::quirks {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // 1..max_digits hex digits (an optional 0x prefix is accepted, as sscanf's %x does).
 bool take_hex(const char* s, size_t& pos, int max_digits, uint32_t& out) {
-  if (s[pos] == '0' && (s[pos + 1] == 'x' || s[pos + 1] == 'X') && hex_value(s[pos + 2]) >= 0) pos += 2;
+  if (s[pos] == '0' && (s[pos + 1] == 'x' || s[pos + 1] == 'X') && hex_digit(s[pos + 2]) >= 0) pos += 2;
   uint32_t v = 0;
   int n = 0;
-  while (hex_value(s[pos]) >= 0) {
+  while (hex_digit(s[pos]) >= 0) {
     if (++n > max_digits) return false;
-    v = v << 4 | static_cast<uint32_t>(hex_value(s[pos]));
+    v = v << 4 | static_cast<uint32_t>(hex_digit(s[pos]));
     ++pos;
   }
   out = v;

@@ -19,16 +19,12 @@ void msi_flags_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
     return;
   }
   if (((hw.value() ^ value) & PCI_MSI_FLAGS_ENABLE) == 0) return;  // generic: other bits read-only
-  bool allowed = ctx.dev.policy().allow_interrupt_control;
-  if (allowed && (value & PCI_MSI_FLAGS_ENABLE) != 0) {
-    const Result<IrqState> irq = read_irq_state(ctx.dev);
-    if (!irq.ok()) {
-      ctx.err = irq.err();
-      return;
-    }
-    allowed = !irq.value().intx && !irq.value().msix;
+  const Result<bool> allowed = guest_may_switch(ctx.dev, IrqType::msi, (value & PCI_MSI_FLAGS_ENABLE) != 0);
+  if (!allowed.ok()) {
+    ctx.err = allowed.err();
+    return;
   }
-  if (!allowed) {
+  if (!allowed.value()) {
     ctx.denied = true;
     ctx.err = Err::access_denied;
     return;

@@ -20,16 +20,13 @@ void msix_flags_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
     return;
   }
   if (((hw.value() ^ value) & kControl & byte_mask) == 0) return;
-  bool allowed = ctx.dev.policy().allow_interrupt_control;
-  if (allowed && (value & PCI_MSIX_FLAGS_ENABLE) != 0 && (hw.value() & PCI_MSIX_FLAGS_ENABLE) == 0) {
-    const Result<IrqState> irq = read_irq_state(ctx.dev);
-    if (!irq.ok()) {
-      ctx.err = irq.err();
-      return;
-    }
-    allowed = !irq.value().intx && !irq.value().msi;
+  const bool enabling = (value & PCI_MSIX_FLAGS_ENABLE) != 0 && (hw.value() & PCI_MSIX_FLAGS_ENABLE) == 0;
+  const Result<bool> allowed = guest_may_switch(ctx.dev, IrqType::msix, enabling);
+  if (!allowed.ok()) {
+    ctx.err = allowed.err();
+    return;
   }
-  if (!allowed) {
+  if (!allowed.value()) {
     ctx.denied = true;
     ctx.err = Err::access_denied;
     return;

@@ -11,14 +11,8 @@ namespace pcisplit::user {
 namespace {
 
 bool parse_hex_byte(const std::string& s, size_t pos, uint8_t& out) {
-  auto hv = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  if (pos + 2 > s.size() || hv(s[pos]) < 0 || hv(s[pos + 1]) < 0) return false;
-  out = static_cast<uint8_t>(hv(s[pos]) << 4 | hv(s[pos + 1]));
+  if (pos + 2 > s.size() || hex_digit(s[pos]) < 0 || hex_digit(s[pos + 1]) < 0) return false;
+  out = static_cast<uint8_t>(hex_digit(s[pos]) << 4 | hex_digit(s[pos + 1]));
   return true;
 }
 

@@ -115,6 +115,11 @@ void Xenstore::release_domain(DomId domid) {
   deliver(ev);
 }
 
+Xenstore::Tx* Xenstore::tx_of(const Connection* conn, TxId tx) {
+  const auto it = txs_.find(tx);
+  return it != txs_.end() && it->second.conn == conn ? &it->second : nullptr;
+}
+
 void Xenstore::drop(const Connection* conn) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = txs_.begin(); it != txs_.end();) it = it->second.conn == conn ? txs_.erase(it) : std::next(it);
@@ -136,12 +141,12 @@ StoreStatus Connection::read(const std::string& p, std::string& out, TxId tx) {
   std::lock_guard<std::mutex> lock(xs_.mu_);
   if (!Xenstore::valid_path(p) || p[0] == '@') return StoreStatus::invalid;
   if (tx != kNoTx) {
-    auto t = xs_.txs_.find(tx);
-    if (t == xs_.txs_.end() || t->second.domid != domid_) return StoreStatus::invalid;
-    t->second.touched.insert(p);
+    Xenstore::Tx* t = xs_.tx_of(this, tx);
+    if (t == nullptr) return StoreStatus::invalid;
+    t->touched.insert(p);
     for (std::string a = p;; a = Xenstore::parent(a)) {  // the tx's own writes and removals win
-      const auto w = t->second.writes.find(a);
-      if (w != t->second.writes.end()) {
+      const auto w = t->writes.find(a);
+      if (w != t->writes.end()) {
         if (!w->second) return StoreStatus::not_found;
         if (a == p) {
           out = *w->second;
@@ -164,13 +169,12 @@ StoreStatus Connection::write(TxId tx, const char* path, const char* value) {
   {
     std::lock_guard<std::mutex> lock(xs_.mu_);
     if (tx != kNoTx) {
-      auto t = xs_.txs_.find(tx);
-      if (t == xs_.txs_.end() || t->second.domid != domid_) return StoreStatus::invalid;
-      if (!Xenstore::valid_path(path) || path[0] == '@') return StoreStatus::invalid;
+      Xenstore::Tx* t = xs_.tx_of(this, tx);
+      if (t == nullptr || !Xenstore::valid_path(path) || path[0] == '@') return StoreStatus::invalid;
       const Xenstore::Node* n = xs_.find(path);
       if (n != nullptr && !xs_.can(domid_, *n, true)) return StoreStatus::denied;
-      t->second.writes[path] = std::make_unique<std::string>(value);
-      t->second.touched.insert(path);
+      t->writes[path] = std::make_unique<std::string>(value);
+      t->touched.insert(path);
       return StoreStatus::ok;
     }
     s = xs_.do_write(domid_, path, value, ev);
@@ -185,12 +189,14 @@ StoreStatus Connection::remove(TxId tx, const char* path) {
   {
     std::lock_guard<std::mutex> lock(xs_.mu_);
     if (tx != kNoTx) {
-      auto t = xs_.txs_.find(tx);
-      if (t == xs_.txs_.end() || t->second.domid != domid_) return StoreStatus::invalid;
+      Xenstore::Tx* t = xs_.tx_of(this, tx);
       const std::string p = path;
-      std::erase_if(t->second.writes, [&](const auto& w) { return w.first.compare(0, p.size() + 1, p + "/") == 0; });
-      t->second.writes[p] = nullptr;
-      t->second.touched.insert(p);
+      if (t == nullptr || !Xenstore::valid_path(p) || p[0] == '@' || p == "/") return StoreStatus::invalid;
+      const Xenstore::Node* n = xs_.find(p);
+      if (n != nullptr && !xs_.can(domid_, *n, true)) return StoreStatus::denied;
+      std::erase_if(t->writes, [&](const auto& w) { return w.first.compare(0, p.size() + 1, p + "/") == 0; });
+      t->writes[p] = nullptr;
+      t->touched.insert(p);
       return StoreStatus::ok;
     }
     s = xs_.do_remove(domid_, path, ev);
@@ -211,10 +217,10 @@ StoreStatus Connection::commit(TxId tx) {
   StoreStatus s = StoreStatus::ok;
   {
     std::lock_guard<std::mutex> lock(xs_.mu_);
-    auto t = xs_.txs_.find(tx);
-    if (t == xs_.txs_.end() || t->second.domid != domid_) return StoreStatus::invalid;
-    Xenstore::Tx txn = std::move(t->second);
-    xs_.txs_.erase(t);
+    Xenstore::Tx* t = xs_.tx_of(this, tx);
+    if (t == nullptr) return StoreStatus::invalid;
+    Xenstore::Tx txn = std::move(*t);
+    xs_.txs_.erase(tx);
     for (const std::string& p : txn.touched) {  // anything it looked at changed since: retry
       const auto c = xs_.changed_at_.find(p);
       if (c != xs_.changed_at_.end() && c->second > txn.start_gen) return StoreStatus::again;
@@ -230,7 +236,7 @@ StoreStatus Connection::commit(TxId tx) {
 
 void Connection::abort(TxId tx) {
   std::lock_guard<std::mutex> lock(xs_.mu_);
-  xs_.txs_.erase(tx);
+  if (xs_.tx_of(this, tx) != nullptr) xs_.txs_.erase(tx);
 }
 
 StoreStatus Connection::watch(const char* path, const char* token, StoreWatcher* watcher) {

@@ -96,6 +96,7 @@ class Xenstore {
   void changed(const std::string& p, std::vector<Event>& ev);
   static void deliver(const std::vector<Event>& ev);
   void drop(const Connection* conn);  // a closed connection's watches and transactions
+  Tx* tx_of(const Connection* conn, TxId tx);  // only the connection that began it may use it
 
   mutable std::mutex mu_;
   std::map<std::string, Node> nodes_;
