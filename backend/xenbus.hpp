@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// One backend instance per guest (backend/pci/<domid>/0), driven by xenstore exactly as libxl drives
+// the in-tree pciback: InitWait, export dev-N and publish vdev-N/root-N/state-N, wait for the
+// frontend's pci-op-ref/event-channel/magic, check magic, map, bind, Connected; hot-plug and
+// hot-unplug through Reconfiguring/Reconfigured.
+#pragma once
+
+#include "backend/dispatch.hpp"
+#include "protocol/store.hpp"
+#include "protocol/xenstore.hpp"
+
+namespace pcisplit {
+
+// What an instance needs from the host besides xenstore (kernel glue; test fakes; the simulator).
+class BackendHost {
+ public:
+  // Maps the frontend's granted page and binds its event channel; undone by disconnect().
+  virtual Err connect(uint16_t domid, uint32_t gref, uint32_t port, volatile wire::SharedInfo** page) = 0;
+  virtual void disconnect() = 0;
+  virtual void notify() = 0;
+  // Takes a physical function for the guest: builds its view (with the per-device permissive flag)
+  // and hands out its platform. `diag` says why not (absent, not owned by the backend, ...).
+  virtual Err export_device(Bdf phys, const xs::DevOpts& opts, PhysFunction& fn, DeviceView*& view,
+                            DevicePlatform*& platform, Text& diag) = 0;
+  // Gives it back: interrupts off, function reset, bind-time config restored.
+  virtual void release_device(Bdf phys) = 0;
+  virtual void log(const char* message) = 0;
+
+ protected:
+  ~BackendHost() = default;
+};
+
+class BackendInstance final : public StoreWatcher {
+ public:
+  static constexpr size_t kPathMax = 96;
+
+  BackendInstance(Store& store, BackendHost& host, uint16_t domid, Topology::Mode mode);
+  // Registers the watches and moves to InitWait. Call once.
+  StoreStatus start();
+  // Tears everything down (the backend device goes away or the guest died).
+  void stop();
+  // The frontend notified the event channel.
+  void on_event();
+
+  // Watches may fire from inside our own writes (the simulator delivers synchronously); a firing
+  // during an evaluation only asks for one more pass. The glue serialises calls into an instance.
+  void watch_fired(const char* path, const char* token) override;
+
+  xs::State state() const { return state_; }
+  Dispatcher& dispatcher() { return dispatcher_; }
+  Topology& topology() { return topology_; }
+
+ private:
+  void reevaluate();
+  void setup();  // export every dev-N in state Initialising, publish, -> Initialised
+  void attach();
+  void reconfigure();
+  bool export_one(uint32_t n);
+  void release_one(uint32_t n);
+  void publish_roots();
+  void release_all();
+  void fatal(const char* what);
+  void set_state(xs::State s);
+  bool read_key(const char* key, char* out, size_t cap);
+  bool read_frontend(const char* key, char* out, size_t cap);
+  xs::State read_state(const char* base);
+  void write_key(const char* key, const char* value);
+  void write_indexed(const char* prefix, uint32_t n, const char* value);
+
+  Store& store_;
+  BackendHost& host_;
+  uint16_t domid_;
+  Topology topology_;
+  Dispatcher dispatcher_{topology_};
+  char be_path_[kPathMax];
+  char fe_path_[kPathMax];
+  xs::State state_ = xs::State::initialising;
+  volatile wire::SharedInfo* page_ = nullptr;
+  Bdf exported_[Topology::kMaxDevices];  // dev-N -> physical function, for release
+  bool has_[Topology::kMaxDevices] = {};
+  bool busy_ = false;     // reevaluating: our own writes fire our watches again
+  bool pending_ = false;  // a watch fired meanwhile: evaluate once more
+};
+
+}  // namespace pcisplit

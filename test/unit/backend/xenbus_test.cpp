@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The backend instance against the simulated xenstore, written to as libxl and Linux's pcifront do.
+#include <map>
+
+#include "backend/xenbus.hpp"
+#include "support/fake_device.hpp"
+#include "support/fake_platform.hpp"
+#include "test/sim/xenstore.hpp"
+
+using namespace pcisplit;
+using namespace pcisplit::test;
+
+namespace {
+
+constexpr uint16_t kGuest = 1;
+const std::string kBe = "/local/domain/0/backend/pci/1/0";
+const std::string kFe = "/local/domain/1/device/pci/0";
+
+// The host side: devices by physical address (recorded dumps), one page, a log.
+struct FakeHost final : BackendHost {
+  struct Dev {
+    std::unique_ptr<TestDevice> dev;
+    FakePlatform platform;
+  };
+  std::map<uint32_t, Dev> devices;  // key: domain << 16 | bus << 8 | devfn
+  std::unique_ptr<wire::SharedInfo> page = std::make_unique<wire::SharedInfo>();
+  uint32_t grant = 8, port = 5;
+  int notifies = 0, connects = 0, disconnects = 0;
+  std::vector<Bdf> released;
+  std::vector<std::string> logs;
+
+  static uint32_t key(Bdf b) { return uint32_t{b.domain} << 16 | uint32_t{b.bus} << 8 | b.devfn; }
+  void add(Bdf b, const std::string& dump) { devices[key(b)].dev = load_device(dump); }
+
+  Err connect(uint16_t domid, uint32_t gref, uint32_t evtchn, volatile wire::SharedInfo** p) override {
+    if (domid != kGuest || gref != grant || evtchn != port) return Err::op_failed;
+    ++connects;
+    *p = page.get();
+    return Err::success;
+  }
+  void disconnect() override { ++disconnects; }
+  void notify() override { ++notifies; }
+  Err export_device(Bdf phys, const xs::DevOpts& opts, PhysFunction& fn, DeviceView*& view, DevicePlatform*& platform,
+                    Text& diag) override {
+    auto it = devices.find(key(phys));
+    if (it == devices.end()) {
+      diag.clear();
+      diag.add("not owned by the backend");
+      return Err::dev_not_found;
+    }
+    Policy p;
+    p.permissive = opts.permissive;
+    it->second.dev->view.set_policy(p);
+    const uint8_t type = it->second.dev->hw.peek(reg::PCI_HEADER_TYPE, 1) & 0x7f;
+    fn = PhysFunction{phys, type == reg::PCI_HEADER_TYPE_BRIDGE, false};
+    view = &it->second.dev->view;
+    platform = &it->second.platform;
+    return Err::success;
+  }
+  void release_device(Bdf phys) override { released.push_back(phys); }
+  void log(const char* m) override { logs.emplace_back(m); }
+};
+
+struct World {
+  sim::Xenstore xs;
+  std::unique_ptr<sim::Connection> toolstack = xs.connect(0);
+  std::unique_ptr<sim::Connection> backend_conn = xs.connect(0);
+  std::unique_ptr<sim::Connection> guest = xs.connect(kGuest);
+  FakeHost host;
+  std::unique_ptr<BackendInstance> be;
+
+  std::string get(const std::string& path) {
+    std::string v;
+    return toolstack->read(path, v) == StoreStatus::ok ? v : "<absent>";
+  }
+  void put(const std::string& path, const std::string& v) {
+    REQUIRE(toolstack->write(kNoTx, path.c_str(), v.c_str()) == StoreStatus::ok);
+  }
+  // What libxl writes for a PV guest with these devices, then the backend driver starts.
+  void create(const std::vector<std::string>& devs) {
+    put(kBe + "/frontend", kFe);
+    put(kBe + "/frontend-id", "1");
+    put(kBe + "/online", "1");
+    put(kBe + "/state", "1");
+    put(kFe + "/backend", kBe);
+    put(kFe + "/backend-id", "0");
+    put(kFe + "/state", "1");
+    toolstack->set_perms(kFe, sim::Perms{kGuest, sim::Perm::none, {{0, sim::Perm::read}}});
+    toolstack->set_perms(kFe + "/state", sim::Perms{kGuest, sim::Perm::none, {{0, sim::Perm::read}}});
+    for (size_t i = 0; i < devs.size(); ++i) {
+      put(kBe + "/dev-" + std::to_string(i), devs[i]);
+      put(kBe + "/opts-" + std::to_string(i), "msitranslate=0,power_mgmt=0,permissive=0,rdm_policy=strict");
+      put(kBe + "/state-" + std::to_string(i), "1");
+    }
+    put(kBe + "/num_devs", std::to_string(devs.size()));
+    be = std::make_unique<BackendInstance>(*backend_conn, host, kGuest, Topology::Mode::vpci);
+    REQUIRE(be->start() == StoreStatus::ok);
+  }
+  // What pcifront does: publish its page, channel and magic in one transaction, then Initialised.
+  void frontend_publish(const char* magic = "7", const char* gref = "8") {
+    TxId tx;
+    REQUIRE(guest->begin(tx) == StoreStatus::ok);
+    guest->write(tx, (kFe + "/pci-op-ref").c_str(), gref);
+    guest->write(tx, (kFe + "/event-channel").c_str(), "5");
+    guest->write(tx, (kFe + "/magic").c_str(), magic);
+    REQUIRE(guest->commit(tx) == StoreStatus::ok);
+    REQUIRE(guest->write(kNoTx, (kFe + "/state").c_str(), "3") == StoreStatus::ok);
+  }
+  void fe_state(const char* s) { REQUIRE(guest->write(kNoTx, (kFe + "/state").c_str(), s) == StoreStatus::ok); }
+};
+
+}  // namespace
+
+TEST_CASE("connect: InitWait, export and publish, then Connected once the frontend is Initialised", "[backend][xenbus]") {
+  World w;
+  w.host.add(Bdf::make(0, 1, 0, 0), "e1000e.lspci");
+  w.create({"0000:01:00.0"});
+  CHECK(w.get(kBe + "/state") == "3");  // Initialised: devices exported, waiting for the frontend
+  CHECK(w.get(kBe + "/vdev-0") == "0000:00:00.00");
+  CHECK(w.get(kBe + "/state-0") == "3");
+  CHECK(w.get(kBe + "/root_num") == "1");
+  CHECK(w.get(kBe + "/root-0") == "0000:00");
+  w.frontend_publish();
+  CHECK(w.get(kBe + "/state") == "4");
+  CHECK(w.host.connects == 1);
+
+  // One op through the page and the event channel.
+  wire::SharedInfo& page = *w.host.page;
+  page.op.cmd = static_cast<uint32_t>(wire::Cmd::conf_read);
+  page.op.domain = page.op.bus = page.op.devfn = 0;
+  page.op.offset = 0;
+  page.op.size = 4;
+  page.flags = PCISPLIT_F_ACTIVE | PCISPLIT_B_AERHANDLER;
+  w.be->on_event();
+  CHECK(page.op.err == 0);
+  CHECK(page.op.value == 0x10d38086);
+  CHECK(page.flags == PCISPLIT_B_AERHANDLER);  // only the active bit cleared
+  CHECK(w.host.notifies == 1);
+  w.be->on_event();  // a spurious event: nothing posted, nothing answered
+  CHECK(w.host.notifies == 1);
+}
+
+TEST_CASE("a wrong magic closes the backend with an error naming it", "[backend][xenbus]") {
+  World w;
+  w.host.add(Bdf::make(0, 1, 0, 0), "e1000e.lspci");
+  w.create({"0000:01:00.0"});
+  w.frontend_publish("8");
+  CHECK(w.get(kBe + "/state") == "5");
+  CHECK(w.get(kBe + "/error") == "xenstore key magic: malformed value \"8\", expected \"7\"");
+  CHECK(w.host.connects == 0);
+  CHECK(w.host.released.size() == 1);
+}
+
+TEST_CASE("a grant the host cannot map (another domain's, revoked) closes the backend", "[backend][xenbus]") {
+  World w;
+  w.host.add(Bdf::make(0, 1, 0, 0), "e1000e.lspci");
+  w.create({"0000:01:00.0"});
+  w.frontend_publish("7", "99");
+  CHECK(w.get(kBe + "/state") == "5");
+  CHECK(w.get(kBe + "/error") == "backend: cannot map the frontend's page or bind its event channel");
+}
+
+TEST_CASE("garbled pci-op-ref is an error naming the key", "[backend][xenbus]") {
+  World w;
+  w.host.add(Bdf::make(0, 1, 0, 0), "e1000e.lspci");
+  w.create({"0000:01:00.0"});
+  w.frontend_publish("7", "8x");
+  CHECK(w.get(kBe + "/state") == "5");
+  CHECK(w.get(kBe + "/error").rfind("xenstore key pci-op-ref: malformed value \"8x\"", 0) == 0);
+}
+
+TEST_CASE("a garbled or unknown dev-N is refused alone, the other devices go on", "[backend][xenbus]") {
+  World w;
+  w.host.add(Bdf::make(0, 1, 0, 0), "e1000e.lspci");
+  w.host.add(Bdf::make(0, 2, 0, 0), "pcie-root-port.lspci");
+  w.create({"0000:01:00.0", "0000:01:00", "0000:07:00.0", "0000:02:00.0"});
+  CHECK(w.get(kBe + "/state-0") == "3");
+  CHECK(w.get(kBe + "/state-1") == "6");
+  CHECK(w.get(kBe + "/error-1") == "xenstore key dev-1: malformed value \"0000:01:00\", expected DDDD:BB:DD.F");
+  CHECK(w.get(kBe + "/state-2") == "6");
+  CHECK(w.get(kBe + "/error-2") == "not owned by the backend");
+  CHECK(w.get(kBe + "/state-3") == "6");  // a bridge on the virtual bus
+  CHECK(w.get(kBe + "/error-3") == "bridges cannot be exported on the virtual PCI bus (use passthrough mode)");
+  CHECK(w.host.released == std::vector<Bdf>{Bdf::make(0, 2, 0, 0)});
+  CHECK(w.get(kBe + "/state") == "3");
+}
+
+TEST_CASE("hot-plug: state-N 1->3 and Reconfiguring->Reconfigured, then Connected", "[backend][xenbus]") {
+  World w;
+  w.host.add(Bdf::make(0, 1, 0, 0), "e1000e.lspci");
+  w.host.add(Bdf::make(0, 2, 0, 0), "nvme.lspci");
+  w.create({"0000:01:00.0"});
+  w.frontend_publish();
+  w.fe_state("4");
+  // libxl: add the device, then ask for reconfiguration
+  w.put(kBe + "/dev-1", "0000:02:00.0");
+  w.put(kBe + "/state-1", "1");
+  w.put(kBe + "/num_devs", "2");
+  w.put(kBe + "/state", "7");
+  CHECK(w.get(kBe + "/vdev-1") == "<absent>");  // nothing until the frontend follows
+  w.fe_state("7");
+  CHECK(w.get(kBe + "/vdev-1") == "0000:00:01.00");
+  CHECK(w.get(kBe + "/state-1") == "3");
+  CHECK(w.get(kBe + "/state") == "8");
+  w.fe_state("4");
+  CHECK(w.get(kBe + "/state") == "4");
+}
+
+TEST_CASE("hot-unplug: state-N 5->6, the device released and its vdev-N removed", "[backend][xenbus]") {
+  World w;
+  w.host.add(Bdf::make(0, 1, 0, 0), "e1000e.lspci");
+  w.host.add(Bdf::make(0, 2, 0, 0), "nvme.lspci");
+  w.create({"0000:01:00.0", "0000:02:00.0"});
+  w.frontend_publish();
+  w.fe_state("4");
+  w.put(kBe + "/state-0", "5");
+  w.put(kBe + "/state", "7");
+  w.fe_state("7");
+  CHECK(w.get(kBe + "/state-0") == "6");
+  CHECK(w.get(kBe + "/vdev-0") == "<absent>");
+  CHECK(w.host.released == std::vector<Bdf>{Bdf::make(0, 1, 0, 0)});
+  CHECK(w.get(kBe + "/state") == "8");
+  // The guest can no longer reach it.
+  wire::SharedInfo& page = *w.host.page;
+  page.op.cmd = 0;
+  page.op.devfn = 0;
+  page.op.offset = 0;
+  page.op.size = 4;
+  page.flags = PCISPLIT_F_ACTIVE;
+  w.be->on_event();
+  CHECK(page.op.err == static_cast<int32_t>(Err::dev_not_found));
+}
+
+TEST_CASE("the frontend closing releases every device and the backend follows to Closed", "[backend][xenbus]") {
+  World w;
+  w.host.add(Bdf::make(0, 1, 0, 0), "e1000e.lspci");
+  w.create({"0000:01:00.0"});
+  w.frontend_publish();
+  w.fe_state("5");
+  CHECK(w.get(kBe + "/state") == "5");
+  CHECK(w.host.released.size() == 1);
+  CHECK(w.host.disconnects >= 1);
+  w.fe_state("6");
+  CHECK(w.get(kBe + "/state") == "6");
+}
+
+TEST_CASE("a backend directory without a frontend key is refused", "[backend][xenbus]") {
+  World w;
+  w.put(kBe + "/num_devs", "0");
+  auto be = std::make_unique<BackendInstance>(*w.backend_conn, w.host, kGuest, Topology::Mode::vpci);
+  CHECK(be->start() == StoreStatus::invalid);
+  CHECK(w.get(kBe + "/state") == "5");
+  CHECK(w.get(kBe + "/error") == "backend: missing or relative \"frontend\" key");
+}
