@@ -202,7 +202,14 @@ bool BackendInstance::export_one(uint32_t n) {
 void BackendInstance::release_one(uint32_t n) {
   if (n >= Topology::kMaxDevices || !has_[n]) return;
   const int index = topology_.find_phys(exported_[n]);
-  if (index >= 0) dispatcher_.detach(index);
+  if (index >= 0) {
+    // The guest may be gone with interrupts on: turn them off before the function is reset.
+    ExportedDevice& dev = dispatcher_.device(index);
+    if (dev.irq == ExportedDevice::Irq::msi) (void)dev.platform->disable_msi();
+    if (dev.irq == ExportedDevice::Irq::msix) (void)dev.platform->disable_msix();
+    if (dev.view != nullptr) dev.view->reset();
+    dispatcher_.detach(index);
+  }
   (void)topology_.remove(exported_[n]);
   host_.release_device(exported_[n]);
   has_[n] = false;

@@ -22,8 +22,10 @@ class BackendHost {
   // and hands out its platform. `diag` says why not (absent, not owned by the backend, ...).
   virtual Err export_device(Bdf phys, const xs::DevOpts& opts, PhysFunction& fn, DeviceView*& view,
                             DevicePlatform*& platform, Text& diag) = 0;
-  // Gives it back: interrupts off, function reset, bind-time config restored.
+  // Gives it back: function reset, bind-time config restored (the core has turned MSI/MSI-X off).
   virtual void release_device(Bdf phys) = 0;
+  // Destroys the guest (AER it cannot handle). The toolstack is not relied on: xl never reads aerState.
+  virtual void destroy_domain(uint16_t domid) = 0;
   virtual void log(const char* message) = 0;
 
  protected:
@@ -45,6 +47,20 @@ class BackendInstance final : public StoreWatcher {
   // Watches may fire from inside our own writes (the simulator delivers synchronously); a firing
   // during an evaluation only asks for one more pass. The glue serialises calls into an instance.
   void watch_fired(const char* path, const char* token) override;
+
+  // AER, driven by the glue's pci_error_handlers for an exported function (backend/aer.cpp).
+  // PCI_ERS_RESULT_* as the frontend reports them in aer_op.err.
+  enum class AerResult : int32_t { none = 1, can_recover = 2, need_reset = 3, disconnect = 4, recovered = 5 };
+  // Posts `cmd` (aer_detected/mmio/slotreset/resume) with `state` for the guest's handler. False when
+  // the guest cannot take it (not connected, no AERHANDLER flag, device not exported, a request
+  // already outstanding): the caller then kills the guest.
+  bool aer_post(Bdf phys, wire::Cmd cmd, int32_t state);
+  // True once the frontend has answered the posted request (it cleared _XEN_PCIB_active).
+  bool aer_answered() const;
+  // Ends the request: the guest's answer, or `none` on timeout (the glue's bounded wait ran out).
+  AerResult aer_finish(bool timed_out);
+  // Writes aerState=aerfail in the backend directory and asks the host to destroy the guest.
+  void aer_kill();
 
   xs::State state() const { return state_; }
   Dispatcher& dispatcher() { return dispatcher_; }
@@ -78,6 +94,7 @@ class BackendInstance final : public StoreWatcher {
   volatile wire::SharedInfo* page_ = nullptr;
   Bdf exported_[Topology::kMaxDevices];  // dev-N -> physical function, for release
   bool has_[Topology::kMaxDevices] = {};
+  bool aer_outstanding_ = false;
   bool busy_ = false;     // reevaluating: our own writes fire our watches again
   bool pending_ = false;  // a watch fired meanwhile: evaluate once more
 };

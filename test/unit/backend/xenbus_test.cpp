@@ -58,6 +58,8 @@ struct FakeHost final : BackendHost {
     return Err::success;
   }
   void release_device(Bdf phys) override { released.push_back(phys); }
+  void destroy_domain(uint16_t domid) override { destroyed.push_back(domid); }
+  std::vector<uint16_t> destroyed;
   void log(const char* m) override { logs.emplace_back(m); }
 };
 
@@ -251,4 +253,74 @@ TEST_CASE("a backend directory without a frontend key is refused", "[backend][xe
   CHECK(be->start() == StoreStatus::invalid);
   CHECK(w.get(kBe + "/state") == "5");
   CHECK(w.get(kBe + "/error") == "backend: missing or relative \"frontend\" key");
+}
+
+TEST_CASE("release turns a dead guest's MSI-X off and resets the view before the host resets the function", "[backend][xenbus]") {
+  World w;
+  w.host.add(Bdf::make(0, 1, 0, 0), "nvme.lspci");
+  w.create({"0000:01:00.0"});
+  w.frontend_publish();
+  wire::SharedInfo& page = *w.host.page;
+  page.op.cmd = static_cast<uint32_t>(wire::Cmd::enable_msix);
+  page.op.devfn = 0;
+  page.op.value = 1;
+  page.op.msix_entries[0].entry = 0;
+  page.flags = PCISPLIT_F_ACTIVE;
+  w.be->on_event();
+  REQUIRE(page.op.err == 0);
+  auto& dev = w.host.devices.begin()->second;
+  dev.dev->view.write(0x10, 4, 0xffffffff);  // the guest left a BAR in sizing state
+  w.fe_state("6");
+  CHECK(dev.platform.calls.back() == std::string("disable_msix"));
+  CHECK(dev.dev->view.read(0x10, 4).value() == dev.dev->hw.peek(0x10, 4));
+}
+
+namespace {
+void aer_setup(World& w, uint32_t flags) {
+  w.host.add(Bdf::make(0, 1, 0, 0), "e1000e.lspci");
+  w.create({"0000:01:00.0"});
+  w.frontend_publish();
+  w.host.page->flags = flags;
+}
+}  // namespace
+
+TEST_CASE("AER without a guest handler: aerState=aerfail and the guest is destroyed", "[backend][aer]") {
+  World w;
+  aer_setup(w, 0);
+  CHECK_FALSE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 3));
+  w.be->aer_kill();
+  CHECK(w.get(kBe + "/aerState") == "aerfail");
+  CHECK(w.host.destroyed == std::vector<uint16_t>{kGuest});
+}
+
+TEST_CASE("AER forwarded: the guest sees its own address, its answer decides", "[backend][aer]") {
+  World w;
+  aer_setup(w, PCISPLIT_B_AERHANDLER);
+  wire::SharedInfo& page = *w.host.page;
+  REQUIRE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 2));
+  CHECK((page.flags & PCISPLIT_B_ACTIVE) != 0);
+  CHECK(page.aer_op.cmd == static_cast<uint32_t>(wire::Cmd::aer_detected));
+  CHECK(page.aer_op.err == 2);
+  CHECK(page.aer_op.bus == 0);
+  CHECK(page.aer_op.devfn == 0);  // the virtual slot, not 01:00.0
+  CHECK_FALSE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 2));  // one at a time
+  CHECK_FALSE(w.be->aer_answered());
+  page.aer_op.err = 5;  // PCI_ERS_RESULT_RECOVERED
+  page.flags &= ~PCISPLIT_B_ACTIVE;
+  CHECK(w.be->aer_answered());
+  CHECK(w.be->aer_finish(false) == BackendInstance::AerResult::recovered);
+
+  REQUIRE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 3));
+  page.aer_op.err = 4;  // DISCONNECT
+  page.flags &= ~PCISPLIT_B_ACTIVE;
+  CHECK(w.be->aer_finish(false) == BackendInstance::AerResult::disconnect);
+
+  REQUIRE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 3));
+  CHECK(w.be->aer_finish(true) == BackendInstance::AerResult::none);  // timed out
+  CHECK((page.flags & PCISPLIT_B_ACTIVE) == 0);
+  REQUIRE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 3));
+  page.aer_op.err = 77;  // garbage is no answer
+  page.flags &= ~PCISPLIT_B_ACTIVE;
+  CHECK(w.be->aer_finish(false) == BackendInstance::AerResult::none);
+  CHECK_FALSE(w.be->aer_post(Bdf::make(0, 9, 0, 0), wire::Cmd::aer_detected, 3));  // not exported
 }

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// AER: forward an error to a guest that registered a handler, or kill the guest.
+#include "backend/xenbus.hpp"
+
+namespace pcisplit {
+
+bool BackendInstance::aer_post(Bdf phys, wire::Cmd cmd, int32_t state) {
+  volatile wire::SharedInfo* page = page_;
+  if (page == nullptr || state_ != xs::State::connected || aer_outstanding_) return false;
+  if ((page->flags & PCISPLIT_B_AERHANDLER) == 0) return false;
+  const int index = topology_.find_phys(phys);
+  if (index < 0) return false;
+  const Bdf virt = topology_.virt(index);
+  page->aer_op.cmd = static_cast<uint32_t>(cmd);
+  page->aer_op.err = state;
+  page->aer_op.domain = virt.domain;
+  page->aer_op.bus = virt.bus;
+  page->aer_op.devfn = virt.devfn;
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  __atomic_fetch_or(&page->flags, PCISPLIT_B_ACTIVE, __ATOMIC_SEQ_CST);
+  aer_outstanding_ = true;
+  host_.notify();
+  return true;
+}
+
+bool BackendInstance::aer_answered() const {
+  volatile wire::SharedInfo* page = page_;
+  return aer_outstanding_ && page != nullptr && (page->flags & PCISPLIT_B_ACTIVE) == 0;
+}
+
+BackendInstance::AerResult BackendInstance::aer_finish(bool timed_out) {
+  volatile wire::SharedInfo* page = page_;
+  const bool answered = aer_answered();
+  aer_outstanding_ = false;
+  if (page == nullptr) return AerResult::none;
+  if (timed_out || !answered) {
+    __atomic_fetch_and(&page->flags, ~PCISPLIT_B_ACTIVE, __ATOMIC_SEQ_CST);
+    return AerResult::none;
+  }
+  __atomic_thread_fence(__ATOMIC_ACQUIRE);
+  const int32_t r = page->aer_op.err;  // read once; anything unexpected counts as no answer
+  switch (r) {
+    case 2: return AerResult::can_recover;
+    case 3: return AerResult::need_reset;
+    case 4: return AerResult::disconnect;
+    case 5: return AerResult::recovered;
+    default: return AerResult::none;
+  }
+}
+
+void BackendInstance::aer_kill() {
+  write_key(xs::kAerState, xs::kAerFail);
+  host_.log("backend: AER the guest cannot handle: destroying it");
+  host_.destroy_domain(domid_);
+}
+
+}  // namespace pcisplit
