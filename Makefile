@@ -20,7 +20,7 @@ LAB ?= 1
 
 # The portable core: the one source list for the hosted library (CMake globs the same folders),
 # the freestanding check below and, later, Kbuild.
-CORE_SRCS := $(sort $(wildcard protocol/*.cpp conf_space/*.cpp conf_space/caps/*.cpp quirks/*.cpp backend/*.cpp))
+CORE_SRCS := $(sort $(wildcard protocol/*.cpp conf_space/*.cpp conf_space/caps/*.cpp quirks/*.cpp backend/*.cpp frontend/*.cpp))
 
 .PHONY: all deps lab-deps build check unit freestanding lab lab-bench demo bench clean
 all: build

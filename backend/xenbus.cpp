@@ -127,11 +127,13 @@ void BackendInstance::reevaluate() {
     }
     return;
   }
-  if (fe == xs::State::closing || fe == xs::State::closed) {
+  // A frontend state that vanished after the handshake means the guest's xenstore home is gone.
+  const bool fe_gone = fe == xs::State::unknown && state_ != xs::State::init_wait && state_ != xs::State::initialised;
+  if (fe == xs::State::closing || fe == xs::State::closed || fe_gone) {
     release_all();
     host_.disconnect();
     page_ = nullptr;
-    set_state(fe == xs::State::closed ? xs::State::closed : xs::State::closing);
+    set_state(fe == xs::State::closing ? xs::State::closing : xs::State::closed);
     return;
   }
   if (state_ == xs::State::init_wait) setup();

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Backend core and frontend core talking through the simulated Xen: xenstore handshake, the granted
+// page, the event channel, ops, hot-plug, AER forwarding and guest death.
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "backend/xenbus.hpp"
+#include "frontend/frontend.hpp"
+#include "support/fake_device.hpp"
+#include "support/fake_platform.hpp"
+#include "test/sim/xen.hpp"
+
+using namespace pcisplit;
+using namespace pcisplit::test;
+
+namespace {
+
+const std::string kBe = "/local/domain/0/backend/pci/1/0";
+const std::string kFe = "/local/domain/1/device/pci/0";
+
+struct GuestSide final : FrontendHost {
+  sim::Xen& xen;
+  sim::DomId dom;
+  std::unique_ptr<wire::SharedInfo> page = std::make_unique<wire::SharedInfo>();
+  uint32_t gref = 0, port = 0;
+  FrontendInstance* fe = nullptr;
+  int detaches = 0, rescans = 0;
+  std::vector<std::string> logs;
+  GuestSide(sim::Xen& x, sim::DomId d) : xen(x), dom(d) {}
+
+  Err setup(uint16_t backend, volatile wire::SharedInfo** p, uint32_t* g, uint32_t* pt) override {
+    const Result<uint32_t> r = xen.grant(dom, backend, page.get());
+    const Result<uint32_t> e = xen.alloc_unbound(dom, backend, [this] { fe->on_event(); });
+    if (!r.ok() || !e.ok()) return Err::op_failed;
+    *p = page.get();
+    *g = gref = r.value();
+    *pt = port = e.value();
+    return Err::success;
+  }
+  void teardown() override {
+    xen.close(dom, port);
+    (void)xen.revoke(dom, gref);
+  }
+  void notify() override { (void)xen.notify(dom, port); }
+  bool wait_clear(volatile wire::SharedInfo* p, uint32_t flag, uint32_t timeout_ms) override {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while ((p->flags & flag) != 0) {
+      if (std::chrono::steady_clock::now() > end) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  }
+  void detach_closing() override { ++detaches; }
+  void rescan() override { ++rescans; }
+  void log(const char* m) override { logs.emplace_back(m); }
+};
+
+struct Dom0Side final : BackendHost {
+  sim::Xen& xen;
+  std::map<uint32_t, std::pair<std::unique_ptr<TestDevice>, FakePlatform>> devices;
+  BackendInstance* be = nullptr;
+  uint16_t guest = 0;
+  uint32_t gref = 0, port = 0;
+  std::vector<Bdf> released;
+  std::vector<uint16_t> destroyed;
+  std::vector<std::string> logs;
+  explicit Dom0Side(sim::Xen& x) : xen(x) {}
+
+  static uint32_t key(Bdf b) { return uint32_t{b.bus} << 8 | b.devfn; }
+  Err connect(uint16_t domid, uint32_t g, uint32_t p, volatile wire::SharedInfo** page) override {
+    const Result<wire::SharedInfo*> m = xen.map(0, domid, g);
+    if (!m.ok()) return Err::op_failed;
+    const Result<uint32_t> b = xen.bind_interdomain(0, domid, p, [this] { be->on_event(); });
+    if (!b.ok()) {
+      xen.unmap(0, domid, g);
+      return Err::op_failed;
+    }
+    guest = domid;
+    gref = g;
+    port = b.value();
+    *page = m.value();
+    return Err::success;
+  }
+  void disconnect() override {
+    if (port == 0) return;
+    xen.close(0, port);
+    xen.unmap(0, guest, gref);
+    port = 0;
+  }
+  void notify() override { (void)xen.notify(0, port); }
+  Err export_device(Bdf phys, const xs::DevOpts&, PhysFunction& fn, DeviceView*& view, DevicePlatform*& platform,
+                    Text& diag) override {
+    auto it = devices.find(key(phys));
+    if (it == devices.end()) {
+      diag.add("no such device");
+      return Err::dev_not_found;
+    }
+    fn = PhysFunction{phys};
+    view = &it->second.first->view;
+    platform = &it->second.second;
+    return Err::success;
+  }
+  void release_device(Bdf phys) override { released.push_back(phys); }
+  void destroy_domain(uint16_t domid) override {
+    destroyed.push_back(domid);
+    xen.destroy_domain(domid);
+  }
+  void log(const char* m) override { logs.emplace_back(m); }
+};
+
+struct Recovering final : AerHandler {
+  std::vector<int32_t> seen;
+  int32_t handle(wire::Cmd, Bdf virt, int32_t state) override {
+    seen.push_back(state);
+    return virt == Bdf::make(0, 0, 0, 0) ? 5 : 1;  // RECOVERED for our device
+  }
+};
+
+struct World {
+  sim::Xenstore xs;
+  sim::Xen xen{xs};
+  sim::DomId domu = xen.create_domain();
+  std::unique_ptr<sim::Connection> toolstack = xs.connect(0);
+  std::unique_ptr<sim::Connection> dom0 = xs.connect(0);
+  std::unique_ptr<sim::Connection> guest = xs.connect(domu);
+  Dom0Side host{xen};
+  GuestSide ghost{xen, domu};
+  Recovering aer;
+  std::unique_ptr<BackendInstance> be;
+  std::unique_ptr<FrontendInstance> fe;
+
+  std::string get(const std::string& path) {
+    std::string v;
+    return toolstack->read(path, v) == StoreStatus::ok ? v : "<absent>";
+  }
+  void put(const std::string& path, const std::string& v) {
+    REQUIRE(toolstack->write(kNoTx, path.c_str(), v.c_str()) == StoreStatus::ok);
+  }
+  void add_device(uint8_t bus, const std::string& dump) {
+    host.devices[Dom0Side::key(Bdf::make(0, bus, 0, 0))].first = load_device(dump);
+  }
+  void boot(const std::vector<std::string>& devs) {
+    // As libxl: each directory gets its permissions first, so the keys under it inherit them.
+    put(kBe, "");
+    toolstack->set_perms(kBe, sim::Perms{0, sim::Perm::none, {{domu, sim::Perm::read}}});
+    put(kFe, "");
+    toolstack->set_perms(kFe, sim::Perms{domu, sim::Perm::none, {{0, sim::Perm::read}}});
+    put(kBe + "/frontend", kFe);
+    put(kBe + "/state", "1");
+    put(kFe + "/backend", kBe);
+    put(kFe + "/backend-id", "0");
+    put(kFe + "/state", "1");
+    for (size_t i = 0; i < devs.size(); ++i) {
+      put(kBe + "/dev-" + std::to_string(i), devs[i]);
+      put(kBe + "/state-" + std::to_string(i), "1");
+    }
+    put(kBe + "/num_devs", std::to_string(devs.size()));
+    be = std::make_unique<BackendInstance>(*dom0, host, domu, Topology::Mode::vpci);
+    host.be = be.get();
+    REQUIRE(be->start() == StoreStatus::ok);
+    fe = std::make_unique<FrontendInstance>(*guest, ghost, kFe.c_str(), &aer);
+    ghost.fe = fe.get();
+    REQUIRE(fe->start() == StoreStatus::ok);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("end to end: both sides connect, the guest reads config and gets MSI-X PIRQs", "[sim][e2e]") {
+  World w;
+  w.add_device(1, "e1000e.lspci");
+  w.boot({"0000:01:00.0"});
+  CHECK(w.get(kBe + "/state") == "4");
+  CHECK(w.get(kFe + "/state") == "4");
+  CHECK(w.get(kFe + "/magic") == "7");
+  REQUIRE(w.fe->root_count() == 1);
+  CHECK(w.fe->root(0).bus == 0);
+
+  const Bdf dev = Bdf::make(0, 0, 0, 0);
+  uint32_t v = 0;
+  CHECK(w.fe->conf_read(dev, 0, 4, v) == Err::success);
+  CHECK(v == 0x10d38086);
+  CHECK(w.fe->conf_read(dev, 0x10, 4, v) == Err::success);
+  CHECK(v == 0xfe040000);
+  CHECK(w.fe->conf_read(Bdf::make(0, 0, 1, 0), 0, 4, v) == Err::dev_not_found);
+  CHECK(w.fe->conf_read(dev, 2, 4, v) == Err::invalid_offset);
+  CHECK(w.fe->conf_write(dev, 0x10, 4, 0xffffffff) == Err::success);
+  CHECK(w.fe->conf_read(dev, 0x10, 4, v) == Err::success);
+  CHECK(v == 0xfffe0000);  // BAR sizing, through the whole stack
+
+  const uint16_t entries[] = {0, 4};
+  uint32_t pirqs[2] = {};
+  CHECK(w.fe->enable_msix(dev, entries, 2, pirqs) == Err::success);
+  CHECK(pirqs[0] == 40);
+  CHECK(pirqs[1] == 41);
+  CHECK(w.fe->enable_msix(dev, entries, 2, pirqs) == Err::op_failed);  // already on
+  CHECK(w.fe->disable_msix(dev) == Err::success);
+  uint32_t pirq = 0;
+  CHECK(w.fe->enable_msi(dev, 1, pirq) == Err::success);
+  CHECK(pirq == 40);
+}
+
+TEST_CASE("end to end: hot-plug and hot-unplug with both state machines", "[sim][e2e]") {
+  World w;
+  w.add_device(1, "e1000e.lspci");
+  w.add_device(2, "nvme.lspci");
+  w.boot({"0000:01:00.0"});
+  w.put(kBe + "/dev-1", "0000:02:00.0");
+  w.put(kBe + "/state-1", "1");
+  w.put(kBe + "/num_devs", "2");
+  w.put(kBe + "/state", "7");
+  CHECK(w.get(kBe + "/vdev-1") == "0000:00:01.00");
+  CHECK(w.get(kBe + "/state") == "4");
+  CHECK(w.get(kFe + "/state") == "4");
+  CHECK(w.ghost.detaches == 1);
+  CHECK(w.ghost.rescans == 1);
+  uint32_t v = 0;
+  CHECK(w.fe->conf_read(Bdf::make(0, 0, 1, 0), 0, 2, v) == Err::success);
+  CHECK(v == 0x1b36);  // QEMU's NVMe vendor
+
+  w.put(kBe + "/state-0", "5");
+  w.put(kBe + "/state", "7");
+  CHECK(w.get(kBe + "/state-0") == "6");
+  CHECK(w.get(kFe + "/state") == "4");
+  CHECK(w.fe->conf_read(Bdf::make(0, 0, 0, 0), 0, 2, v) == Err::dev_not_found);
+  CHECK(w.host.released == std::vector<Bdf>{Bdf::make(0, 1, 0, 0)});
+}
+
+TEST_CASE("end to end: AER is forwarded to the guest's handler through the event channel", "[sim][e2e]") {
+  World w;
+  w.add_device(1, "e1000e.lspci");
+  w.boot({"0000:01:00.0"});
+  REQUIRE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 2));
+  CHECK(w.be->aer_answered());  // the frontend answered inside the notify
+  CHECK(w.be->aer_finish(false) == BackendInstance::AerResult::recovered);
+  CHECK(w.aer.seen == std::vector<int32_t>{2});
+}
+
+TEST_CASE("end to end: the guest dies, the backend releases its devices and closes", "[sim][e2e]") {
+  World w;
+  w.add_device(1, "e1000e.lspci");
+  w.boot({"0000:01:00.0"});
+  w.xen.destroy_domain(w.domu);
+  CHECK(w.get(kBe + "/state") == "6");
+  CHECK(w.host.released == std::vector<Bdf>{Bdf::make(0, 1, 0, 0)});
+  CHECK(w.get(kFe) == "<absent>");
+}
+
+TEST_CASE("end to end: a backend that never answers makes ops fail after the timeout, not hang", "[sim][e2e]") {
+  World w;
+  w.add_device(1, "e1000e.lspci");
+  w.boot({"0000:01:00.0"});
+  w.host.disconnect();  // dom0 stops listening; the page stays
+  uint32_t v = 123;
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(w.fe->conf_read(Bdf::make(0, 0, 0, 0), 0, 4, v) == Err::op_failed);
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(FrontendInstance::kOpTimeoutMs));
+  CHECK(v == 0);
+  CHECK(w.fe->timeouts() == 1);
+  CHECK((w.ghost.page->flags & PCISPLIT_F_ACTIVE) == 0);
+}
+
+TEST_CASE("sim grant table and event channels keep Xen's access rules", "[sim][xen]") {
+  sim::Xenstore xs;
+  sim::Xen xen(xs);
+  const sim::DomId a = xen.create_domain(), b = xen.create_domain();
+  wire::SharedInfo page{};
+  const uint32_t g = xen.grant(a, 0, &page).value();
+  CHECK(xen.map(b, a, g).err() == Err::access_denied);      // not the grantee
+  CHECK(xen.map(0, a, g + 1).err() == Err::access_denied);  // bad ref
+  REQUIRE(xen.map(0, a, g).ok());
+  CHECK(xen.revoke(a, g) == Err::op_failed);                // still mapped
+  xen.unmap(0, a, g);
+  CHECK(xen.revoke(a, g) == Err::success);
+  CHECK(xen.map(0, a, g).err() == Err::access_denied);      // revoked
+
+  int fired = 0;
+  const uint32_t p = xen.alloc_unbound(a, 0, [&] { ++fired; }).value();
+  CHECK(xen.bind_interdomain(b, a, p, [] {}).err() == Err::access_denied);  // offered to dom0 only
+  const uint32_t q = xen.bind_interdomain(0, a, p, [] {}).value();
+  CHECK(xen.notify(0, q) == Err::success);
+  CHECK(fired == 1);
+  xen.destroy_domain(a);
+  CHECK(xen.notify(0, q) == Err::dev_not_found);
+}
