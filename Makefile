@@ -3,7 +3,8 @@
 #   make          build the userspace core, tool and tests (release)
 #   make check    install what is missing, then run every test (unit tests under ASan/UBSan, the
 #                 freestanding build of the core) and print "N passed, N failed"
-#   make demo     install what is missing, then show what a guest sees of each recorded device
+#   make demo     install what is missing, then show what a guest sees of each recorded device and
+#                 run backend and frontend end to end in the simulator
 #   make bench    instructions and allocations per config access through the engine (callgrind)
 #
 # When this tree is used as a Kbuild external module directory (make -C /lib/modules/.../build M=$PWD),
@@ -103,8 +104,11 @@ check: deps
 	echo "$$passed passed, $$failed failed"; \
 	[ $$rc -eq 0 ] && [ $$failed -eq 0 ]
 
+# What a guest sees of each recorded device, then the whole protocol in the simulator.
 demo: build
 	$(BUILD)/release/pcisplit view --lspci test/data/*.lspci
+	@echo "==== the protocol end to end in the simulator (pcisplit demo)"
+	$(BUILD)/release/pcisplit demo --data test/data
 
 bench: build
 	test/bench/run.sh $(BUILD)/release/test/bench_engine

@@ -6,6 +6,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "frontend/user/demo.hpp"
 #include "frontend/user/view.hpp"
 
 using namespace pcisplit;
@@ -17,10 +18,13 @@ int usage() {
   std::fprintf(stderr,
                "usage: pcisplit view [--permissive] [--lspci] SOURCE...\n"
                "       pcisplit guest-dump [--permissive] SOURCE\n"
+               "       pcisplit demo [--data DIR]\n"
                "SOURCE is an lspci -xxxx dump file (see test/data/README.md) or --sysfs /sys/bus/pci/devices/BDF\n"
                "view:       hardware and guest config side by side, hidden capabilities, protected registers;\n"
                "            --lspci also decodes the guest view with the real `lspci -F -vv`\n"
-               "guest-dump: the guest view in lspci -xxxx format (feed it to lspci -F)\n");
+               "guest-dump: the guest view in lspci -xxxx format (feed it to lspci -F)\n"
+               "demo:       dom0 and a guest in the simulator: handshake, the guest's lspci, MSI-X,\n"
+               "            hot-plug, unplug, AER with no guest handler (DIR: the dumps, default test/data)\n");
   return 2;
 }
 
@@ -119,5 +123,11 @@ int main(int argc, char** argv) {
   Args args;
   if (cmd == "view" && parse_args(argc, argv, args)) return cmd_view(args);
   if (cmd == "guest-dump" && parse_args(argc, argv, args)) return cmd_guest_dump(args);
+  if (cmd == "demo") {
+    std::string dir = "test/data";
+    if (argc == 4 && std::string(argv[2]) == "--data") dir = argv[3];
+    else if (argc != 2) return usage();
+    return run_demo(dir, run_lspci);
+  }
   return usage();
 }

@@ -27,6 +27,14 @@ class Xen {
   void unmap(DomId mapper, DomId owner, uint32_t gref);
   Err revoke(DomId owner, uint32_t gref);  // op_failed while the grantee still maps it
 
+  // PIRQs for MSI/MSI-X: consecutive numbers from a pool above the legacy range.
+  uint32_t alloc_pirqs(uint32_t n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const uint32_t first = next_pirq_;
+    next_pirq_ += n;
+    return first;
+  }
+
   // Event channels. A handler runs in the notifier's thread (the scenario decides threading).
   Result<uint32_t> alloc_unbound(DomId dom, DomId remote, std::function<void()> handler);
   Result<uint32_t> bind_interdomain(DomId dom, DomId remote, uint32_t remote_port, std::function<void()> handler);
@@ -49,6 +57,7 @@ class Xen {
   Xenstore& xs_;
   std::mutex mu_;
   DomId next_domid_ = 1;
+  uint32_t next_pirq_ = 40;
   std::set<DomId> dead_;
   std::map<std::pair<DomId, uint32_t>, Grant> grants_;
   std::map<DomId, uint32_t> next_gref_;

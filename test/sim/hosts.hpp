@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The simulator's side of the cores' seams: a dom0 that owns emulated PCI functions (config spaces
+// from recorded dumps) and backs a guest, and a guest that runs the frontend. Used by the end-to-end
+// tests and by `pcisplit demo`.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/xenbus.hpp"
+#include "frontend/frontend.hpp"
+#include "test/sim/xen.hpp"
+
+namespace pcisplit::sim {
+
+// An emulated function: its config space, its view, and a platform that acts on the config the way
+// the kernel would (decode and bus-master bits, power state, MSI/MSI-X enable bits) and hands out
+// PIRQs from the hypervisor's pool.
+class EmulatedFunction final : public DevicePlatform {
+ public:
+  EmulatedFunction(Xen& xen, Bdf bdf, const uint8_t* config, uint16_t size, const DeviceInfo& info);
+  Err apply(const Effect& effect) override;
+  Result<uint32_t> enable_msi(uint32_t nvec) override;
+  Err disable_msi() override;
+  Err enable_msix(const uint16_t* entries, uint32_t n, uint32_t* pirqs) override;
+  Err disable_msix() override;
+  uint32_t legacy_pirq() override { return 16; }
+  // Back to the config captured at bind time (what a function reset plus restore gives).
+  void reset();
+
+  Bdf bdf;
+  MemoryConfig cfg;
+  DeviceView view;
+  DeviceInfo info;
+  std::vector<Effect> effects;  // what the backend asked for, in order
+
+ private:
+  void set_bits(uint16_t offset, uint16_t bits, bool on);
+  Xen& xen_;
+  uint8_t bind_time_[MemoryConfig::kMax];
+};
+
+class Dom0 final : public BackendHost {
+ public:
+  explicit Dom0(Xen& xen) : xen_(xen) {}
+  EmulatedFunction& add_function(Bdf bdf, const uint8_t* config, uint16_t size, const DeviceInfo& info);
+  EmulatedFunction* function(Bdf bdf);
+
+  Err connect(uint16_t domid, uint32_t gref, uint32_t port, volatile wire::SharedInfo** page) override;
+  void disconnect() override;
+  void notify() override { (void)xen_.notify(0, port_); }
+  Err export_device(Bdf phys, const xs::DevOpts& opts, PhysFunction& fn, DeviceView*& view,
+                    DevicePlatform*& platform, Text& diag) override;
+  void release_device(Bdf phys) override;
+  void destroy_domain(uint16_t domid) override;
+  void log(const char* message) override { logs.emplace_back(message); }
+
+  BackendInstance* backend = nullptr;
+  std::vector<Bdf> released;
+  std::vector<uint16_t> destroyed;
+  std::vector<std::string> logs;
+
+ private:
+  Xen& xen_;
+  std::map<uint32_t, std::unique_ptr<EmulatedFunction>> functions_;
+  uint16_t guest_ = 0;
+  uint32_t gref_ = 0, port_ = 0;
+};
+
+class Guest final : public FrontendHost {
+ public:
+  Guest(Xen& xen, DomId dom) : xen_(xen), dom_(dom) {}
+  Err setup(uint16_t backend, volatile wire::SharedInfo** page, uint32_t* gref, uint32_t* port) override;
+  void teardown() override;
+  void notify() override { (void)xen_.notify(dom_, port_); }
+  bool wait_clear(volatile wire::SharedInfo* page, uint32_t flag, uint32_t timeout_ms) override;
+  void detach_closing() override { ++detaches; }
+  void rescan() override { ++rescans; }
+  void log(const char* message) override { logs.emplace_back(message); }
+
+  FrontendInstance* frontend = nullptr;
+  int detaches = 0, rescans = 0;
+  std::vector<std::string> logs;
+  wire::SharedInfo* page() { return page_.get(); }
+
+ private:
+  Xen& xen_;
+  DomId dom_;
+  std::unique_ptr<wire::SharedInfo> page_ = std::make_unique<wire::SharedInfo>();
+  uint32_t gref_ = 0, port_ = 0;
+};
+
+}  // namespace pcisplit::sim
