@@ -5,11 +5,8 @@
 #include <map>
 #include <thread>
 
-#include "backend/xenbus.hpp"
-#include "frontend/frontend.hpp"
 #include "support/fake_device.hpp"
-#include "support/fake_platform.hpp"
-#include "test/sim/xen.hpp"
+#include "test/sim/hosts.hpp"
 
 using namespace pcisplit;
 using namespace pcisplit::test;
@@ -18,96 +15,6 @@ namespace {
 
 const std::string kBe = "/local/domain/0/backend/pci/1/0";
 const std::string kFe = "/local/domain/1/device/pci/0";
-
-struct GuestSide final : FrontendHost {
-  sim::Xen& xen;
-  sim::DomId dom;
-  std::unique_ptr<wire::SharedInfo> page = std::make_unique<wire::SharedInfo>();
-  uint32_t gref = 0, port = 0;
-  FrontendInstance* fe = nullptr;
-  int detaches = 0, rescans = 0;
-  std::vector<std::string> logs;
-  GuestSide(sim::Xen& x, sim::DomId d) : xen(x), dom(d) {}
-
-  Err setup(uint16_t backend, volatile wire::SharedInfo** p, uint32_t* g, uint32_t* pt) override {
-    const Result<uint32_t> r = xen.grant(dom, backend, page.get());
-    const Result<uint32_t> e = xen.alloc_unbound(dom, backend, [this] { fe->on_event(); });
-    if (!r.ok() || !e.ok()) return Err::op_failed;
-    *p = page.get();
-    *g = gref = r.value();
-    *pt = port = e.value();
-    return Err::success;
-  }
-  void teardown() override {
-    xen.close(dom, port);
-    (void)xen.revoke(dom, gref);
-  }
-  void notify() override { (void)xen.notify(dom, port); }
-  bool wait_clear(volatile wire::SharedInfo* p, uint32_t flag, uint32_t timeout_ms) override {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while ((p->flags & flag) != 0) {
-      if (std::chrono::steady_clock::now() > end) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return true;
-  }
-  void detach_closing() override { ++detaches; }
-  void rescan() override { ++rescans; }
-  void log(const char* m) override { logs.emplace_back(m); }
-};
-
-struct Dom0Side final : BackendHost {
-  sim::Xen& xen;
-  std::map<uint32_t, std::pair<std::unique_ptr<TestDevice>, FakePlatform>> devices;
-  BackendInstance* be = nullptr;
-  uint16_t guest = 0;
-  uint32_t gref = 0, port = 0;
-  std::vector<Bdf> released;
-  std::vector<uint16_t> destroyed;
-  std::vector<std::string> logs;
-  explicit Dom0Side(sim::Xen& x) : xen(x) {}
-
-  static uint32_t key(Bdf b) { return uint32_t{b.bus} << 8 | b.devfn; }
-  Err connect(uint16_t domid, uint32_t g, uint32_t p, volatile wire::SharedInfo** page) override {
-    const Result<wire::SharedInfo*> m = xen.map(0, domid, g);
-    if (!m.ok()) return Err::op_failed;
-    const Result<uint32_t> b = xen.bind_interdomain(0, domid, p, [this] { be->on_event(); });
-    if (!b.ok()) {
-      xen.unmap(0, domid, g);
-      return Err::op_failed;
-    }
-    guest = domid;
-    gref = g;
-    port = b.value();
-    *page = m.value();
-    return Err::success;
-  }
-  void disconnect() override {
-    if (port == 0) return;
-    xen.close(0, port);
-    xen.unmap(0, guest, gref);
-    port = 0;
-  }
-  void notify() override { (void)xen.notify(0, port); }
-  Err export_device(Bdf phys, const xs::DevOpts&, PhysFunction& fn, DeviceView*& view, DevicePlatform*& platform,
-                    Text& diag) override {
-    auto it = devices.find(key(phys));
-    if (it == devices.end()) {
-      diag.add("no such device");
-      return Err::dev_not_found;
-    }
-    fn = PhysFunction{phys};
-    view = &it->second.first->view;
-    platform = &it->second.second;
-    return Err::success;
-  }
-  void release_device(Bdf phys) override { released.push_back(phys); }
-  void destroy_domain(uint16_t domid) override {
-    destroyed.push_back(domid);
-    xen.destroy_domain(domid);
-  }
-  void log(const char* m) override { logs.emplace_back(m); }
-};
 
 struct Recovering final : AerHandler {
   std::vector<int32_t> seen;
@@ -124,8 +31,8 @@ struct World {
   std::unique_ptr<sim::Connection> toolstack = xs.connect(0);
   std::unique_ptr<sim::Connection> dom0 = xs.connect(0);
   std::unique_ptr<sim::Connection> guest = xs.connect(domu);
-  Dom0Side host{xen};
-  GuestSide ghost{xen, domu};
+  sim::Dom0 host{xen};
+  sim::Guest ghost{xen, domu};
   Recovering aer;
   std::unique_ptr<BackendInstance> be;
   std::unique_ptr<FrontendInstance> fe;
@@ -138,7 +45,10 @@ struct World {
     REQUIRE(toolstack->write(kNoTx, path.c_str(), v.c_str()) == StoreStatus::ok);
   }
   void add_device(uint8_t bus, const std::string& dump) {
-    host.devices[Dom0Side::key(Bdf::make(0, bus, 0, 0))].first = load_device(dump);
+    std::string error;
+    auto d = user::load_dump(data_path(dump), error);
+    REQUIRE(d.has_value());
+    host.add_function(Bdf::make(0, bus, 0, 0), d->config.data(), static_cast<uint16_t>(d->config.size()), d->info);
   }
   void boot(const std::vector<std::string>& devs) {
     // As libxl: each directory gets its permissions first, so the keys under it inherit them.
@@ -157,10 +67,10 @@ struct World {
     }
     put(kBe + "/num_devs", std::to_string(devs.size()));
     be = std::make_unique<BackendInstance>(*dom0, host, domu, Topology::Mode::vpci);
-    host.be = be.get();
+    host.backend = be.get();
     REQUIRE(be->start() == StoreStatus::ok);
     fe = std::make_unique<FrontendInstance>(*guest, ghost, kFe.c_str(), &aer);
-    ghost.fe = fe.get();
+    ghost.frontend = fe.get();
     REQUIRE(fe->start() == StoreStatus::ok);
   }
 };
@@ -198,7 +108,9 @@ TEST_CASE("end to end: both sides connect, the guest reads config and gets MSI-X
   CHECK(w.fe->disable_msix(dev) == Err::success);
   uint32_t pirq = 0;
   CHECK(w.fe->enable_msi(dev, 1, pirq) == Err::success);
-  CHECK(pirq == 40);
+  CHECK(pirq == 42);  // the hypervisor's pool moves on
+  sim::EmulatedFunction* f = w.host.function(Bdf::make(0, 1, 0, 0));
+  CHECK((f->cfg.read(0xd2, 2).value() & reg::PCI_MSI_FLAGS_ENABLE) != 0);  // dom0's device has MSI on
 }
 
 TEST_CASE("end to end: hot-plug and hot-unplug with both state machines", "[sim][e2e]") {
@@ -258,7 +170,7 @@ TEST_CASE("end to end: a backend that never answers makes ops fail after the tim
   CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(FrontendInstance::kOpTimeoutMs));
   CHECK(v == 0);
   CHECK(w.fe->timeouts() == 1);
-  CHECK((w.ghost.page->flags & PCISPLIT_F_ACTIVE) == 0);
+  CHECK((w.ghost.page()->flags & PCISPLIT_F_ACTIVE) == 0);
 }
 
 TEST_CASE("sim grant table and event channels keep Xen's access rules", "[sim][xen]") {
