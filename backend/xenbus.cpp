@@ -8,19 +8,13 @@ namespace {
 constexpr char kBeToken[] = "be";
 constexpr char kFeToken[] = "fe";
 
-void copy(char* dst, size_t cap, const char* src) {
-  size_t i = 0;
-  for (; src[i] != '\0' && i + 1 < cap; ++i) dst[i] = src[i];
-  dst[i] = '\0';
-}
-
 }  // namespace
 
 BackendInstance::BackendInstance(Store& store, BackendHost& host, uint16_t domid, Topology::Mode mode)
     : store_(store), host_(host), domid_(domid), topology_(mode) {
   Text t;
   t.add("/local/domain/0/backend/pci/").add_dec(domid).add("/0");
-  copy(be_path_, sizeof be_path_, t.c_str());
+  copy_cstr(be_path_, sizeof be_path_, t.c_str());
   fe_path_[0] = '\0';
 }
 
@@ -37,12 +31,9 @@ bool BackendInstance::read_frontend(const char* key, char* out, size_t cap) {
 }
 
 xs::State BackendInstance::read_state(const char* base) {
-  char buf[16];
-  Text path, diag;
-  path.add(base).add("/").add(xs::kState);
-  xs::State s = xs::State::unknown;
-  if (store_.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok) return xs::State::unknown;
-  if (!xs::parse_state(path.c_str(), buf, s, diag)) host_.log(diag.c_str());
+  Text diag;
+  const xs::State s = xs::read_state(store_, base, diag);
+  if (diag.size() != 0) host_.log(diag.c_str());
   return s;
 }
 
@@ -85,7 +76,7 @@ StoreStatus BackendInstance::start() {
     fatal("backend: missing or relative \"frontend\" key");
     return StoreStatus::invalid;
   }
-  copy(fe_path_, sizeof fe_path_, fe);
+  copy_cstr(fe_path_, sizeof fe_path_, fe);
   set_state(xs::State::init_wait);
   Text fe_state;
   fe_state.add(fe_path_).add("/").add(xs::kState);

@@ -8,12 +8,6 @@ namespace {
 constexpr char kBeToken[] = "be";
 constexpr int kPublishAttempts = 8;
 
-void copy(char* dst, size_t cap, const char* src) {
-  size_t i = 0;
-  for (; src[i] != '\0' && i + 1 < cap; ++i) dst[i] = src[i];
-  dst[i] = '\0';
-}
-
 // Our backend answers in XEN_PCI_ERR_*; an in-tree backend may answer a raw -errno for MSI-X.
 Err from_wire(int32_t err) {
   return err <= 0 && err >= PCISPLIT_ERR_OP_FAILED ? static_cast<Err>(err) : Err::op_failed;
@@ -23,17 +17,14 @@ Err from_wire(int32_t err) {
 
 FrontendInstance::FrontendInstance(Store& store, FrontendHost& host, const char* fe_path, AerHandler* aer)
     : store_(store), host_(host), aer_(aer) {
-  copy(fe_path_, sizeof fe_path_, fe_path);
+  copy_cstr(fe_path_, sizeof fe_path_, fe_path);
   be_path_[0] = '\0';
 }
 
 xs::State FrontendInstance::read_state(const char* base) {
-  char buf[16];
-  Text path, diag;
-  path.add(base).add("/").add(xs::kState);
-  xs::State s = xs::State::unknown;
-  if (store_.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok) return xs::State::unknown;
-  if (!xs::parse_state(path.c_str(), buf, s, diag)) host_.log(diag.c_str());
+  Text diag;
+  const xs::State s = xs::read_state(store_, base, diag);
+  if (diag.size() != 0) host_.log(diag.c_str());
   return s;
 }
 
@@ -53,7 +44,7 @@ StoreStatus FrontendInstance::start() {
     host_.log("frontend: missing or relative \"backend\" key");
     return StoreStatus::invalid;
   }
-  copy(be_path_, sizeof be_path_, buf);
+  copy_cstr(be_path_, sizeof be_path_, buf);
   path.clear();
   path.add(fe_path_).add("/backend-id");
   uint32_t id = 0;

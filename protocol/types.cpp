@@ -29,6 +29,13 @@ const char* store_status_name(StoreStatus s) {
   return "unknown";
 }
 
+void copy_cstr(char* dst, size_t cap, const char* src) {
+  if (cap == 0) return;
+  size_t i = 0;
+  for (; src[i] != '\0' && i + 1 < cap; ++i) dst[i] = src[i];
+  dst[i] = '\0';
+}
+
 Text& Text::put(char c) {
   if (len_ + 1 < kCapacity) {
     buf_[len_++] = c;

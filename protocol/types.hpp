@@ -55,6 +55,9 @@ struct Bdf {
   constexpr bool operator==(const Bdf&) const = default;
 };
 
+// Copies a C string into a buffer of `cap` bytes, always NUL-terminated, cut if too long.
+void copy_cstr(char* dst, size_t cap, const char* src);
+
 // A fixed-capacity, always NUL-terminated text buffer for messages built without libc.
 // Overflowing text is cut, never written past the end.
 class Text {

@@ -204,4 +204,15 @@ bool parse_opts(const char* key, const char* text, DevOpts& out, Text& diag) {
   return true;
 }
 
+State read_state(Store& store, const char* dir, Text& diag) {
+  char buf[16];
+  Text path;
+  path.add(dir).add("/").add(kState);
+  State s = State::unknown;
+  diag.clear();
+  if (store.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok) return State::unknown;
+  if (!parse_state(path.c_str(), buf, s, diag)) return State::unknown;
+  return s;
+}
+
 }  // namespace pcisplit::xs

@@ -2,6 +2,7 @@
 // xenstore vocabulary of the pci device type: key names, XenbusState, and strict value formats/parsers.
 #pragma once
 
+#include "protocol/store.hpp"
 #include "protocol/types.hpp"
 
 namespace pcisplit::xs {
@@ -68,5 +69,8 @@ bool parse_state(const char* key, const char* text, State& out, Text& diag);
 bool parse_magic(const char* key, const char* text, Text& diag);
 // Known keys must be well-formed (0 or 1); unknown keys are skipped so a newer toolstack still works.
 bool parse_opts(const char* key, const char* text, DevOpts& out, Text& diag);
+
+// Reads <dir>/state. A missing node is State::unknown; a malformed one too, with `diag` set.
+State read_state(Store& store, const char* dir, Text& diag);
 
 }  // namespace pcisplit::xs
