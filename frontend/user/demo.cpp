@@ -7,34 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "frontend/user/cli.hpp"
 #include "frontend/user/dump.hpp"
-#include "test/sim/hosts.hpp"
+#include "frontend/user/simworld.hpp"
 
 namespace pcisplit::user {
 namespace {
 
-const std::string kBe = "/local/domain/0/backend/pci/1/0";
-const std::string kFe = "/local/domain/1/device/pci/0";
-
-struct Demo {
-  sim::Xenstore xs;
-  sim::Xen xen{xs};
-  sim::DomId domu = xen.create_domain();
-  std::unique_ptr<sim::Connection> toolstack = xs.connect(0);
-  std::unique_ptr<sim::Connection> dom0_conn = xs.connect(0);
-  std::unique_ptr<sim::Connection> guest_conn = xs.connect(domu);
-  sim::Dom0 dom0{xen};
-  sim::Guest guest{xen, domu};
-  std::unique_ptr<BackendInstance> backend;
-  std::unique_ptr<FrontendInstance> frontend;
-  std::vector<std::string> titles;
-
-  std::string get(const std::string& p) {
-    std::string v;
-    return toolstack->read(p, v) == StoreStatus::ok ? v : "(absent)";
-  }
-  void put(const std::string& p, const std::string& v) { (void)toolstack->write(kNoTx, p.c_str(), v.c_str()); }
-};
+const std::string kBe = SimWorld::kBe;
+const std::string kFe = SimWorld::kFe;
 
 void say(const char* who, const std::string& what) { std::printf("%-9s %s\n", who, what.c_str()); }
 
@@ -44,84 +25,32 @@ std::string hex(uint32_t v, int w) {
   return b;
 }
 
-std::string bdf_text(Bdf b) {
-  return hex(b.domain, 4) + ":" + hex(b.bus, 2) + ":" + hex(b.slot(), 2) + "." + hex(b.fn(), 1);
-}
-
-// The guest reads a whole config space over the channel, dword by dword, as its lspci would.
-std::vector<uint8_t> guest_config(FrontendInstance& fe, Bdf dev, unsigned& ops) {
-  std::vector<uint8_t> bytes(4096, 0xff);
-  for (uint32_t off = 0; off < 4096; off += 4) {
-    uint32_t v = 0;
-    const Err err = fe.conf_read(dev, off, 4, v);
-    ++ops;
-    if (err == Err::invalid_offset && off == 256) {  // a conventional device: 256 bytes
-      bytes.resize(256);
-      break;
-    }
-    for (unsigned i = 0; i < 4; ++i) bytes[off + i] = static_cast<uint8_t>(v >> (8 * i));
-  }
-  return bytes;
-}
-
 }  // namespace
 
 int run_demo(const std::string& data_dir, const LspciRunner& lspci) {
-  Demo d;
-  struct Src {
-    const char* file;
-    Bdf phys;
-  };
-  const Src sources[] = {{"e1000e.lspci", Bdf::make(0, 1, 0, 0)},
-                         {"nvme.lspci", Bdf::make(0, 2, 0, 0)},
-                         {"virtio-net-modern.lspci", Bdf::make(0, 3, 0, 0)},
-                         {"qemu-xhci.lspci", Bdf::make(0, 4, 0, 0)}};
-  for (const Src& s : sources) {
-    std::string error;
-    auto dump = load_dump(data_dir + "/" + s.file, error);
-    if (!dump) {
-      std::fprintf(stderr, "pcisplit demo: %s\n", error.c_str());
-      return 1;
-    }
-    d.dom0.add_function(s.phys, dump->config.data(), static_cast<uint16_t>(dump->config.size()), dump->info);
-    d.titles.push_back(dump->title);
+  SimWorld d;
+  std::string error;
+  if (!d.load(data_dir, error)) {
+    std::fprintf(stderr, "pcisplit demo: %s\n", error.c_str());
+    return 1;
   }
+  const SimWorld::Source* sources = SimWorld::kSources;
   say("sim", "dom0 owns 4 emulated functions (configs from test/data): " + bdf_text(sources[0].phys) + " e1000e, " +
                  bdf_text(sources[1].phys) + " nvme, " + bdf_text(sources[2].phys) + " virtio-net, " +
                  bdf_text(sources[3].phys) + " qemu-xhci; guest is domain " + std::to_string(d.domu));
 
   // 1. The toolstack's writes, as libxl does them for pci = [ three devices ].
-  d.put(kBe, "");
-  d.toolstack->set_perms(kBe, sim::Perms{0, sim::Perm::none, {{d.domu, sim::Perm::read}}});
-  d.put(kFe, "");
-  d.toolstack->set_perms(kFe, sim::Perms{d.domu, sim::Perm::none, {{0, sim::Perm::read}}});
-  d.put(kBe + "/frontend", kFe);
-  d.put(kBe + "/frontend-id", std::to_string(d.domu));
-  d.put(kBe + "/online", "1");
-  d.put(kBe + "/state", "1");
-  d.put(kFe + "/backend", kBe);
-  d.put(kFe + "/backend-id", "0");
-  d.put(kFe + "/state", "1");
-  for (int i = 0; i < 3; ++i) {
-    d.put(kBe + "/dev-" + std::to_string(i), bdf_text(sources[i].phys));
-    d.put(kBe + "/opts-" + std::to_string(i), "msitranslate=0,power_mgmt=0,permissive=0,rdm_policy=strict");
-    d.put(kBe + "/state-" + std::to_string(i), "1");
-  }
-  d.put(kBe + "/num_devs", "3");
+  d.toolstack_create(3);
   say("toolstack", "wrote backend/pci/1/0 (dev-0..2, opts, state-N=1, num_devs=3) and device/pci/0, as libxl does");
 
   // 2. The backend.
-  d.backend = std::make_unique<BackendInstance>(*d.dom0_conn, d.dom0, d.domu, Topology::Mode::vpci);
-  d.dom0.backend = d.backend.get();
-  d.backend->start();
+  d.start_backend();
   say("backend", "InitWait, exported 3 devices: vdev-0=" + d.get(kBe + "/vdev-0") + " vdev-1=" + d.get(kBe + "/vdev-1") +
                      " vdev-2=" + d.get(kBe + "/vdev-2") + ", root-0=" + d.get(kBe + "/root-0") + ", state " +
                      d.get(kBe + "/state") + " (Initialised)");
 
   // 3. The frontend.
-  d.frontend = std::make_unique<FrontendInstance>(*d.guest_conn, d.guest, kFe.c_str(), nullptr);
-  d.guest.frontend = d.frontend.get();
-  d.frontend->start();
+  d.start_frontend(nullptr);
   say("frontend", "granted its page (pci-op-ref=" + d.get(kFe + "/pci-op-ref") + "), event-channel=" +
                       d.get(kFe + "/event-channel") + ", magic=" + d.get(kFe + "/magic") + " in one transaction");
   say("xenbus", "backend state " + d.get(kBe + "/state") + ", frontend state " + d.get(kFe + "/state") +
@@ -132,8 +61,8 @@ int run_demo(const std::string& data_dir, const LspciRunner& lspci) {
   std::string guest_dump;
   for (int i = 0; i < 3; ++i) {
     const Bdf virt = Bdf::make(0, 0, static_cast<uint8_t>(i), 0);
-    const std::vector<uint8_t> bytes = guest_config(*d.frontend, virt, ops);
-    guest_dump += format_lspci(virt, d.titles[static_cast<size_t>(i)], bytes.data(), bytes.size());
+    const std::vector<uint8_t> bytes = read_config(*d.frontend, virt, ops);
+    guest_dump += format_lspci(virt, d.title(static_cast<size_t>(i)), bytes.data(), bytes.size());
   }
   say("guest", "read 3 config spaces in " + std::to_string(ops) + " conf_read ops; its lspci -vv:");
   std::printf("%s", lspci(guest_dump).c_str());

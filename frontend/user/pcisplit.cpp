@@ -6,7 +6,10 @@
 #include <string>
 #include <unistd.h>
 
+#include "frontend/user/cli.hpp"
 #include "frontend/user/demo.hpp"
+#include "frontend/user/libxen.hpp"
+#include "frontend/user/simworld.hpp"
 #include "frontend/user/view.hpp"
 
 using namespace pcisplit;
@@ -19,6 +22,10 @@ int usage() {
                "usage: pcisplit view [--permissive] [--lspci] SOURCE...\n"
                "       pcisplit guest-dump [--permissive] SOURCE\n"
                "       pcisplit demo [--data DIR]\n"
+               "       pcisplit --xen [--path device/pci/0] COMMAND   (in a PV guest: the real frontend)\n"
+               "       pcisplit --sim [--data DIR] COMMAND            (a simulated guest with 3 devices)\n"
+               "COMMAND: list | read BDF OFF WIDTH | write BDF OFF WIDTH VALUE | dump BDF |\n"
+               "         msi enable BDF [NVEC] | msi disable BDF | msix enable BDF E[,E...] | msix disable BDF\n"
                "SOURCE is an lspci -xxxx dump file (see test/data/README.md) or --sysfs /sys/bus/pci/devices/BDF\n"
                "view:       hardware and guest config side by side, hidden capabilities, protected registers;\n"
                "            --lspci also decodes the guest view with the real `lspci -F -vv`\n"
@@ -123,6 +130,37 @@ int main(int argc, char** argv) {
   Args args;
   if (cmd == "view" && parse_args(argc, argv, args)) return cmd_view(args);
   if (cmd == "guest-dump" && parse_args(argc, argv, args)) return cmd_guest_dump(args);
+  if (cmd == "--sim" || cmd == "--xen") {
+    int i = 2;
+    std::string data = "test/data", path = "device/pci/0";
+    while (i + 1 < argc && (std::string(argv[i]) == "--data" || std::string(argv[i]) == "--path")) {
+      (std::string(argv[i]) == "--data" ? data : path) = argv[i + 1];
+      i += 2;
+    }
+    const std::vector<std::string> rest(argv + i, argv + argc);
+    std::string error;
+    if (cmd == "--sim") {
+      SimWorld world;
+      if (!world.boot(data, error)) {
+        std::fprintf(stderr, "pcisplit: %s\n", error.c_str());
+        return 1;
+      }
+      return run_command(*world.frontend, rest);
+    }
+    auto guest = open_libxen(error);
+    if (!guest) {
+      std::fprintf(stderr, "pcisplit: %s\n", error.c_str());
+      return 1;
+    }
+    auto fe = connect_libxen(*guest, path, 10000, error);
+    if (!fe) {
+      std::fprintf(stderr, "pcisplit: %s\n", error.c_str());
+      return 1;
+    }
+    const int rc = run_command(*fe, rest);
+    fe->stop();
+    return rc;
+  }
   if (cmd == "demo") {
     std::string dir = "test/data";
     if (argc == 4 && std::string(argv[2]) == "--data") dir = argv[3];
