@@ -32,3 +32,10 @@ for dev in e1000e.lspci nvme.lspci virtio-net-modern.lspci; do
   row $dev "write dword unclaimed (denied)"         write 0x100 4 0
 done
 echo "target: <= 150 instructions for a dword read of an emulated register, 0 allocations per op"
+echo
+rt=$(dirname "$bin")/bench_roundtrip
+echo "frontend core <-> backend core over the simulated page (conf_read of e1000e, 2 threads):"
+"$rt" threads 200000 "$data" | sed 's/^/  /'
+ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null --collect-atstart=no \
+      --toggle-collect='pcisplit::Dispatcher::process*' "$rt" sync 20000 "$data" 2>&1 | awk '/Collected :/ {print $4}')
+awk -v ir="$ir" 'BEGIN { printf "  backend instructions per op through the whole dispatcher (copy-in, route, engine, reply): %.1f\n", ir / 20000 }' 

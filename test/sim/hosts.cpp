@@ -158,7 +158,11 @@ bool Guest::wait_clear(volatile wire::SharedInfo* page, uint32_t flag, uint32_t 
   const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while ((page->flags & flag) != 0) {
     if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
+    if (spin_wait) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
   }
   return true;
 }

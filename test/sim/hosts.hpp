@@ -81,6 +81,7 @@ class Guest final : public FrontendHost {
   void log(const char* message) override { logs.emplace_back(message); }
 
   FrontendInstance* frontend = nullptr;
+  bool spin_wait = false;  // busy-wait for answers (benchmarks with a backend thread)
   int detaches = 0, rescans = 0;
   std::vector<std::string> logs;
   wire::SharedInfo* page() { return page_.get(); }
