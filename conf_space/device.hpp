@@ -12,6 +12,9 @@ namespace pcisplit {
 struct DeviceInfo {
   uint64_t bar_size[6] = {};  // as the kernel's resources: a 64-bit BAR's size sits at its low index
   uint64_t rom_size = 0;
+  // The IRQ dom0's kernel routes the function's INTx to (pci_dev->irq, a GSI on x86), which a PV guest
+  // binds by reading PCI_INTERRUPT_LINE; -1: unknown, show the hardware register.
+  int32_t irq = -1;
 };
 
 // Per-device policy switches set by the admin (module parameter / sysfs), not by the guest.

@@ -49,6 +49,21 @@ void command_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
 
 constinit const FieldOps kCommandOps = {.write = command_write};
 
+// The guest sees dom0's routing of INTx, not the firmware's scratch value: Linux's PV pcifront binds
+// the GSI it reads here (as the in-tree backend shows dev->irq).
+Err interrupt_line_init(DeviceView& dev, FieldEntry& e) {
+  if (dev.info().irq >= 0) {
+    e.shadow = static_cast<uint32_t>(dev.info().irq) & 0xff;
+    return Err::success;
+  }
+  const Result<uint32_t> hw = dev.hw_read(e.offset, 1);
+  if (!hw.ok()) return hw.err();
+  e.shadow = hw.value();
+  return Err::success;
+}
+
+constinit const FieldOps kInterruptLineOps = {.init = interrupt_line_init};
+
 constexpr Masks kRo8 = {.ro = 0xff};
 constexpr Masks kRo16 = {.ro = 0xffff};
 constexpr Masks kRo32 = {.ro = 0xffffffff};
@@ -81,8 +96,8 @@ constexpr Field kType0[] = {
      "§6.2.5.2 sizing emulated; the enable bit is the device's"},
     {PCI_CAPABILITY_LIST, 1, {.ro = 0xff, .emu = 0xff}, nullptr, "PCI_CAPABILITY_LIST",
      "§6.7 points at the first exposed capability"},
-    {PCI_INTERRUPT_LINE, 1, {.emu = 0xff}, nullptr, "PCI_INTERRUPT_LINE",
-     "§6.2.4 a scratch register: the guest's writes stay in the shadow"},
+    {PCI_INTERRUPT_LINE, 1, {.emu = 0xff}, &kInterruptLineOps, "PCI_INTERRUPT_LINE",
+     "§6.2.4 scratch register: shows dom0's IRQ (the GSI a PV guest binds); writes stay in the shadow"},
     {PCI_INTERRUPT_PIN, 1, kRo8, nullptr, "PCI_INTERRUPT_PIN", "§6.2.4"},
     {PCI_MIN_GNT, 1, kRo8, nullptr, "PCI_MIN_GNT", "§6.2.4"},
     {PCI_MAX_LAT, 1, kRo8, nullptr, "PCI_MAX_LAT", "§6.2.4"},

@@ -48,6 +48,15 @@ std::optional<Dump> parse_dump(const std::string& text, std::string& error) {
       return std::nullopt;
     };
     if (line.empty()) continue;
+    if (line.rfind("# irq ", 0) == 0) {  // the sysfs irq file: dom0's IRQ for the function
+      char tail;
+      int irq;
+      if (std::sscanf(line.c_str(), "# irq %d %c", &irq, &tail) != 1 || irq < 0 || irq > 0xffff) {
+        return fail("malformed irq line");
+      }
+      dump.info.irq = irq;
+      continue;
+    }
     if (line.rfind("# resource ", 0) == 0) {
       std::string why;
       if (!parse_resource(line, dump.info, why)) return fail(why);
@@ -147,6 +156,9 @@ std::optional<Dump> load_sysfs(const std::string& dir, std::string& error) {
       return std::nullopt;
     }
   }
+  std::ifstream irqf(dir + "/irq");
+  int irq = -1;
+  if (irqf >> irq && irq >= 0) dump.info.irq = irq;
   const std::string name = dir.substr(dir.find_last_of('/') + 1);
   unsigned a, b, c, d;
   if (std::sscanf(name.c_str(), "%x:%x:%x.%x", &a, &b, &c, &d) == 4) {

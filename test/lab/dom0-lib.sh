@@ -62,8 +62,14 @@ start_guest() {
 # Kernel complaints that must never appear in dom0.
 dom0_warnings() { dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|refcount_t' || true; }
 
-dump_hw() {  # BDF LABEL: the device as dom0 sees it, between markers
+dump_hw() {  # BDF LABEL: the device as dom0 sees it (with its resource sizes), between markers
   echo "@@HW-CONFIG-BEGIN $2"
+  i=0
+  while read -r line; do
+    echo "# resource $i $line"
+    i=$((i + 1))
+  done < "/sys/bus/pci/devices/$1/resource"
+  echo "# irq $(cat "/sys/bus/pci/devices/$1/irq")"
   lspci -xxxx -s "$1"
   echo "@@HW-CONFIG-END $2"
 }

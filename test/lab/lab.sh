@@ -74,31 +74,57 @@ run_boot() {
   return 0
 }
 
+# Byte differences between two sets of lspci -xxxx rows: "OFF:was->now ...".
+row_diffs() {
+  paste -d'|' <(echo "$1") <(echo "$2") | awk -F'|' '
+    { split($1, h, " "); split($2, g, " "); base = hexnum(h[1]);
+      for (i = 2; i <= 17; i++) if (h[i] != g[i]) printf "%03x:%s->%s ", base + i - 2, h[i], g[i] }
+    function hexnum(s,   n, k) { sub(":", "", s); n = 0;
+      for (k = 1; k <= length(s); k++) n = n * 16 + index("0123456789abcdef", substr(s, k, 1)) - 1
+      return n }'
+}
+
+# What our backend will show the guest: pcisplit guest-dump of dom0's dump (with resource sizes).
+predicted_rows() {
+  local tool
+  tool=$(ls -t "$build/release/pcisplit" "$build/asan/pcisplit" 2>/dev/null | head -1)  # the newest build
+  [ -n "$tool" ] && "$tool" guest-dump "$1" 2>/dev/null | grep -E '^[0-9a-f]{2,3}: '
+}
+
 # config-view is decided here: the guest's dump against dom0's, byte by byte.
 judge_config_view() {
   local log=$1 pair=$2
-  local hw guest
-  hw=$(tr -d '\r' < "$log" | sed -n '/@@HW-CONFIG-BEGIN before-guest/,/@@HW-CONFIG-END/p' | grep -E '^[0-9a-f]{2,3}: ')
+  local hwdump=$lab/logs/$pair-hw-config.lspci hw guest expected
+  tr -d '\r' < "$log" | sed -n '/@@HW-CONFIG-BEGIN before-guest/,/@@HW-CONFIG-END/p' | grep -v '^@@' > "$hwdump"
+  hw=$(grep -E '^[0-9a-f]{2,3}: ' "$hwdump")
   guest=$(tr -d '\r' < "$log" | sed -n '/@@GUEST-CONFIG-BEGIN/,/@@GUEST-CONFIG-END/p' | sed 's/^\[guest\] //' |
           grep -E '^[0-9a-f]{2,3}: ')
   if [ -z "$hw" ] || [ -z "$guest" ]; then
     echo "FAIL missing dumps"
     return
   fi
-  local diffs
-  diffs=$(paste -d'|' <(echo "$hw") <(echo "$guest") | awk -F'|' '
-    { split($1, h, " "); split($2, g, " "); base = strtonum_hex(h[1]);
-      for (i = 2; i <= 17; i++) if (h[i] != g[i]) printf "%03x:%s->%s ", base + i - 2, h[i], g[i] }
-    function strtonum_hex(s,   n, c, k) { sub(":", "", s); n = 0;
-      for (k = 1; k <= length(s); k++) { c = index("0123456789abcdef", substr(s, k, 1)) - 1; n = n * 16 + c }
-      return n }')
+  expected=$(predicted_rows "$hwdump")
+  if [ "$pair" = ours ]; then  # ours is predicted exactly
+    local d
+    d=$(row_diffs "$expected" "$guest")
+    if [ -n "$expected" ] && [ -z "$d" ]; then echo "PASS the guest sees exactly pcisplit's predicted view"
+    else echo "FAIL differs from pcisplit's prediction at: ${d:-no prediction (pcisplit not built)}"; fi
+    return
+  fi
   # The in-tree backend's view is recorded, not predicted: identification and BARs must match.
-  local ids_ok=1 off
+  local diffs ids_ok=1 off
+  diffs=$(row_diffs "$hw" "$guest")
   for off in 000 001 002 003 008 009 00a 00b 010 011 012 013 02c 02d 02e 02f; do
     case " $diffs" in *" $off:"*) ids_ok=0 ;; esac
   done
+  local ours_note=""
+  if [ -n "$expected" ]; then
+    local od
+    od=$(row_diffs "$guest" "$expected")
+    ours_note="; pcisplit's prediction for our backend differs from it at: ${od:-nothing}"
+  fi
   if [ $ids_ok -eq 1 ]; then
-    echo "PASS ids/class/BAR0 equal; differs at: ${diffs:-nothing}"
+    echo "PASS ids/class/BAR0 equal; differs from dom0 at: ${diffs:-nothing}${ours_note}"
   else
     echo "FAIL identification differs: $diffs"
   fi

@@ -118,9 +118,13 @@ TEST_CASE("cache line is plain read/write, latency and header type are read-only
   CHECK(d->hw.peek(PCI_BIST, 1) == 0xc0);
 }
 
-TEST_CASE("interrupt line is a scratch register kept in the shadow, pin is read-only", "[header]") {
+TEST_CASE("interrupt line shows dom0's IRQ when known, the register otherwise, never written", "[header]") {
+  auto routed = DeviceBuilder().poke(PCI_INTERRUPT_LINE, 1, 0x0a).raw();
+  routed->info.irq = 20;  // dom0 routed INTx to GSI 20: that is what a PV guest must bind
+  routed->build();
+  CHECK(routed->rd(PCI_INTERRUPT_LINE, 1) == 20);
   auto d = load_device("e1000e.lspci");
-  CHECK(d->rd(PCI_INTERRUPT_LINE, 1) == 0x0a);  // dom0's routing, which a PV guest binds as a GSI
+  CHECK(d->rd(PCI_INTERRUPT_LINE, 1) == 0x0a);  // no irq in this dump: the firmware's value
   d->wr(PCI_INTERRUPT_LINE, 1, 0x0b);
   CHECK(d->rd(PCI_INTERRUPT_LINE, 1) == 0x0b);
   CHECK(d->hw.peek(PCI_INTERRUPT_LINE, 1) == 0x0a);

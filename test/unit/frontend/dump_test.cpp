@@ -64,5 +64,8 @@ TEST_CASE("malformed dumps are refused with the line number", "[dump]") {
   CHECK_FALSE(parse_dump(bad_hex, error));
   CHECK(error == "line 2: bad hex byte");
   CHECK(parse_dump("00:04.0 x\n" + rows(256), error).has_value());
+  CHECK(parse_dump("00:04.0 x\n# irq 20\n" + rows(256), error)->info.irq == 20);
+  CHECK_FALSE(parse_dump("00:04.0 x\n# irq -3\n" + rows(256), error));
+  CHECK(error == "line 2: malformed irq line");
   CHECK(parse_dump("0001:02:1f.7 y\n" + rows(4096), error)->bdf == Bdf::make(1, 2, 0x1f, 7));
 }
