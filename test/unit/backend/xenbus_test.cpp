@@ -79,7 +79,7 @@ struct World {
     REQUIRE(toolstack->write(kNoTx, path.c_str(), v.c_str()) == StoreStatus::ok);
   }
   // What libxl writes for a PV guest with these devices, then the backend driver starts.
-  void create(const std::vector<std::string>& devs) {
+  void create(const std::vector<std::string>& devs, Topology::Mode mode = Topology::Mode::vpci) {
     put(kBe + "/frontend", kFe);
     put(kBe + "/frontend-id", "1");
     put(kBe + "/online", "1");
@@ -95,7 +95,7 @@ struct World {
       put(kBe + "/state-" + std::to_string(i), "1");
     }
     put(kBe + "/num_devs", std::to_string(devs.size()));
-    be = std::make_unique<BackendInstance>(*backend_conn, host, kGuest, Topology::Mode::vpci);
+    be = std::make_unique<BackendInstance>(*backend_conn, host, kGuest, mode);
     REQUIRE(be->start() == StoreStatus::ok);
   }
   // What pcifront does: publish its page, channel and magic in one transaction, then Initialised.
@@ -323,4 +323,27 @@ TEST_CASE("AER forwarded: the guest sees its own address, its answer decides", "
   page.flags &= ~PCISPLIT_B_ACTIVE;
   CHECK(w.be->aer_finish(false) == BackendInstance::AerResult::none);
   CHECK_FALSE(w.be->aer_post(Bdf::make(0, 9, 0, 0), wire::Cmd::aer_detected, 3));  // not exported
+}
+
+TEST_CASE("passthrough mode: real addresses, one root per real bus, bridges allowed", "[backend][xenbus]") {
+  World w;
+  w.host.add(Bdf::make(0, 1, 0, 0), "e1000e.lspci");
+  w.host.add(Bdf::make(0, 2, 0, 0), "pcie-root-port.lspci");
+  w.create({"0000:01:00.0", "0000:02:00.0"}, Topology::Mode::passthrough);
+  CHECK(w.get(kBe + "/vdev-0") == "0000:01:00.00");
+  CHECK(w.get(kBe + "/vdev-1") == "0000:02:00.00");
+  CHECK(w.get(kBe + "/root_num") == "2");
+  CHECK(w.get(kBe + "/root-0") == "0000:01");
+  CHECK(w.get(kBe + "/root-1") == "0000:02");
+  w.frontend_publish();
+  wire::SharedInfo& page = *w.host.page;
+  page.op.cmd = 0;
+  page.op.bus = 2;
+  page.op.devfn = 0;
+  page.op.offset = 0;
+  page.op.size = 2;
+  page.flags = PCISPLIT_F_ACTIVE;
+  w.be->on_event();
+  CHECK(page.op.err == 0);
+  CHECK(page.op.value == 0x1b36);  // the bridge, at its real address
 }
