@@ -4,6 +4,7 @@
 // tests and by `pcisplit demo`.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -14,6 +15,27 @@
 #include "test/sim/xen.hpp"
 
 namespace pcisplit::sim {
+
+// An emulated function's config space: memory, plus a hook a scenario uses to act "while dom0 is
+// touching the device" (a guest destroyed mid-op, say).
+class SimConfig final : public ConfigAccess {
+ public:
+  explicit SimConfig(uint16_t size) : mem_(size) {}
+  Result<uint32_t> read(uint16_t offset, uint8_t width) override {
+    if (on_access) on_access();
+    return mem_.read(offset, width);
+  }
+  Err write(uint16_t offset, uint8_t width, uint32_t value) override {
+    if (on_access) on_access();
+    return mem_.write(offset, width, value);
+  }
+  uint16_t size() const override { return mem_.size(); }
+  uint8_t* bytes() { return mem_.bytes(); }
+  std::function<void()> on_access;
+
+ private:
+  MemoryConfig mem_;
+};
 
 // An emulated function: its config space, its view, and a platform that acts on the config the way
 // the kernel would (decode and bus-master bits, power state, MSI/MSI-X enable bits) and hands out
@@ -31,7 +53,7 @@ class EmulatedFunction final : public DevicePlatform {
   void reset();
 
   Bdf bdf;
-  MemoryConfig cfg;
+  SimConfig cfg;
   DeviceView view;
   DeviceInfo info;
   std::vector<Effect> effects;  // what the backend asked for, in order

@@ -196,3 +196,42 @@ TEST_CASE("sim grant table and event channels keep Xen's access rules", "[sim][x
   xen.destroy_domain(a);
   CHECK(xen.notify(0, q) == Err::dev_not_found);
 }
+
+TEST_CASE("end to end: the guest destroyed in the middle of an op", "[sim][e2e]") {
+  World w;
+  w.add_device(1, "e1000e.lspci");
+  w.boot({"0000:01:00.0"});
+  sim::EmulatedFunction* f = w.host.function(Bdf::make(0, 1, 0, 0));
+  int destroyed = 0;
+  f->cfg.on_access = [&] {  // while the backend reads the device for the guest, the guest dies
+    if (destroyed++ == 0) w.xen.destroy_domain(w.domu);
+  };
+  uint32_t v = 0;
+  const Err err = w.fe->conf_read(Bdf::make(0, 0, 0, 0), 0x3c, 4, v);  // a register read from hardware
+  f->cfg.on_access = nullptr;
+  CHECK(destroyed >= 1);
+  CHECK((err == Err::success || err == Err::op_failed));  // answered or failed, never hung
+  CHECK(w.get(kBe + "/state") == "6");
+  CHECK(w.host.released == std::vector<Bdf>{Bdf::make(0, 1, 0, 0)});
+  CHECK(w.get(kFe) == "<absent>");
+  CHECK(f->cfg.bytes()[0x04] == 0x03);  // back to the bind-time command register (reset + restore)
+}
+
+TEST_CASE("end to end: the frontend closes in the middle of an op", "[sim][e2e]") {
+  World w;
+  w.add_device(1, "e1000e.lspci");
+  w.boot({"0000:01:00.0"});
+  sim::EmulatedFunction* f = w.host.function(Bdf::make(0, 1, 0, 0));
+  int closed = 0;
+  f->cfg.on_access = [&] {
+    if (closed++ == 0) (void)w.guest->write(kNoTx, (kFe + "/state").c_str(), "6");
+  };
+  uint32_t v = 0;
+  const Err err = w.fe->conf_read(Bdf::make(0, 0, 0, 0), 0x3c, 4, v);
+  f->cfg.on_access = nullptr;
+  CHECK(closed >= 1);
+  CHECK((err == Err::success || err == Err::op_failed));
+  CHECK(w.get(kBe + "/state") == "6");
+  CHECK(w.host.released.size() == 1);
+  CHECK(w.fe->conf_read(Bdf::make(0, 0, 0, 0), 0, 4, v) != Err::success);  // nothing answers any more
+}
