@@ -97,16 +97,7 @@ void BackendInstance::stop() {
 }
 
 void BackendInstance::watch_fired(const char*, const char*) {
-  if (busy_) {
-    pending_ = true;
-    return;
-  }
-  busy_ = true;
-  do {
-    pending_ = false;
-    reevaluate();
-  } while (pending_);
-  busy_ = false;
+  coalescer_.run([this] { reevaluate(); });
 }
 
 void BackendInstance::reevaluate() {

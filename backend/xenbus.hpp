@@ -95,8 +95,7 @@ class BackendInstance final : public StoreWatcher {
   Bdf exported_[Topology::kMaxDevices];  // dev-N -> physical function, for release
   bool has_[Topology::kMaxDevices] = {};
   bool aer_outstanding_ = false;
-  bool busy_ = false;     // reevaluating: our own writes fire our watches again
-  bool pending_ = false;  // a watch fired meanwhile: evaluate once more
+  Coalescer coalescer_;
 };
 
 }  // namespace pcisplit

@@ -107,31 +107,26 @@ void FrontendInstance::stop() {
 }
 
 void FrontendInstance::watch_fired(const char*, const char*) {
-  if (busy_) {
-    pending_ = true;
-    return;
+  coalescer_.run([this] { reevaluate(); });
+}
+
+void FrontendInstance::reevaluate() {
+  const xs::State be = read_state(be_path_);
+  if (be == xs::State::connected && state_ == xs::State::initialised) {
+    read_roots();
+    set_state(xs::State::connected);
+  } else if (be == xs::State::reconfiguring && state_ == xs::State::connected) {
+    host_.detach_closing();
+    set_state(xs::State::reconfiguring);
+  } else if (be == xs::State::reconfigured && state_ == xs::State::reconfiguring) {
+    read_roots();
+    host_.rescan();
+    set_state(xs::State::connected);
+  } else if ((be == xs::State::closing || be == xs::State::closed) && state_ != xs::State::closed) {
+    if (page_ != nullptr) host_.teardown();
+    page_ = nullptr;
+    set_state(be == xs::State::closed ? xs::State::closed : xs::State::closing);
   }
-  busy_ = true;
-  do {
-    pending_ = false;
-    const xs::State be = read_state(be_path_);
-    if (be == xs::State::connected && state_ == xs::State::initialised) {
-      read_roots();
-      set_state(xs::State::connected);
-    } else if (be == xs::State::reconfiguring && state_ == xs::State::connected) {
-      host_.detach_closing();
-      set_state(xs::State::reconfiguring);
-    } else if (be == xs::State::reconfigured && state_ == xs::State::reconfiguring) {
-      read_roots();
-      host_.rescan();
-      set_state(xs::State::connected);
-    } else if ((be == xs::State::closing || be == xs::State::closed) && state_ != xs::State::closed) {
-      if (page_ != nullptr) host_.teardown();
-      page_ = nullptr;
-      set_state(be == xs::State::closed ? xs::State::closed : xs::State::closing);
-    }
-  } while (pending_);
-  busy_ = false;
 }
 
 void FrontendInstance::read_roots() {

@@ -69,6 +69,7 @@ class FrontendInstance final : public StoreWatcher {
  private:
   Err submit(wire::Cmd cmd, Bdf dev, uint32_t offset, uint32_t size, uint32_t value, uint32_t& out_value,
              const uint16_t* entries = nullptr, uint32_t n = 0, uint32_t* pirqs = nullptr);
+  void reevaluate();
   void read_roots();
   void set_state(xs::State s);
   xs::State read_state(const char* base);
@@ -82,8 +83,7 @@ class FrontendInstance final : public StoreWatcher {
   xs::State state_ = xs::State::initialising;
   volatile wire::SharedInfo* page_ = nullptr;
   bool in_flight_ = false;
-  bool busy_ = false;
-  bool pending_ = false;
+  Coalescer coalescer_;
   uint16_t nroots_ = 0;
   xs::Root roots_[kMaxRoots];
   uint64_t timeouts_ = 0;

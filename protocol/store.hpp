@@ -29,6 +29,30 @@ class StoreWatcher {
   ~StoreWatcher() = default;
 };
 
+// Watch callbacks may arrive while the watcher is still reacting to an earlier one (a store that
+// delivers synchronously, as the simulator does, fires our own writes back at us). This runs
+// `evaluate` at once, or, if it is already running, once more after it returns.
+class Coalescer {
+ public:
+  template <typename F>
+  void run(F evaluate) {
+    if (busy_) {
+      pending_ = true;
+      return;
+    }
+    busy_ = true;
+    do {
+      pending_ = false;
+      evaluate();
+    } while (pending_);
+    busy_ = false;
+  }
+
+ private:
+  bool busy_ = false;
+  bool pending_ = false;
+};
+
 class Store {
  public:
   virtual StoreStatus read(TxId tx, const char* path, char* out, size_t cap) = 0;
