@@ -5,8 +5,8 @@
 #include <map>
 #include <thread>
 
+#include "frontend/user/simworld.hpp"
 #include "support/fake_device.hpp"
-#include "test/sim/hosts.hpp"
 
 using namespace pcisplit;
 using namespace pcisplit::test;
@@ -24,54 +24,27 @@ struct Recovering final : AerHandler {
   }
 };
 
-struct World {
-  sim::Xenstore xs;
-  sim::Xen xen{xs};
-  sim::DomId domu = xen.create_domain();
-  std::unique_ptr<sim::Connection> toolstack = xs.connect(0);
-  std::unique_ptr<sim::Connection> dom0 = xs.connect(0);
-  std::unique_ptr<sim::Connection> guest = xs.connect(domu);
-  sim::Dom0 host{xen};
-  sim::Guest ghost{xen, domu};
+// dom0 and the guest as the tool and the demo have them (e1000e at 0000:01:00.0, nvme at 0000:02:00.0,
+// virtio-net at 0000:03:00.0, qemu-xhci at 0000:04:00.0), with short names for the tests.
+struct World : user::SimWorld {
   Recovering aer;
-  std::unique_ptr<BackendInstance> be;
-  std::unique_ptr<FrontendInstance> fe;
+  sim::Dom0& host = dom0;
+  sim::Guest& ghost = guest;
+  std::unique_ptr<BackendInstance>& be = backend;
+  std::unique_ptr<FrontendInstance>& fe = frontend;
 
-  std::string get(const std::string& path) {
-    std::string v;
-    return toolstack->read(path, v) == StoreStatus::ok ? v : "<absent>";
-  }
-  void put(const std::string& path, const std::string& v) {
-    REQUIRE(toolstack->write(kNoTx, path.c_str(), v.c_str()) == StoreStatus::ok);
-  }
-  void add_device(uint8_t bus, const std::string& dump) {
+  World() {
     std::string error;
-    auto d = user::load_dump(data_path(dump), error);
-    REQUIRE(d.has_value());
-    host.add_function(Bdf::make(0, bus, 0, 0), d->config.data(), static_cast<uint16_t>(d->config.size()), d->info);
+    if (!load(PCISPLIT_TEST_DATA, error)) FAIL(error);
   }
-  void boot(const std::vector<std::string>& devs) {
-    // As libxl: each directory gets its permissions first, so the keys under it inherit them.
-    put(kBe, "");
-    toolstack->set_perms(kBe, sim::Perms{0, sim::Perm::none, {{domu, sim::Perm::read}}});
-    put(kFe, "");
-    toolstack->set_perms(kFe, sim::Perms{domu, sim::Perm::none, {{0, sim::Perm::read}}});
-    put(kBe + "/frontend", kFe);
-    put(kBe + "/state", "1");
-    put(kFe + "/backend", kBe);
-    put(kFe + "/backend-id", "0");
-    put(kFe + "/state", "1");
-    for (size_t i = 0; i < devs.size(); ++i) {
-      put(kBe + "/dev-" + std::to_string(i), devs[i]);
-      put(kBe + "/state-" + std::to_string(i), "1");
-    }
-    put(kBe + "/num_devs", std::to_string(devs.size()));
-    be = std::make_unique<BackendInstance>(*dom0, host, domu, Topology::Mode::vpci);
-    host.backend = be.get();
-    REQUIRE(be->start() == StoreStatus::ok);
-    fe = std::make_unique<FrontendInstance>(*guest, ghost, kFe.c_str(), &aer);
-    ghost.frontend = fe.get();
-    REQUIRE(fe->start() == StoreStatus::ok);
+  std::string get(const std::string& path) {
+    const std::string v = SimWorld::get(path);
+    return v == "(absent)" ? "<absent>" : v;
+  }
+  void boot(int ndev) {
+    toolstack_create(ndev);
+    start_backend();
+    start_frontend(&aer);
   }
 };
 
@@ -79,8 +52,7 @@ struct World {
 
 TEST_CASE("end to end: both sides connect, the guest reads config and gets MSI-X PIRQs", "[sim][e2e]") {
   World w;
-  w.add_device(1, "e1000e.lspci");
-  w.boot({"0000:01:00.0"});
+  w.boot(1);
   CHECK(w.get(kBe + "/state") == "4");
   CHECK(w.get(kFe + "/state") == "4");
   CHECK(w.get(kFe + "/magic") == "7");
@@ -115,9 +87,7 @@ TEST_CASE("end to end: both sides connect, the guest reads config and gets MSI-X
 
 TEST_CASE("end to end: hot-plug and hot-unplug with both state machines", "[sim][e2e]") {
   World w;
-  w.add_device(1, "e1000e.lspci");
-  w.add_device(2, "nvme.lspci");
-  w.boot({"0000:01:00.0"});
+  w.boot(1);
   w.put(kBe + "/dev-1", "0000:02:00.0");
   w.put(kBe + "/state-1", "1");
   w.put(kBe + "/num_devs", "2");
@@ -141,8 +111,7 @@ TEST_CASE("end to end: hot-plug and hot-unplug with both state machines", "[sim]
 
 TEST_CASE("end to end: AER is forwarded to the guest's handler through the event channel", "[sim][e2e]") {
   World w;
-  w.add_device(1, "e1000e.lspci");
-  w.boot({"0000:01:00.0"});
+  w.boot(1);
   REQUIRE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 2));
   CHECK(w.be->aer_answered());  // the frontend answered inside the notify
   CHECK(w.be->aer_finish(false) == BackendInstance::AerResult::recovered);
@@ -151,8 +120,7 @@ TEST_CASE("end to end: AER is forwarded to the guest's handler through the event
 
 TEST_CASE("end to end: the guest dies, the backend releases its devices and closes", "[sim][e2e]") {
   World w;
-  w.add_device(1, "e1000e.lspci");
-  w.boot({"0000:01:00.0"});
+  w.boot(1);
   w.xen.destroy_domain(w.domu);
   CHECK(w.get(kBe + "/state") == "6");
   CHECK(w.host.released == std::vector<Bdf>{Bdf::make(0, 1, 0, 0)});
@@ -161,8 +129,7 @@ TEST_CASE("end to end: the guest dies, the backend releases its devices and clos
 
 TEST_CASE("end to end: a backend that never answers makes ops fail after the timeout, not hang", "[sim][e2e]") {
   World w;
-  w.add_device(1, "e1000e.lspci");
-  w.boot({"0000:01:00.0"});
+  w.boot(1);
   w.host.disconnect();  // dom0 stops listening; the page stays
   uint32_t v = 123;
   const auto t0 = std::chrono::steady_clock::now();
@@ -199,8 +166,7 @@ TEST_CASE("sim grant table and event channels keep Xen's access rules", "[sim][x
 
 TEST_CASE("end to end: the guest destroyed in the middle of an op", "[sim][e2e]") {
   World w;
-  w.add_device(1, "e1000e.lspci");
-  w.boot({"0000:01:00.0"});
+  w.boot(1);
   sim::EmulatedFunction* f = w.host.function(Bdf::make(0, 1, 0, 0));
   int destroyed = 0;
   f->cfg.on_access = [&] {  // while the backend reads the device for the guest, the guest dies
@@ -219,12 +185,11 @@ TEST_CASE("end to end: the guest destroyed in the middle of an op", "[sim][e2e]"
 
 TEST_CASE("end to end: the frontend closes in the middle of an op", "[sim][e2e]") {
   World w;
-  w.add_device(1, "e1000e.lspci");
-  w.boot({"0000:01:00.0"});
+  w.boot(1);
   sim::EmulatedFunction* f = w.host.function(Bdf::make(0, 1, 0, 0));
   int closed = 0;
   f->cfg.on_access = [&] {
-    if (closed++ == 0) (void)w.guest->write(kNoTx, (kFe + "/state").c_str(), "6");
+    if (closed++ == 0) (void)w.guest_conn->write(kNoTx, (kFe + "/state").c_str(), "6");
   };
   uint32_t v = 0;
   const Err err = w.fe->conf_read(Bdf::make(0, 0, 0, 0), 0x3c, 4, v);
