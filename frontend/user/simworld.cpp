@@ -64,6 +64,7 @@ void SimWorld::toolstack_create(int ndev) {
 void SimWorld::start_backend() {
   backend = std::make_unique<BackendInstance>(*dom0_conn, dom0, domu, Topology::Mode::vpci);
   dom0.backend = backend.get();
+  dom0.guest_domain = domu;
   (void)backend->start();
 }
 

@@ -45,12 +45,16 @@ Result<uint32_t> EmulatedFunction::enable_msi(uint32_t nvec) {
   const uint8_t cap = view.cap_offset(reg::PCI_CAP_ID_MSI);
   if (cap == 0) return Err::op_failed;
   set_bits(cap + reg::PCI_MSI_FLAGS, reg::PCI_MSI_FLAGS_ENABLE, true);
-  return xen_.alloc_pirqs(nvec);
+  first_pirq_ = xen_.alloc_pirqs(owner, nvec);
+  npirqs_ = nvec;
+  return first_pirq_;
 }
 
 Err EmulatedFunction::disable_msi() {
   const uint8_t cap = view.cap_offset(reg::PCI_CAP_ID_MSI);
   if (cap != 0) set_bits(cap + reg::PCI_MSI_FLAGS, reg::PCI_MSI_FLAGS_ENABLE, false);
+  xen_.free_pirqs(first_pirq_, npirqs_);
+  npirqs_ = 0;
   return Err::success;
 }
 
@@ -58,14 +62,17 @@ Err EmulatedFunction::enable_msix(const uint16_t*, uint32_t n, uint32_t* pirqs) 
   const uint8_t cap = view.cap_offset(reg::PCI_CAP_ID_MSIX);
   if (cap == 0) return Err::op_failed;
   set_bits(cap + reg::PCI_MSIX_FLAGS, reg::PCI_MSIX_FLAGS_ENABLE, true);
-  const uint32_t first = xen_.alloc_pirqs(n);
-  for (uint32_t i = 0; i < n; ++i) pirqs[i] = first + i;
+  first_pirq_ = xen_.alloc_pirqs(owner, n);
+  npirqs_ = n;
+  for (uint32_t i = 0; i < n; ++i) pirqs[i] = first_pirq_ + i;
   return Err::success;
 }
 
 Err EmulatedFunction::disable_msix() {
   const uint8_t cap = view.cap_offset(reg::PCI_CAP_ID_MSIX);
   if (cap != 0) set_bits(cap + reg::PCI_MSIX_FLAGS, reg::PCI_MSIX_FLAGS_ENABLE, false);
+  xen_.free_pirqs(first_pirq_, npirqs_);
+  npirqs_ = 0;
   return Err::success;
 }
 
@@ -121,6 +128,7 @@ Err Dom0::export_device(Bdf phys, const xs::DevOpts& opts, PhysFunction& fn, Dev
   if (err != Err::success) return err;
   const uint8_t type = f->cfg.bytes()[reg::PCI_HEADER_TYPE] & reg::PCI_HEADER_TYPE_MASK;
   fn = PhysFunction{phys, type == reg::PCI_HEADER_TYPE_BRIDGE, false};
+  f->owner = guest_domain;
   view = &f->view;
   platform = f;
   return Err::success;

@@ -57,11 +57,13 @@ class EmulatedFunction final : public DevicePlatform {
   DeviceView view;
   DeviceInfo info;
   std::vector<Effect> effects;  // what the backend asked for, in order
+  DomId owner = 0;              // the guest the function is assigned to (its PIRQs are mapped to it)
 
  private:
   void set_bits(uint16_t offset, uint16_t bits, bool on);
   Xen& xen_;
   uint8_t bind_time_[MemoryConfig::kMax];
+  uint32_t first_pirq_ = 0, npirqs_ = 0;  // what is mapped now
 };
 
 class Dom0 final : public BackendHost {
@@ -80,6 +82,7 @@ class Dom0 final : public BackendHost {
   void log(const char* message) override { logs.emplace_back(message); }
 
   BackendInstance* backend = nullptr;
+  DomId guest_domain = 0;  // the guest this dom0's backend serves (PIRQs are mapped to it)
   std::vector<Bdf> released;
   std::vector<uint16_t> destroyed;
   std::vector<std::string> logs;

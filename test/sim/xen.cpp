@@ -4,6 +4,26 @@
 
 namespace pcisplit::sim {
 
+uint32_t Xen::alloc_pirqs(DomId guest, uint32_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint32_t first = next_pirq_;
+  next_pirq_ += n;
+  for (uint32_t i = 0; i < n; ++i) pirqs_[first + i] = guest;
+  return first;
+}
+
+void Xen::free_pirqs(uint32_t first, uint32_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (uint32_t i = 0; i < n; ++i) pirqs_.erase(first + i);
+}
+
+size_t Xen::mapped_pirqs(DomId guest) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (const auto& [pirq, dom] : pirqs_) n += dom == guest ? 1 : 0;
+  return n;
+}
+
 Result<uint32_t> Xen::grant(DomId owner, DomId grantee, wire::SharedInfo* page) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!alive(owner) && owner != 0) return Err::dev_not_found;
@@ -80,6 +100,7 @@ void Xen::destroy_domain(DomId dom) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     dead_.insert(dom);
+    std::erase_if(pirqs_, [&](const auto& p) { return p.second == dom; });
     std::erase_if(grants_, [&](const auto& g) { return g.first.first == dom; });
     for (auto it = ports_.begin(); it != ports_.end();) {
       if (it->first.first == dom) {

@@ -27,13 +27,11 @@ class Xen {
   void unmap(DomId mapper, DomId owner, uint32_t gref);
   Err revoke(DomId owner, uint32_t gref);  // op_failed while the grantee still maps it
 
-  // PIRQs for MSI/MSI-X: consecutive numbers from a pool above the legacy range.
-  uint32_t alloc_pirqs(uint32_t n) {
-    std::lock_guard<std::mutex> lock(mu_);
-    const uint32_t first = next_pirq_;
-    next_pirq_ += n;
-    return first;
-  }
+  // PIRQs for MSI/MSI-X, mapped for a guest: consecutive numbers above the legacy range. They are
+  // unmapped by free_pirqs (the device's interrupts go off) or when the guest is destroyed.
+  uint32_t alloc_pirqs(DomId guest, uint32_t n);
+  void free_pirqs(uint32_t first, uint32_t n);
+  size_t mapped_pirqs(DomId guest) const;
 
   // Event channels. A handler runs in the notifier's thread (the scenario decides threading).
   Result<uint32_t> alloc_unbound(DomId dom, DomId remote, std::function<void()> handler);
@@ -55,9 +53,10 @@ class Xen {
   };
 
   Xenstore& xs_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   DomId next_domid_ = 1;
   uint32_t next_pirq_ = 40;
+  std::map<uint32_t, DomId> pirqs_;  // mapped PIRQ -> the guest it is mapped to
   std::set<DomId> dead_;
   std::map<std::pair<DomId, uint32_t>, Grant> grants_;
   std::map<DomId, uint32_t> next_gref_;

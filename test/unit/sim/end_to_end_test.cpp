@@ -81,6 +81,7 @@ TEST_CASE("end to end: both sides connect, the guest reads config and gets MSI-X
   uint32_t pirq = 0;
   CHECK(w.fe->enable_msi(dev, 1, pirq) == Err::success);
   CHECK(pirq == 42);  // the hypervisor's pool moves on
+  CHECK(w.xen.mapped_pirqs(w.domu) == 1);  // MSI-X's two were unmapped when it went off
   sim::EmulatedFunction* f = w.host.function(Bdf::make(0, 1, 0, 0));
   CHECK((f->cfg.read(0xd2, 2).value() & reg::PCI_MSI_FLAGS_ENABLE) != 0);  // dom0's device has MSI on
 }
@@ -121,7 +122,12 @@ TEST_CASE("end to end: AER is forwarded to the guest's handler through the event
 TEST_CASE("end to end: the guest dies, the backend releases its devices and closes", "[sim][e2e]") {
   World w;
   w.boot(1);
+  const uint16_t entries[] = {0, 1, 2};
+  uint32_t pirqs[3];
+  REQUIRE(w.fe->enable_msix(Bdf::make(0, 0, 0, 0), entries, 3, pirqs) == Err::success);
+  CHECK(w.xen.mapped_pirqs(w.domu) == 3);
   w.xen.destroy_domain(w.domu);
+  CHECK(w.xen.mapped_pirqs(w.domu) == 0);
   CHECK(w.get(kBe + "/state") == "6");
   CHECK(w.host.released == std::vector<Bdf>{Bdf::make(0, 1, 0, 0)});
   CHECK(w.get(kFe) == "<absent>");
