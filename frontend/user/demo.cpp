@@ -102,10 +102,10 @@ int run_demo(const std::string& data_dir, const LspciRunner& lspci) {
                        ", released and reset in dom0; the guest reading 0000:00:01.0 gets " + err_name(gone));
 
   // 8. AER on a device whose guest has no handler.
-  const bool forwarded = d.backend->aer_post(sources[2].phys, wire::Cmd::aer_detected, 3);
+  const BackendInstance::AerResult verdict = d.dom0.inject_aer(sources[2].phys, 3, 1000);
   say("dom0", std::string("uncorrectable error on ") + bdf_text(sources[2].phys) +
-                  (forwarded ? ": forwarded to the guest" : ": the guest registered no AER handler"));
-  if (!forwarded) d.backend->aer_kill();
+                  (verdict == BackendInstance::AerResult::none ? ": the guest registered no AER handler"
+                                                               : ": the guest's handler answered"));
   say("backend", "aerState=" + d.get(kBe + "/aerState") + ", guest domain " + std::to_string(d.domu) +
                      (d.xen.alive(d.domu) ? " still alive" : " destroyed") + ", backend state " + d.get(kBe + "/state") +
                      ", " + std::to_string(d.dom0.released.size()) + " functions released to dom0 (reset, config restored)");

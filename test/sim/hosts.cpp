@@ -139,6 +139,20 @@ void Dom0::release_device(Bdf phys) {
   if (EmulatedFunction* f = function(phys)) f->reset();
 }
 
+BackendInstance::AerResult Dom0::inject_aer(Bdf phys, int32_t state, uint32_t timeout_ms) {
+  using R = BackendInstance::AerResult;
+  R result = R::none;
+  if (backend != nullptr && backend->aer_post(phys, wire::Cmd::aer_detected, state)) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (!backend->aer_answered() && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    result = backend->aer_finish(!backend->aer_answered());
+  }
+  if (backend != nullptr && (result == R::none || result == R::disconnect)) backend->aer_kill();
+  return result;
+}
+
 void Dom0::destroy_domain(uint16_t domid) {
   destroyed.push_back(domid);
   xen_.destroy_domain(domid);

@@ -81,6 +81,11 @@ class Dom0 final : public BackendHost {
   void destroy_domain(uint16_t domid) override;
   void log(const char* message) override { logs.emplace_back(message); }
 
+  // The AER injector: what the glue's pci_error_handlers do when the PCI core reports an error on an
+  // exported function: forward it and wait (bounded) for the guest's handler, or kill the guest.
+  // Returns the guest's verdict (none when it could not or did not answer).
+  BackendInstance::AerResult inject_aer(Bdf phys, int32_t state, uint32_t timeout_ms);
+
   BackendInstance* backend = nullptr;
   DomId guest_domain = 0;  // the guest this dom0's backend serves (PIRQs are mapped to it)
   std::vector<Bdf> released;

@@ -347,3 +347,37 @@ TEST_CASE("passthrough mode: real addresses, one root per real bus, bridges allo
   CHECK(page.op.err == 0);
   CHECK(page.op.value == 0x1b36);  // the bridge, at its real address
 }
+
+TEST_CASE("missing magic, pci-op-ref or event-channel close the backend with the key named", "[backend][xenbus]") {
+  struct Case {
+    const char* drop;
+    const char* error;
+  };
+  for (const Case& c : {Case{"magic", "frontend: missing magic"}, Case{"pci-op-ref", "frontend: missing pci-op-ref"},
+                        Case{"event-channel", "frontend: missing event-channel"}}) {
+    World w;
+    w.host.add(Bdf::make(0, 1, 0, 0), "e1000e.lspci");
+    w.create({"0000:01:00.0"});
+    for (const char* key : {"pci-op-ref", "event-channel", "magic"}) {
+      if (std::string(key) != c.drop) {
+        REQUIRE(w.guest->write(kNoTx, (kFe + "/" + key).c_str(), std::string(key) == "magic" ? "7" : (std::string(key) == "pci-op-ref" ? "8" : "5")) == StoreStatus::ok);
+      }
+    }
+    w.fe_state("3");
+    INFO(c.drop);
+    CHECK(w.get(kBe + "/state") == "5");
+    CHECK(w.get(kBe + "/error") == c.error);
+  }
+}
+
+TEST_CASE("a garbled event-channel is an error naming the key", "[backend][xenbus]") {
+  World w;
+  w.host.add(Bdf::make(0, 1, 0, 0), "e1000e.lspci");
+  w.create({"0000:01:00.0"});
+  REQUIRE(w.guest->write(kNoTx, (kFe + "/pci-op-ref").c_str(), "8") == StoreStatus::ok);
+  REQUIRE(w.guest->write(kNoTx, (kFe + "/event-channel").c_str(), "-5") == StoreStatus::ok);
+  REQUIRE(w.guest->write(kNoTx, (kFe + "/magic").c_str(), "7") == StoreStatus::ok);
+  w.fe_state("3");
+  CHECK(w.get(kBe + "/state") == "5");
+  CHECK(w.get(kBe + "/error") == "xenstore key event-channel: malformed value \"-5\", expected an unsigned decimal number");
+}

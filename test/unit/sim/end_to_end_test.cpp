@@ -113,10 +113,25 @@ TEST_CASE("end to end: hot-plug and hot-unplug with both state machines", "[sim]
 TEST_CASE("end to end: AER is forwarded to the guest's handler through the event channel", "[sim][e2e]") {
   World w;
   w.boot(1);
-  REQUIRE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 2));
-  CHECK(w.be->aer_answered());  // the frontend answered inside the notify
-  CHECK(w.be->aer_finish(false) == BackendInstance::AerResult::recovered);
+  CHECK(w.host.inject_aer(Bdf::make(0, 1, 0, 0), 2, 1000) == BackendInstance::AerResult::recovered);
   CHECK(w.aer.seen == std::vector<int32_t>{2});
+  CHECK(w.get(std::string(World::kBe) + "/aerState") == "<absent>");
+  CHECK(w.xen.alive(w.domu));
+}
+
+TEST_CASE("end to end: AER on a guest without a handler kills it and returns its devices", "[sim][e2e]") {
+  World w;
+  w.toolstack_create(2);
+  w.start_backend();
+  w.start_frontend(nullptr);  // no AER handler registered: XEN_PCIB_AERHANDLER stays clear
+  REQUIRE(w.fe->state() == xs::State::connected);
+  CHECK(w.host.inject_aer(Bdf::make(0, 2, 0, 0), 3, 1000) == BackendInstance::AerResult::none);
+  CHECK(w.get(std::string(World::kBe) + "/aerState") == "aerfail");
+  CHECK_FALSE(w.xen.alive(w.domu));
+  CHECK(w.get(std::string(World::kBe) + "/state") == "6");
+  CHECK(w.host.released.size() == 2);
+  sim::EmulatedFunction* nvme = w.host.function(Bdf::make(0, 2, 0, 0));
+  CHECK(nvme->cfg.read(0, 4).value() == 0x00101b36);  // the function is back in dom0, as it was
 }
 
 TEST_CASE("end to end: the guest dies, the backend releases its devices and closes", "[sim][e2e]") {
