@@ -102,12 +102,26 @@ TEST_CASE("end to end: hot-plug and hot-unplug with both state machines", "[sim]
   CHECK(w.fe->conf_read(Bdf::make(0, 0, 1, 0), 0, 2, v) == Err::success);
   CHECK(v == 0x1b36);  // QEMU's NVMe vendor
 
+  // The guest uses the first device before it goes: bus mastering on, MSI-X on.
+  sim::EmulatedFunction* nic = w.host.function(Bdf::make(0, 1, 0, 0));
+  const std::vector<uint8_t> bind_time(nic->cfg.bytes(), nic->cfg.bytes() + nic->cfg.size());
+  CHECK(w.fe->conf_write(Bdf::make(0, 0, 0, 0), reg::PCI_COMMAND, 2,
+                         reg::PCI_COMMAND_MEMORY | reg::PCI_COMMAND_IO | reg::PCI_COMMAND_MASTER) == Err::success);
+  CHECK((nic->cfg.bytes()[reg::PCI_COMMAND] & reg::PCI_COMMAND_MASTER) != 0);  // the effect reached dom0's device
+  const uint16_t entries[] = {0};
+  uint32_t pirq;
+  REQUIRE(w.fe->enable_msix(Bdf::make(0, 0, 0, 0), entries, 1, &pirq) == Err::success);
+
   w.put(kBe + "/state-0", "5");
   w.put(kBe + "/state", "7");
   CHECK(w.get(kBe + "/state-0") == "6");
+  CHECK(w.get(kBe + "/vdev-0") == "<absent>");
   CHECK(w.get(kFe + "/state") == "4");
   CHECK(w.fe->conf_read(Bdf::make(0, 0, 0, 0), 0, 2, v) == Err::dev_not_found);
   CHECK(w.host.released == std::vector<Bdf>{Bdf::make(0, 1, 0, 0)});
+  // Back in dom0 exactly as it was bound: bus mastering and MSI-X off, PIRQ unmapped.
+  CHECK(std::vector<uint8_t>(nic->cfg.bytes(), nic->cfg.bytes() + nic->cfg.size()) == bind_time);
+  CHECK(w.xen.mapped_pirqs(w.domu) == 0);
 }
 
 TEST_CASE("end to end: AER is forwarded to the guest's handler through the event channel", "[sim][e2e]") {
