@@ -11,6 +11,8 @@ Result<uint32_t> MemoryConfig::read(uint16_t offset, uint8_t width) {
   return v;
 }
 
+uint16_t MemoryConfig::size() const { return size_; }
+
 Err MemoryConfig::write(uint16_t offset, uint8_t width, uint32_t value) {
   if (offset + width > size_) return Err::invalid_offset;
   for (uint8_t i = 0; i < width; ++i) bytes_[offset + i] = static_cast<uint8_t>(value >> (8 * i));

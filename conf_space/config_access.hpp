@@ -24,10 +24,10 @@ class MemoryConfig final : public ConfigAccess {
  public:
   static constexpr uint16_t kMax = 4096;
 
-  explicit MemoryConfig(uint16_t size = kMax) : size_(size <= kMax ? size : kMax) {}
+  constexpr explicit MemoryConfig(uint16_t size = kMax) : size_(size <= kMax ? size : kMax) {}
   Result<uint32_t> read(uint16_t offset, uint8_t width) override;
   Err write(uint16_t offset, uint8_t width, uint32_t value) override;
-  uint16_t size() const override { return size_; }
+  uint16_t size() const override;  // out of line: no COMDAT copy per object (see Kbuild)
 
   void set_size(uint16_t size) { size_ = size <= kMax ? size : kMax; }
   uint8_t* bytes() { return bytes_; }

@@ -1,0 +1,33 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The module build gate: no compiler, objtool or modpost warning in the log; no constructor, destructor
+# or unwind section in a C++ object; and no return site listed twice in .return_sites (inline functions
+# emitted as COMDAT copies in several objects end up as one function with two entries, and the kernel
+# then WARNs "missing return thunk" at load time: seen here with a header-defined virtual function).
+# Usage: test/modules/check-build.sh KBUILD_DIR BUILD_LOG MODULE.ko
+set -euo pipefail
+dir=$1
+log=$2
+ko=$3
+bad=0
+if grep -iE 'warning' "$log"; then
+  echo "module build: warnings above"
+  bad=1
+fi
+while read -r cpp; do
+  o="$dir/${cpp%.cpp}.o"
+  [ -f "$o" ] || continue  # not part of this module
+  secs=$(objdump -h "$o" | awk '{print $2}' | grep -E '^\.(init_array|ctors|fini_array|dtors|eh_frame|gcc_except_table)' || true)
+  if [ -n "$secs" ]; then
+    echo "module build: $o has forbidden sections: $secs"
+    bad=1
+  fi
+done < <(cd "$dir" && find . -name '*.cpp' | sed 's|^\./||')
+dups=$(readelf -rW "$ko" | awk '/Relocation section .\.rela\.return_sites/ {f = 1; next} /Relocation section/ {f = 0}
+                                f && NF >= 7 {print $5, $7}' | sort | uniq -d)
+if [ -n "$dups" ]; then
+  echo "module build: return sites listed twice (COMDAT copies): $dups"
+  bad=1
+fi
+[ $bad -eq 0 ] && echo "module build: $(basename "$ko") clean (no warnings, no ctor/unwind sections, no duplicate return sites)"
+exit $bad
