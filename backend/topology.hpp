@@ -31,7 +31,6 @@ class Topology {
   int find_phys(Bdf phys) const;
   const PhysFunction& phys(int index) const { return entries_[index].fn; }
   Bdf virt(int index) const { return entries_[index].virt; }
-  bool used(int index) const { return entries_[index].used; }
 
   // The roots the frontend must scan ("root-N" = DDDD:BB): vpci has one, passthrough one per real bus.
   uint16_t root_count() const;

@@ -64,9 +64,7 @@ void BackendInstance::set_state(xs::State s) {
 void BackendInstance::fatal(const char* what) {
   host_.log(what);
   write_key("error", what);
-  release_all();
-  host_.disconnect();
-  page_ = nullptr;
+  drop_guest();
   set_state(xs::State::closing);
 }
 
@@ -90,9 +88,7 @@ void BackendInstance::stop() {
   fe_state.add(fe_path_).add("/").add(xs::kState);
   (void)store_.unwatch(fe_state.c_str(), kFeToken);
   (void)store_.unwatch(be_path_, kBeToken);
-  release_all();
-  host_.disconnect();
-  page_ = nullptr;
+  drop_guest();
   state_ = xs::State::closed;
 }
 
@@ -112,9 +108,7 @@ void BackendInstance::reevaluate() {
   // A frontend state that vanished after the handshake means the guest's xenstore home is gone.
   const bool fe_gone = fe == xs::State::unknown && state_ != xs::State::init_wait && state_ != xs::State::initialised;
   if (fe == xs::State::closing || fe == xs::State::closed || fe_gone) {
-    release_all();
-    host_.disconnect();
-    page_ = nullptr;
+    drop_guest();
     set_state(fe == xs::State::closing ? xs::State::closing : xs::State::closed);
     return;
   }
@@ -202,6 +196,12 @@ void BackendInstance::release_one(uint32_t n) {
   path.add(be_path_).add("/").add(key.c_str());
   (void)store_.remove(kNoTx, path.c_str());
   write_indexed(xs::kStatePrefix, n, "6");
+}
+
+void BackendInstance::drop_guest() {
+  release_all();
+  host_.disconnect();
+  page_ = nullptr;
 }
 
 void BackendInstance::release_all() {

@@ -75,6 +75,7 @@ class BackendInstance final : public StoreWatcher {
   void release_one(uint32_t n);
   void publish_roots();
   void release_all();
+  void drop_guest();  // every device released, page unmapped, channel unbound
   void fatal(const char* what);
   void set_state(xs::State s);
   bool read_key(const char* key, char* out, size_t cap);

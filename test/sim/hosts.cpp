@@ -41,38 +41,42 @@ Err EmulatedFunction::apply(const Effect& e) {
   return Err::success;
 }
 
-Result<uint32_t> EmulatedFunction::enable_msi(uint32_t nvec) {
-  const uint8_t cap = view.cap_offset(reg::PCI_CAP_ID_MSI);
+// Sets the capability's enable bit and maps `n` PIRQs to the owner; the kernel does both for
+// pci_enable_msi/msix. Returns the first PIRQ.
+Result<uint32_t> EmulatedFunction::map_vectors(uint8_t cap_id, uint16_t flags_reg, uint16_t enable, uint32_t n) {
+  const uint8_t cap = view.cap_offset(cap_id);
   if (cap == 0) return Err::op_failed;
-  set_bits(cap + reg::PCI_MSI_FLAGS, reg::PCI_MSI_FLAGS_ENABLE, true);
-  first_pirq_ = xen_.alloc_pirqs(owner, nvec);
-  npirqs_ = nvec;
+  set_bits(cap + flags_reg, enable, true);
+  first_pirq_ = xen_.alloc_pirqs(owner, n);
+  npirqs_ = n;
   return first_pirq_;
 }
 
-Err EmulatedFunction::disable_msi() {
-  const uint8_t cap = view.cap_offset(reg::PCI_CAP_ID_MSI);
-  if (cap != 0) set_bits(cap + reg::PCI_MSI_FLAGS, reg::PCI_MSI_FLAGS_ENABLE, false);
+void EmulatedFunction::unmap_vectors(uint8_t cap_id, uint16_t flags_reg, uint16_t enable) {
+  const uint8_t cap = view.cap_offset(cap_id);
+  if (cap != 0) set_bits(cap + flags_reg, enable, false);
   xen_.free_pirqs(first_pirq_, npirqs_);
   npirqs_ = 0;
+}
+
+Result<uint32_t> EmulatedFunction::enable_msi(uint32_t nvec) {
+  return map_vectors(reg::PCI_CAP_ID_MSI, reg::PCI_MSI_FLAGS, reg::PCI_MSI_FLAGS_ENABLE, nvec);
+}
+
+Err EmulatedFunction::disable_msi() {
+  unmap_vectors(reg::PCI_CAP_ID_MSI, reg::PCI_MSI_FLAGS, reg::PCI_MSI_FLAGS_ENABLE);
   return Err::success;
 }
 
 Err EmulatedFunction::enable_msix(const uint16_t*, uint32_t n, uint32_t* pirqs) {
-  const uint8_t cap = view.cap_offset(reg::PCI_CAP_ID_MSIX);
-  if (cap == 0) return Err::op_failed;
-  set_bits(cap + reg::PCI_MSIX_FLAGS, reg::PCI_MSIX_FLAGS_ENABLE, true);
-  first_pirq_ = xen_.alloc_pirqs(owner, n);
-  npirqs_ = n;
-  for (uint32_t i = 0; i < n; ++i) pirqs[i] = first_pirq_ + i;
+  const Result<uint32_t> first = map_vectors(reg::PCI_CAP_ID_MSIX, reg::PCI_MSIX_FLAGS, reg::PCI_MSIX_FLAGS_ENABLE, n);
+  if (!first.ok()) return first.err();
+  for (uint32_t i = 0; i < n; ++i) pirqs[i] = first.value() + i;
   return Err::success;
 }
 
 Err EmulatedFunction::disable_msix() {
-  const uint8_t cap = view.cap_offset(reg::PCI_CAP_ID_MSIX);
-  if (cap != 0) set_bits(cap + reg::PCI_MSIX_FLAGS, reg::PCI_MSIX_FLAGS_ENABLE, false);
-  xen_.free_pirqs(first_pirq_, npirqs_);
-  npirqs_ = 0;
+  unmap_vectors(reg::PCI_CAP_ID_MSIX, reg::PCI_MSIX_FLAGS, reg::PCI_MSIX_FLAGS_ENABLE);
   return Err::success;
 }
 

@@ -61,6 +61,8 @@ class EmulatedFunction final : public DevicePlatform {
 
  private:
   void set_bits(uint16_t offset, uint16_t bits, bool on);
+  Result<uint32_t> map_vectors(uint8_t cap_id, uint16_t flags_reg, uint16_t enable, uint32_t n);
+  void unmap_vectors(uint8_t cap_id, uint16_t flags_reg, uint16_t enable);
   Xen& xen_;
   uint8_t bind_time_[MemoryConfig::kMax];
   uint32_t first_pirq_ = 0, npirqs_ = 0;  // what is mapped now

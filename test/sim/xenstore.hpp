@@ -58,7 +58,6 @@ class Xenstore {
   // Tears down a destroyed domain: its watches and transactions go, /local/domain/<id> is removed,
   // and @releaseDomain watches fire (as xenstored does when Xen reports the death).
   void release_domain(DomId domid);
-  uint64_t generation() const { return gen_; }
 
  private:
   friend class Connection;

@@ -63,6 +63,20 @@ struct FakeHost final : BackendHost {
   void log(const char* m) override { logs.emplace_back(m); }
 };
 
+// Posts one config read on the page, as a frontend would, and lets the backend take it.
+wire::Op& post_read(BackendInstance& be, wire::SharedInfo& page, uint32_t bus, uint32_t devfn, int32_t offset,
+                    int32_t size, uint32_t flags = PCISPLIT_F_ACTIVE) {
+  page.op.cmd = static_cast<uint32_t>(wire::Cmd::conf_read);
+  page.op.domain = 0;
+  page.op.bus = bus;
+  page.op.devfn = devfn;
+  page.op.offset = offset;
+  page.op.size = size;
+  page.flags = flags;
+  be.on_event();
+  return page.op;
+}
+
 struct World {
   sim::Xenstore xs;
   std::unique_ptr<sim::Connection> toolstack = xs.connect(0);
@@ -128,12 +142,7 @@ TEST_CASE("connect: InitWait, export and publish, then Connected once the fronte
 
   // One op through the page and the event channel.
   wire::SharedInfo& page = *w.host.page;
-  page.op.cmd = static_cast<uint32_t>(wire::Cmd::conf_read);
-  page.op.domain = page.op.bus = page.op.devfn = 0;
-  page.op.offset = 0;
-  page.op.size = 4;
-  page.flags = PCISPLIT_F_ACTIVE | PCISPLIT_B_AERHANDLER;
-  w.be->on_event();
+  post_read(*w.be, page, 0, 0, 0, 4, PCISPLIT_F_ACTIVE | PCISPLIT_B_AERHANDLER);
   CHECK(page.op.err == 0);
   CHECK(page.op.value == 0x10d38086);
   CHECK(page.flags == PCISPLIT_B_AERHANDLER);  // only the active bit cleared
@@ -223,14 +232,7 @@ TEST_CASE("hot-unplug: state-N 5->6, the device released and its vdev-N removed"
   CHECK(w.host.released == std::vector<Bdf>{Bdf::make(0, 1, 0, 0)});
   CHECK(w.get(kBe + "/state") == "8");
   // The guest can no longer reach it.
-  wire::SharedInfo& page = *w.host.page;
-  page.op.cmd = 0;
-  page.op.devfn = 0;
-  page.op.offset = 0;
-  page.op.size = 4;
-  page.flags = PCISPLIT_F_ACTIVE;
-  w.be->on_event();
-  CHECK(page.op.err == static_cast<int32_t>(Err::dev_not_found));
+  CHECK(post_read(*w.be, *w.host.page, 0, 0, 0, 4).err == static_cast<int32_t>(Err::dev_not_found));
 }
 
 TEST_CASE("the frontend closing releases every device and the backend follows to Closed", "[backend][xenbus]") {
@@ -336,16 +338,9 @@ TEST_CASE("passthrough mode: real addresses, one root per real bus, bridges allo
   CHECK(w.get(kBe + "/root-0") == "0000:01");
   CHECK(w.get(kBe + "/root-1") == "0000:02");
   w.frontend_publish();
-  wire::SharedInfo& page = *w.host.page;
-  page.op.cmd = 0;
-  page.op.bus = 2;
-  page.op.devfn = 0;
-  page.op.offset = 0;
-  page.op.size = 2;
-  page.flags = PCISPLIT_F_ACTIVE;
-  w.be->on_event();
-  CHECK(page.op.err == 0);
-  CHECK(page.op.value == 0x1b36);  // the bridge, at its real address
+  const wire::Op& op = post_read(*w.be, *w.host.page, 2, 0, 0, 2);
+  CHECK(op.err == 0);
+  CHECK(op.value == 0x1b36);  // the bridge, at its real address
 }
 
 TEST_CASE("missing magic, pci-op-ref or event-channel close the backend with the key named", "[backend][xenbus]") {
