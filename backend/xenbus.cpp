@@ -263,15 +263,16 @@ void BackendInstance::reconfigure() {
   set_state(xs::State::reconfigured);
 }
 
-void BackendInstance::on_event() {
+bool BackendInstance::on_event() {
   volatile wire::SharedInfo* page = page_;
-  if (page == nullptr) return;
-  if ((page->flags & PCISPLIT_F_ACTIVE) == 0) return;
+  if (page == nullptr) return false;
+  if ((page->flags & PCISPLIT_F_ACTIVE) == 0) return false;
   __atomic_thread_fence(__ATOMIC_ACQUIRE);
   dispatcher_.process(&page->op);
   __atomic_thread_fence(__ATOMIC_RELEASE);  // the answer is visible before the flag clears
   __atomic_fetch_and(&page->flags, ~PCISPLIT_F_ACTIVE, __ATOMIC_SEQ_CST);
   host_.notify();
+  return true;
 }
 
 }  // namespace pcisplit

@@ -41,8 +41,9 @@ class BackendInstance final : public StoreWatcher {
   StoreStatus start();
   // Tears everything down (the backend device goes away or the guest died).
   void stop();
-  // The frontend notified the event channel.
-  void on_event();
+  // The frontend notified the event channel. True when an op was posted and answered; false for a
+  // spurious event (the glue tells Xen, which throttles event storms: XSA-332).
+  bool on_event();
 
   // Watches may fire from inside our own writes (the simulator delivers synchronously); a firing
   // during an evaluation only asks for one more pass. The glue serialises calls into an instance.
