@@ -99,12 +99,13 @@ module-test: modules lab-deps
 # The lab: real Xen + Debian dom0/guest in QEMU, every scenario for every backend/frontend pair the tree
 # builds (test/lab/lab.sh). BOOTS selects boots (main hide aer; bench only via lab-bench).
 BOOTS ?=
-lab: lab-deps
-	@mkdir -p $(BUILD)
+lab: lab-deps modules
+	@mkdir -p $(BUILD)/modules && cp $(BUILD)/kbuild/*.ko $(BUILD)/modules/
 	test/lab/lab.sh $(BUILD) $(BOOTS) 2>&1 | tee $(BUILD)/lab.log; \
 	exit $$(grep -q '^lab: [0-9]* passed, 0 failed' $(BUILD)/lab.log && echo 0 || echo 1)
 
-lab-bench: lab-deps
+lab-bench: lab-deps modules
+	@mkdir -p $(BUILD)/modules && cp $(BUILD)/kbuild/*.ko $(BUILD)/modules/
 	test/lab/lab.sh $(BUILD) bench
 
 # Summary: ctest's cases + the freestanding check + the module build and refusal test + the lab's

@@ -1,29 +1,356 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// The one C entry point into the C++ core this module has so far: a self-check run at load time that
-// builds a device view over an in-memory config space and reads it back through the engine.
+// The C++ side of backend/linux/glue.h: the core's seams (ConfigAccess, DevicePlatform, Store,
+// BackendHost) implemented over the C glue's functions, and the C entry points into the core.
+//
+// Context: whatever the C caller is in; nothing here sleeps by itself, allocates per op, or keeps
+// state between calls other than in the objects the glue owns. Locking is the C side's (see the
+// header comments of pci.c and xenbus.c): every call into one pcisplit_be is made under that
+// backend's mutex, every call into one pcisplit_fn under its device's op mutex.
+#include "backend/linux/glue.h"
+
+#include "backend/slots.hpp"
+#include "backend/xenbus.hpp"
 #include "conf_space/device.hpp"
+#include "quirks/quirks.hpp"
+
+// Placement new without <new>: the module has no standard library.
+inline void* operator new(size_t, void* where) noexcept { return where; }
+
+namespace std {
+struct nothrow_t {
+  explicit nothrow_t() = default;
+};
+}  // namespace std
+void* operator new(size_t size, const std::nothrow_t&) noexcept;  // runtime.c: kmalloc(GFP_KERNEL)
+
+namespace pcisplit {
+namespace {
+
+void put_diag(char* out, size_t cap, const Text& diag) {
+  if (out != nullptr && cap != 0) copy_cstr(out, cap, diag.c_str());
+}
+
+// Config space of one bound function, through pci_read/write_config_*.
+class KernelConfig final : public ConfigAccess {
+ public:
+  explicit KernelConfig(pcisplit_dev* dev) : dev_(dev) {}
+  Result<uint32_t> read(uint16_t offset, uint8_t width) override {
+    uint32_t v = 0;
+    const int rc = pcisplit_kcfg_read(dev_, offset, width, &v);
+    if (rc != 0) return static_cast<Err>(rc);
+    return v;
+  }
+  Err write(uint16_t offset, uint8_t width, uint32_t value) override {
+    return static_cast<Err>(pcisplit_kcfg_write(dev_, offset, width, value));
+  }
+  uint16_t size() const override { return size_; }
+  void set_size(uint16_t s) { size_ = s; }
+
+ private:
+  pcisplit_dev* dev_;
+  uint16_t size_ = 256;
+};
+
+class KernelPlatform final : public DevicePlatform {
+ public:
+  explicit KernelPlatform(pcisplit_dev* dev) : dev_(dev) {}
+  Err apply(const Effect& e) override {
+    return pcisplit_kplat_effect(dev_, static_cast<int>(e.kind), e.arg) == 0 ? Err::success : Err::op_failed;
+  }
+  Result<uint32_t> enable_msi(uint32_t nvec) override {
+    uint32_t pirq = 0;
+    const int rc = pcisplit_kplat_enable_msi(dev_, nvec, &pirq);
+    if (rc != 0) return Err::op_failed;
+    return pirq;
+  }
+  Err disable_msi() override { return pcisplit_kplat_disable_msi(dev_) == 0 ? Err::success : Err::op_failed; }
+  Err enable_msix(const uint16_t* entries, uint32_t n, uint32_t* pirqs) override {
+    return pcisplit_kplat_enable_msix(dev_, entries, n, pirqs) == 0 ? Err::success : Err::op_failed;
+  }
+  Err disable_msix() override { return pcisplit_kplat_disable_msix(dev_) == 0 ? Err::success : Err::op_failed; }
+  uint32_t legacy_pirq() override { return pcisplit_kplat_legacy_pirq(dev_); }
+
+ private:
+  pcisplit_dev* dev_;
+};
+
+StoreStatus from_errno(int rc) {
+  switch (rc) {
+    case 0: return StoreStatus::ok;
+    case -2: return StoreStatus::not_found;   // ENOENT
+    case -13: return StoreStatus::denied;     // EACCES
+    case -11: return StoreStatus::again;      // EAGAIN
+    case -7: return StoreStatus::too_long;    // E2BIG
+    default: return StoreStatus::invalid;
+  }
+}
+
+// xenstore through xenbus_*; watches belong to the backend device (the C side owns them).
+class KernelStore final : public Store {
+ public:
+  explicit KernelStore(pcisplit_backend* host) : host_(host) {}
+  StoreStatus read(TxId tx, const char* path, char* out, size_t cap) override {
+    return from_errno(pcisplit_kxs_read(tx, path, out, cap));
+  }
+  StoreStatus write(TxId tx, const char* path, const char* value) override {
+    return from_errno(pcisplit_kxs_write(tx, path, value));
+  }
+  StoreStatus remove(TxId tx, const char* path) override { return from_errno(pcisplit_kxs_remove(tx, path)); }
+  StoreStatus begin(TxId& tx) override {
+    uint32_t id = 0;
+    const StoreStatus st = from_errno(pcisplit_kxs_begin(&id));
+    tx = id;
+    return st;
+  }
+  StoreStatus commit(TxId tx) override { return from_errno(pcisplit_kxs_commit(tx)); }
+  void abort(TxId tx) override { pcisplit_kxs_abort(tx); }
+  StoreStatus watch(const char* path, const char* token, StoreWatcher*) override {
+    return from_errno(pcisplit_kxs_watch(host_, path, token));
+  }
+  StoreStatus unwatch(const char* path, const char* token) override {
+    return from_errno(pcisplit_kxs_unwatch(host_, path, token));
+  }
+
+ private:
+  pcisplit_backend* host_;
+};
+
+}  // namespace
+}  // namespace pcisplit
+
+// The objects behind the opaque handles.
+struct pcisplit_fn {
+  explicit pcisplit_fn(pcisplit_dev* dev) : cfg(dev), platform(dev) {}
+  pcisplit::KernelConfig cfg;
+  pcisplit::KernelPlatform platform;
+  pcisplit::DeviceView view;
+};
+
+namespace pcisplit {
+namespace {
+
+class KernelHost final : public BackendHost {
+ public:
+  explicit KernelHost(pcisplit_backend* host) : host_(host) {}
+  Err connect(uint16_t, uint32_t gref, uint32_t port, volatile wire::SharedInfo** page) override {
+    void* p = nullptr;
+    if (pcisplit_khost_connect(host_, gref, port, &p) != 0 || p == nullptr) return Err::op_failed;
+    page_ = static_cast<volatile wire::SharedInfo*>(p);
+    *page = page_;
+    return Err::success;
+  }
+  void disconnect() override {
+    page_ = nullptr;
+    pcisplit_khost_disconnect(host_);
+  }
+  void notify() override { pcisplit_khost_notify(host_); }
+  Err export_device(Bdf phys, const xs::DevOpts& opts, PhysFunction& fn, DeviceView*& view,
+                    DevicePlatform*& platform, Text& diag) override {
+    char why[Text::kCapacity] = {};
+    pcisplit_fn* f = nullptr;
+    int bridge = 0, virtfn = 0;
+    const int rc = pcisplit_khost_export(host_, phys.domain, phys.bus, phys.devfn, opts.permissive ? 1 : 0, &f,
+                                         &bridge, &virtfn, why, sizeof why);
+    if (rc != 0 || f == nullptr) {
+      diag.clear();
+      diag.add(why);
+      return rc != 0 ? static_cast<Err>(rc) : Err::op_failed;
+    }
+    fn = PhysFunction{phys, bridge != 0, virtfn != 0};
+    view = &f->view;
+    platform = &f->platform;
+    return Err::success;
+  }
+  void release_device(Bdf phys) override { pcisplit_khost_release(host_, phys.domain, phys.bus, phys.devfn); }
+  void destroy_domain(uint16_t domid) override { pcisplit_khost_destroy_domain(host_, domid); }
+  void log(const char* message) override { pcisplit_khost_log(host_, message); }
+  volatile wire::SharedInfo* page() const { return page_; }
+
+ private:
+  pcisplit_backend* host_;
+  volatile wire::SharedInfo* page_ = nullptr;
+};
+
+}  // namespace
+}  // namespace pcisplit
+
+struct pcisplit_be {
+  pcisplit_be(pcisplit_backend* h, uint16_t domid, bool passthrough)
+      : store(h), host(h),
+        instance(store, host, domid, passthrough ? pcisplit::Topology::Mode::passthrough : pcisplit::Topology::Mode::vpci) {}
+  pcisplit::KernelStore store;
+  pcisplit::KernelHost host;
+  pcisplit::BackendInstance instance;
+};
+
+using namespace pcisplit;
 
 namespace {
 
-constinit pcisplit::MemoryConfig g_cfg{256};
-constinit pcisplit::DeviceView g_view;
+constinit MemoryConfig g_selftest_cfg{256};
+constinit DeviceView g_selftest_view;
+
+void to_c(const SlotPattern& p, pcisplit_slot* out) {
+  out->domain = p.domain;
+  out->bus = p.bus;
+  out->slot = p.slot;
+  out->fn = p.fn;
+}
 
 }  // namespace
 
+// Builds a view over an in-memory config space and reads it back through the engine: a load-time
+// proof that the core linked into this module works (vtables, constant initialisation, helpers).
 extern "C" int pcisplit_core_selftest(void) {
-  uint8_t* b = g_cfg.bytes();
-  b[0] = 0x86;  // a vendor/device pair and a BAR the engine must size
+  uint8_t* b = g_selftest_cfg.bytes();
+  b[0] = 0x86;
   b[1] = 0x80;
   b[2] = 0xd3;
   b[3] = 0x10;
-  pcisplit::DeviceInfo info;
+  DeviceInfo info;
   info.bar_size[0] = 0x20000;
   b[0x13] = 0xfe;
-  pcisplit::Text diag;
-  if (g_view.build(g_cfg, info, pcisplit::Policy{}, diag) != pcisplit::Err::success) return -1;
-  if (g_view.read(0, 4).value() != 0x10d38086) return -2;
-  g_view.write(0x10, 4, 0xffffffff);
-  if (g_view.read(0x10, 4).value() != 0xfffe0000) return -3;
-  if (g_cfg.bytes()[0x10] != 0 || g_cfg.bytes()[0x13] != 0xfe) return -4;  // hardware untouched
+  Text diag;
+  if (g_selftest_view.build(g_selftest_cfg, info, Policy{}, diag) != Err::success) return -1;
+  if (g_selftest_view.read(0, 4).value() != 0x10d38086) return -2;
+  g_selftest_view.write(0x10, 4, 0xffffffff);
+  if (g_selftest_view.read(0x10, 4).value() != 0xfffe0000) return -3;
+  if (g_selftest_cfg.bytes()[0x10] != 0 || g_selftest_cfg.bytes()[0x13] != 0xfe) return -4;
   return 0;
 }
+
+extern "C" pcisplit_fn* pcisplit_fn_alloc(pcisplit_dev* dev) {
+  void* mem = operator new(sizeof(pcisplit_fn), std::nothrow_t{});
+  return mem == nullptr ? nullptr : new (mem) pcisplit_fn(dev);
+}
+
+extern "C" void pcisplit_fn_free(pcisplit_fn* fn) { delete fn; }
+
+extern "C" int pcisplit_fn_build(pcisplit_fn* fn, const pcisplit_fn_info* info, int permissive,
+                                 int allow_interrupt_control, char* diag, size_t cap) {
+  DeviceInfo di;
+  for (int i = 0; i < 6; ++i) di.bar_size[i] = info->bar_size[i];
+  di.rom_size = info->rom_size;
+  di.irq = info->irq;
+  fn->cfg.set_size(info->cfg_size);
+  Policy policy;
+  policy.permissive = permissive != 0;
+  policy.allow_interrupt_control = allow_interrupt_control != 0;
+  Text why;
+  Err err = fn->view.build(fn->cfg, di, policy, why);
+  if (err == Err::success) err = quirks::apply_builtin(fn->view, why);
+  put_diag(diag, cap, why);
+  return static_cast<int>(err);
+}
+
+extern "C" void pcisplit_fn_set_policy(pcisplit_fn* fn, int permissive, int allow_interrupt_control) {
+  Policy policy;
+  policy.permissive = permissive != 0;
+  policy.allow_interrupt_control = allow_interrupt_control != 0;
+  fn->view.set_policy(policy);
+}
+
+extern "C" int pcisplit_fn_add_quirk(pcisplit_fn* fn, uint16_t reg, uint8_t size, uint32_t mask, char* diag,
+                                     size_t cap) {
+  Text why;
+  const Err err = fn->view.add_quirk(quirks::passthrough_field(reg, size, mask), why);
+  put_diag(diag, cap, why);
+  return static_cast<int>(err);
+}
+
+extern "C" uint64_t pcisplit_fn_denials(pcisplit_fn* fn) { return fn->view.total_denials(); }
+
+extern "C" int pcisplit_parse_slot(const char* text, pcisplit_slot* out, char* diag, size_t cap) {
+  SlotPattern p;
+  Text why;
+  const bool ok = parse_slot(text, p, why);
+  put_diag(diag, cap, why);
+  if (!ok) return -22;  // EINVAL
+  to_c(p, out);
+  return 0;
+}
+
+extern "C" int pcisplit_parse_hide(const char* text, pcisplit_slot* out, size_t cap, char* diag, size_t dcap) {
+  constexpr size_t kMax = 64;
+  SlotPattern parsed[kMax];
+  size_t n = 0;
+  Text why;
+  const bool ok = parse_hide(text, parsed, cap < kMax ? cap : kMax, n, why);
+  put_diag(diag, dcap, why);
+  if (!ok) return -22;
+  for (size_t i = 0; i < n; ++i) to_c(parsed[i], &out[i]);
+  return static_cast<int>(n);
+}
+
+extern "C" int pcisplit_slot_matches(const pcisplit_slot* s, uint16_t domain, uint8_t bus, uint8_t devfn) {
+  const SlotPattern p{s->domain, s->bus, s->slot, s->fn};
+  return p.matches(Bdf{domain, bus, devfn}) ? 1 : 0;
+}
+
+extern "C" int pcisplit_parse_quirk(const char* text, uint16_t cfg_size, pcisplit_slot* bdf, uint16_t* reg,
+                                    uint8_t* size, uint32_t* mask, char* diag, size_t cap) {
+  quirks::SysfsQuirk q;
+  Text why;
+  const bool ok = quirks::parse_sysfs(text, cfg_size, q, why);
+  put_diag(diag, cap, why);
+  if (!ok) return -22;
+  bdf->domain = q.bdf.domain;
+  bdf->bus = q.bdf.bus;
+  bdf->slot = q.bdf.slot();
+  bdf->fn = q.bdf.fn();
+  *reg = q.reg;
+  *size = q.size;
+  *mask = q.mask;
+  return 0;
+}
+
+extern "C" pcisplit_be* pcisplit_be_alloc(pcisplit_backend* host, uint16_t domid, int passthrough) {
+  void* mem = operator new(sizeof(pcisplit_be), std::nothrow_t{});
+  return mem == nullptr ? nullptr : new (mem) pcisplit_be(host, domid, passthrough != 0);
+}
+
+extern "C" void pcisplit_be_free(pcisplit_be* be) { delete be; }
+
+extern "C" int pcisplit_be_start(pcisplit_be* be) {
+  return be->instance.start() == StoreStatus::ok ? 0 : -22;
+}
+
+extern "C" void pcisplit_be_stop(pcisplit_be* be) { be->instance.stop(); }
+
+extern "C" void pcisplit_be_watch_fired(pcisplit_be* be, const char* path, const char* token) {
+  be->instance.watch_fired(path, token);
+}
+
+namespace {
+
+void log_op(pcisplit_be* be, const char* what, const volatile wire::Op& op) {
+  Text t;
+  t.add(what).add(" cmd ").add_dec(op.cmd).add(" ").add_hex(op.domain, 4).add(":").add_hex(op.bus, 2).add(":");
+  t.add_hex(op.devfn >> 3, 2).add(".").add_dec(op.devfn & 7).add(" offset 0x").add_hex(static_cast<uint32_t>(op.offset), 3);
+  t.add(" size ").add_dec(static_cast<uint32_t>(op.size)).add(" value 0x").add_hex(op.value, 8).add(" err ").add_dec(static_cast<uint32_t>(op.err));
+  be->host.log(t.c_str());
+}
+
+}  // namespace
+
+extern "C" int pcisplit_be_event(pcisplit_be* be, int verbose) {
+  volatile wire::SharedInfo* page = be->host.page();
+  const bool show = verbose != 0 && page != nullptr && (page->flags & PCISPLIT_F_ACTIVE) != 0;
+  if (show) log_op(be, "op", page->op);
+  const bool done = be->instance.on_event();
+  if (show && done) log_op(be, "answer", page->op);
+  return done ? 1 : 0;
+}
+
+extern "C" int pcisplit_be_aer_post(pcisplit_be* be, uint16_t domain, uint8_t bus, uint8_t devfn, uint32_t cmd,
+                                    int32_t state) {
+  return be->instance.aer_post(Bdf{domain, bus, devfn}, static_cast<wire::Cmd>(cmd), state) ? 1 : 0;
+}
+
+extern "C" int pcisplit_be_aer_answered(pcisplit_be* be) { return be->instance.aer_answered() ? 1 : 0; }
+
+extern "C" int pcisplit_be_aer_finish(pcisplit_be* be, int timed_out) {
+  return static_cast<int>(be->instance.aer_finish(timed_out != 0));
+}
+
+extern "C" void pcisplit_be_aer_kill(pcisplit_be* be) { be->instance.aer_kill(); }

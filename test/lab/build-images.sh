@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Builds the lab's boot images for one backend/frontend pair:
 #   $LAB/images/$PAIR/{xen,vmlinuz,dom0.cpio.gz}, the domU kernel and initramfs inside dom0's.
-# PAIR "in-tree" uses the kernel's own xen-pciback / xen-pcifront. PAIR "ours" puts MODULES_DIR's
-# xen-pciback.ko / xen-pcifront.ko in their place and deletes the in-tree files, so the in-tree
-# modules cannot be loaded in a boot that tests ours (lab.sh offers "ours" only once both exist).
+# PAIR "in-tree" uses the kernel's own xen-pciback / xen-pcifront. PAIR "ours-be" puts MODULES_DIR's
+# xen-pciback.ko in place of the in-tree one, "ours" both xen-pciback.ko and xen-pcifront.ko; the
+# replaced in-tree files are deleted, so they cannot be loaded in a boot that tests ours.
 set -euo pipefail
 lab=$1
 pair=$2
@@ -42,9 +42,13 @@ copy_modules() {
     cp "$ko" "$root$dest"
   done
   cp "$src/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/" 2>/dev/null || true
-  if [ "$pair" = ours ]; then
-    local m
-    for m in xen-pciback xen-pcifront; do
+  local m replaced=""
+  case $pair in
+    ours-be) replaced="xen-pciback" ;;
+    ours) replaced="xen-pciback xen-pcifront" ;;
+  esac
+  if [ -n "$replaced" ]; then
+    for m in $replaced; do
       find "$root/lib/modules/$kver" -name "$m.ko*" -delete  # the in-tree one must not be loadable
       if printf '%s\n' "$@" | grep -qx "$m"; then
         mkdir -p "$root/lib/modules/$kver/extra"

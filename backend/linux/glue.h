@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The one header between the C glue (the only code that includes kernel headers) and the C++ core.
+ *
+ * Both sides see only opaque handles, fixed-width integers and C strings. Functions named
+ * pcisplit_core_* / pcisplit_fn_* / pcisplit_be_* are implemented in C++ (core_bridge.cpp); the
+ * pcisplit_kcfg_* / pcisplit_kplat_* / pcisplit_kxs_* / pcisplit_khost_* ones in C (pci.c, xenbus.c).
+ *
+ * Error returns: 0 or a negative errno, except where a XEN_PCI_ERR_* value is named.
+ */
+#ifndef PCISPLIT_LINUX_GLUE_H
+#define PCISPLIT_LINUX_GLUE_H
+
+#ifdef __cplusplus
+#include <stddef.h>
+#include <stdint.h>
+extern "C" {
+#else
+#include <linux/types.h>
+#endif
+
+struct pcisplit_fn;   /* C++: one function's config view and its platform adapter */
+struct pcisplit_be;   /* C++: one backend instance (one guest) */
+struct pcisplit_dev;  /* C: a function bound to the pciback driver */
+struct pcisplit_backend; /* C: the xenbus device of one guest */
+
+/* What the glue knows about a function from the kernel's pci_dev. */
+struct pcisplit_fn_info {
+	uint64_t bar_size[6];
+	uint64_t rom_size;
+	int32_t irq;        /* pci_dev->irq, -1 if none */
+	uint16_t cfg_size;  /* 256 or 4096 */
+};
+
+/* --- C++ side --------------------------------------------------------------------------------- */
+
+int pcisplit_core_selftest(void);
+
+struct pcisplit_fn *pcisplit_fn_alloc(struct pcisplit_dev *dev);
+void pcisplit_fn_free(struct pcisplit_fn *fn);
+/* Reads the function and stacks header, capabilities and built-in quirks. XEN_PCI_ERR_* */
+int pcisplit_fn_build(struct pcisplit_fn *fn, const struct pcisplit_fn_info *info, int permissive,
+		      int allow_interrupt_control, char *diag, size_t cap);
+void pcisplit_fn_set_policy(struct pcisplit_fn *fn, int permissive, int allow_interrupt_control);
+/* Adds a guest-writable quirk field (mask bits go to hardware). XEN_PCI_ERR_* */
+int pcisplit_fn_add_quirk(struct pcisplit_fn *fn, uint16_t reg, uint8_t size, uint32_t mask,
+			  char *diag, size_t cap);
+uint64_t pcisplit_fn_denials(struct pcisplit_fn *fn);
+
+/* Slot strings (the hide parameter, the sysfs writes). */
+struct pcisplit_slot {
+	uint16_t domain;
+	uint8_t bus;
+	int16_t slot; /* -1: any */
+	int16_t fn;   /* -1: any */
+};
+int pcisplit_parse_slot(const char *text, struct pcisplit_slot *out, char *diag, size_t cap);
+/* All or nothing: returns the number of slots or -EINVAL with `diag` naming the bad token. */
+int pcisplit_parse_hide(const char *text, struct pcisplit_slot *out, size_t cap, char *diag, size_t dcap);
+int pcisplit_slot_matches(const struct pcisplit_slot *s, uint16_t domain, uint8_t bus, uint8_t devfn);
+int pcisplit_parse_quirk(const char *text, uint16_t cfg_size, struct pcisplit_slot *bdf, uint16_t *reg,
+			 uint8_t *size, uint32_t *mask, char *diag, size_t cap);
+
+struct pcisplit_be *pcisplit_be_alloc(struct pcisplit_backend *host, uint16_t domid, int passthrough);
+void pcisplit_be_free(struct pcisplit_be *be);
+int pcisplit_be_start(struct pcisplit_be *be);
+void pcisplit_be_stop(struct pcisplit_be *be);
+void pcisplit_be_watch_fired(struct pcisplit_be *be, const char *path, const char *token);
+/* 1: an op was answered; 0: spurious. With `verbose`, logs the op through pcisplit_khost_log. */
+int pcisplit_be_event(struct pcisplit_be *be, int verbose);
+/* AER: post (1) or cannot (0); answered?; finish -> PCI_ERS_RESULT_* value (1 = none); kill. */
+int pcisplit_be_aer_post(struct pcisplit_be *be, uint16_t domain, uint8_t bus, uint8_t devfn,
+			 uint32_t cmd, int32_t state);
+int pcisplit_be_aer_answered(struct pcisplit_be *be);
+int pcisplit_be_aer_finish(struct pcisplit_be *be, int timed_out);
+void pcisplit_be_aer_kill(struct pcisplit_be *be);
+
+/* --- C side ----------------------------------------------------------------------------------- */
+
+/* Config access of the bound function; XEN_PCI_ERR_* */
+int pcisplit_kcfg_read(struct pcisplit_dev *dev, uint16_t offset, uint8_t width, uint32_t *value);
+int pcisplit_kcfg_write(struct pcisplit_dev *dev, uint16_t offset, uint8_t width, uint32_t value);
+
+/* Platform: effect kinds as the core's EffectKind (0 enable, 1 disable, 2 master on, 3 off, 4 power). */
+int pcisplit_kplat_effect(struct pcisplit_dev *dev, int kind, int arg);
+int pcisplit_kplat_enable_msi(struct pcisplit_dev *dev, uint32_t nvec, uint32_t *pirq);
+int pcisplit_kplat_disable_msi(struct pcisplit_dev *dev);
+int pcisplit_kplat_enable_msix(struct pcisplit_dev *dev, const uint16_t *entries, uint32_t n, uint32_t *pirqs);
+int pcisplit_kplat_disable_msix(struct pcisplit_dev *dev);
+uint32_t pcisplit_kplat_legacy_pirq(struct pcisplit_dev *dev);
+
+/* xenstore. Paths are absolute. tx 0 = no transaction. */
+int pcisplit_kxs_read(uint32_t tx, const char *path, char *out, size_t cap);
+int pcisplit_kxs_write(uint32_t tx, const char *path, const char *value);
+int pcisplit_kxs_remove(uint32_t tx, const char *path);
+int pcisplit_kxs_begin(uint32_t *tx);
+int pcisplit_kxs_commit(uint32_t tx);  /* -EAGAIN: retry */
+void pcisplit_kxs_abort(uint32_t tx);
+int pcisplit_kxs_watch(struct pcisplit_backend *host, const char *path, const char *token);
+int pcisplit_kxs_unwatch(struct pcisplit_backend *host, const char *path, const char *token);
+
+/* The backend's host services (xenbus.c). */
+int pcisplit_khost_connect(struct pcisplit_backend *host, uint32_t gref, uint32_t port, void **page);
+void pcisplit_khost_disconnect(struct pcisplit_backend *host);
+void pcisplit_khost_notify(struct pcisplit_backend *host);
+/* Takes a function bound to pciback for this guest; XEN_PCI_ERR_* with `diag`. */
+int pcisplit_khost_export(struct pcisplit_backend *host, uint16_t domain, uint8_t bus, uint8_t devfn,
+			  int permissive, struct pcisplit_fn **fn, int *is_bridge, int *is_virtfn,
+			  char *diag, size_t cap);
+void pcisplit_khost_release(struct pcisplit_backend *host, uint16_t domain, uint8_t bus, uint8_t devfn);
+void pcisplit_khost_destroy_domain(struct pcisplit_backend *host, uint16_t domid);
+void pcisplit_khost_log(struct pcisplit_backend *host, const char *msg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,998 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xen-pciback.ko (xen-pcisplit): the pci_driver "pciback", the functions bound to it, their sysfs
+ * attributes, and the core's ConfigAccess/DevicePlatform over the kernel's PCI API.
+ *
+ * Context and locking (see pciback.h for the order):
+ * - probe/remove run with the device lock held (driver core). probe saves the bind-time config and
+ *   resets the function; remove, if the function is still exported, shuts the guest down (it must not
+ *   keep a device dom0 takes back), turns its interrupts off, resets and restores the function, and
+ *   marks it gone so the backend's later release touches nothing.
+ * - pcisplit_kcfg_*, pcisplit_kplat_*: called by the core under the owning backend's mutex; each takes
+ *   the function's op_lock and does nothing once the function is gone.
+ * - sysfs attribute writes are parsed completely before anything changes; a bad write is -EINVAL and
+ *   changes nothing.
+ * - The INTx fake handler (hard irq) acks a shared line dom0 keeps for the guest, only while the guest
+ *   has the device enabled without MSI/MSI-X; it uses atomics only.
+ */
+#include <linux/delay.h>
+#include <linux/interrupt.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <xen/events.h>
+#include <xen/pci.h>
+#include <xen/interface/physdev.h>
+#include <asm/xen/hypercall.h>
+
+#include "pciback.h"
+
+DEFINE_MUTEX(pcisplit_devs_lock);
+static LIST_HEAD(pcisplit_devs);
+static struct pcisplit_slot pcisplit_seize[PCISPLIT_MAX_SLOTS];
+static unsigned int pcisplit_nseize;
+
+static struct pci_driver pcisplit_driver;
+
+/* --- records ------------------------------------------------------------------------------------ */
+
+static void pcisplit_dev_free(struct kref *ref)
+{
+	struct pcisplit_dev *dev = container_of(ref, struct pcisplit_dev, ref);
+
+	pcisplit_fn_free(dev->fn);
+	kfree(dev->saved);
+	pci_dev_put(dev->pdev);
+	kfree(dev);
+}
+
+void pcisplit_dev_put(struct pcisplit_dev *dev)
+{
+	kref_put(&dev->ref, pcisplit_dev_free);
+}
+
+/* Under pcisplit_devs_lock. */
+static struct pcisplit_dev *pcisplit_find(u16 domain, u8 bus, u8 devfn)
+{
+	struct pcisplit_dev *dev;
+
+	list_for_each_entry(dev, &pcisplit_devs, node) {
+		if (pci_domain_nr(dev->pdev->bus) == domain && dev->pdev->bus->number == bus &&
+		    dev->pdev->devfn == devfn)
+			return dev;
+	}
+	return NULL;
+}
+
+static bool pcisplit_effective_permissive(const struct pcisplit_dev *dev, bool guest_opt)
+{
+	return pcisplit_permissive || dev->permissive || guest_opt;
+}
+
+/* --- INTx fake handler ------------------------------------------------------------------------ */
+
+static irqreturn_t pcisplit_intx(int irq, void *data)
+{
+	struct pcisplit_dev *dev = data;
+	long n;
+
+	if (!atomic_read(&dev->ack_intr))
+		return IRQ_NONE;
+	n = atomic_long_inc_return(&dev->handled);
+	/* A line nobody else shares needs no acking from dom0: stop after 1000 (as the in-tree driver). */
+	if (n % 1000 == 0 && xen_test_irq_shared(irq)) {
+		pr_info("xen-pciback: %s: IRQ %d is not shared with other domains; fake handler off\n",
+			pci_name(dev->pdev), irq);
+		atomic_set(&dev->ack_intr, 0);
+	}
+	return IRQ_HANDLED;
+}
+
+/* Under op_lock: installs or removes the fake handler to match the device's state. */
+static void pcisplit_intx_update(struct pcisplit_dev *dev)
+{
+	struct pci_dev *pdev = dev->pdev;
+	bool want = dev->enabled && dev->irq > 0 && !pdev->msi_enabled && !pdev->msix_enabled;
+	int rc;
+
+	if (want == dev->isr_on)
+		return;
+	if (want) {
+		rc = request_irq(dev->irq, pcisplit_intx, IRQF_SHARED, dev->irq_name, dev);
+		if (rc) {
+			dev_warn(&pdev->dev, "cannot install the INTx fake handler on IRQ %d: %d\n", dev->irq, rc);
+			return;
+		}
+		atomic_set(&dev->ack_intr, 1);
+		dev->isr_on = true;
+	} else {
+		free_irq(dev->irq, dev);
+		atomic_set(&dev->ack_intr, 0);
+		dev->isr_on = false;
+	}
+}
+
+/* --- ConfigAccess and DevicePlatform for the core ----------------------------------------------- */
+
+static int pcisplit_pcibios_to_err(int rc)
+{
+	switch (rc) {
+	case PCIBIOS_SUCCESSFUL:
+		return 0;
+	case PCIBIOS_DEVICE_NOT_FOUND:
+		return -1; /* XEN_PCI_ERR_dev_not_found */
+	case PCIBIOS_BAD_REGISTER_NUMBER:
+		return -2; /* invalid_offset */
+	case PCIBIOS_SET_FAILED:
+		return -3; /* access_denied */
+	case PCIBIOS_FUNC_NOT_SUPPORTED:
+		return -4; /* not_implemented */
+	default:
+		return -5; /* op_failed */
+	}
+}
+
+int pcisplit_kcfg_read(struct pcisplit_dev *dev, uint16_t offset, uint8_t width, uint32_t *value)
+{
+	int rc = PCIBIOS_DEVICE_NOT_FOUND;
+	u8 b;
+	u16 w;
+	u32 d;
+
+	*value = 0;
+	mutex_lock(&dev->op_lock);
+	if (!dev->gone) {
+		switch (width) {
+		case 1:
+			rc = pci_read_config_byte(dev->pdev, offset, &b);
+			*value = b;
+			break;
+		case 2:
+			rc = pci_read_config_word(dev->pdev, offset, &w);
+			*value = w;
+			break;
+		case 4:
+			rc = pci_read_config_dword(dev->pdev, offset, &d);
+			*value = d;
+			break;
+		default:
+			rc = PCIBIOS_BAD_REGISTER_NUMBER;
+		}
+	}
+	mutex_unlock(&dev->op_lock);
+	return pcisplit_pcibios_to_err(rc);
+}
+
+int pcisplit_kcfg_write(struct pcisplit_dev *dev, uint16_t offset, uint8_t width, uint32_t value)
+{
+	int rc = PCIBIOS_DEVICE_NOT_FOUND;
+
+	mutex_lock(&dev->op_lock);
+	if (!dev->gone) {
+		switch (width) {
+		case 1:
+			rc = pci_write_config_byte(dev->pdev, offset, value);
+			break;
+		case 2:
+			rc = pci_write_config_word(dev->pdev, offset, value);
+			break;
+		case 4:
+			rc = pci_write_config_dword(dev->pdev, offset, value);
+			break;
+		default:
+			rc = PCIBIOS_BAD_REGISTER_NUMBER;
+		}
+	}
+	mutex_unlock(&dev->op_lock);
+	return pcisplit_pcibios_to_err(rc);
+}
+
+int pcisplit_kplat_effect(struct pcisplit_dev *dev, int kind, int arg)
+{
+	struct pci_dev *pdev = dev->pdev;
+	int rc = 0;
+
+	mutex_lock(&dev->op_lock);
+	if (dev->gone) {
+		rc = -ENODEV;
+		goto out;
+	}
+	switch (kind) {
+	case 0: /* enable_device */
+		if (!dev->enabled) {
+			rc = pci_enable_device(pdev);
+			dev->enabled = rc == 0;
+		}
+		break;
+	case 1: /* disable_device */
+		if (dev->enabled) {
+			pci_disable_device(pdev);
+			dev->enabled = false;
+		}
+		break;
+	case 2:
+		pci_set_master(pdev);
+		break;
+	case 3:
+		pci_clear_master(pdev);
+		break;
+	case 4:
+		rc = arg >= 0 && arg <= 3 ? pci_set_power_state(pdev, (pci_power_t)arg) : -EINVAL;
+		break;
+	default:
+		rc = -EINVAL;
+	}
+	pcisplit_intx_update(dev);
+out:
+	mutex_unlock(&dev->op_lock);
+	if (pcisplit_verbose)
+		dev_info(&pdev->dev, "effect %d(%d): %d\n", kind, arg, rc);
+	return rc;
+}
+
+int pcisplit_kplat_enable_msi(struct pcisplit_dev *dev, uint32_t nvec, uint32_t *pirq)
+{
+	struct pci_dev *pdev = dev->pdev;
+	int rc;
+
+	*pirq = 0;
+	mutex_lock(&dev->op_lock);
+	if (dev->gone) {
+		rc = -ENODEV;
+		goto out;
+	}
+	if (pdev->msi_enabled || pdev->msix_enabled || nvec == 0 || nvec > 32) {
+		rc = -EINVAL;
+		goto out;
+	}
+	/* The MSI must not share the device with the INTx fake handler (freeing MSI IRQs would BUG). */
+	if (dev->isr_on) {
+		free_irq(dev->irq, dev);
+		dev->isr_on = false;
+	}
+	rc = pci_alloc_irq_vectors(pdev, nvec, nvec, PCI_IRQ_MSI);
+	if (rc < 0)
+		goto out;
+	*pirq = xen_pirq_from_irq(pci_irq_vector(pdev, 0));
+	rc = 0;
+out:
+	pcisplit_intx_update(dev);
+	mutex_unlock(&dev->op_lock);
+	return rc;
+}
+
+int pcisplit_kplat_disable_msi(struct pcisplit_dev *dev)
+{
+	mutex_lock(&dev->op_lock);
+	if (!dev->gone && dev->pdev->msi_enabled)
+		pci_free_irq_vectors(dev->pdev);
+	if (!dev->gone)
+		pcisplit_intx_update(dev);
+	mutex_unlock(&dev->op_lock);
+	return 0;
+}
+
+int pcisplit_kplat_enable_msix(struct pcisplit_dev *dev, const uint16_t *entries, uint32_t n, uint32_t *pirqs)
+{
+	struct pci_dev *pdev = dev->pdev;
+	uint32_t i;
+	int rc;
+
+	mutex_lock(&dev->op_lock);
+	if (dev->gone) {
+		rc = -ENODEV;
+		goto out;
+	}
+	if (pdev->msi_enabled || pdev->msix_enabled || n == 0 || n > PCISPLIT_MSIX_MAX) {
+		rc = -EINVAL;
+		goto out;
+	}
+	if (dev->isr_on) {
+		free_irq(dev->irq, dev);
+		dev->isr_on = false;
+	}
+	for (i = 0; i < n; i++) {
+		dev->msix[i].entry = entries[i];
+		dev->msix[i].vector = 0;
+	}
+	rc = pci_enable_msix_exact(pdev, dev->msix, n);
+	if (rc)
+		goto out;
+	for (i = 0; i < n; i++)
+		pirqs[i] = xen_pirq_from_irq(dev->msix[i].vector);
+out:
+	pcisplit_intx_update(dev);
+	mutex_unlock(&dev->op_lock);
+	return rc;
+}
+
+int pcisplit_kplat_disable_msix(struct pcisplit_dev *dev)
+{
+	mutex_lock(&dev->op_lock);
+	if (!dev->gone && dev->pdev->msix_enabled)
+		pci_disable_msix(dev->pdev);
+	if (!dev->gone)
+		pcisplit_intx_update(dev);
+	mutex_unlock(&dev->op_lock);
+	return 0;
+}
+
+uint32_t pcisplit_kplat_legacy_pirq(struct pcisplit_dev *dev)
+{
+	return dev->irq > 0 ? xen_pirq_from_irq(dev->irq) : 0;
+}
+
+/* --- reset, save, restore ------------------------------------------------------------------------ */
+
+/* Under op_lock: interrupts off, handler gone, device disabled. */
+static void pcisplit_quiesce(struct pcisplit_dev *dev)
+{
+	struct pci_dev *pdev = dev->pdev;
+
+	if (pdev->msix_enabled)
+		pci_disable_msix(pdev);
+	if (pdev->msi_enabled)
+		pci_free_irq_vectors(pdev);
+	if (dev->enabled)
+		pci_disable_device(pdev);  /* also clears bus mastering */
+	dev->enabled = false;
+	pcisplit_intx_update(dev);
+}
+
+static void pcisplit_restore(struct pcisplit_dev *dev)
+{
+	if (dev->saved && pci_load_saved_state(dev->pdev, dev->saved) == 0)
+		pci_restore_state(dev->pdev);
+}
+
+static void pcisplit_msix_prepare(struct pci_dev *pdev, bool prepare)
+{
+	struct physdev_pci_device ppdev = {
+		.seg = pci_domain_nr(pdev->bus),
+		.bus = pdev->bus->number,
+		.devfn = pdev->devfn,
+	};
+	int rc;
+
+	if (!pdev->msix_cap)
+		return;
+	/* Xen write-protects the MSI-X table and PBA before a guest can map the BAR. */
+	rc = HYPERVISOR_physdev_op(prepare ? PHYSDEVOP_prepare_msix : PHYSDEVOP_release_msix, &ppdev);
+	if (rc && rc != -ENOSYS)
+		dev_warn(&pdev->dev, "PHYSDEVOP_%s_msix: %d\n", prepare ? "prepare" : "release", rc);
+}
+
+/* --- the backend's export and release ------------------------------------------------------------ */
+
+int pcisplit_khost_export(struct pcisplit_backend *host, uint16_t domain, uint8_t bus, uint8_t devfn,
+			  int permissive, struct pcisplit_fn **fn, int *is_bridge, int *is_virtfn,
+			  char *diag, size_t cap)
+{
+	struct pcisplit_fn_info info = { .irq = -1 };
+	u16 domid = host->xdev->otherend_id;
+	struct pcisplit_dev *dev;
+	struct pci_dev *pdev;
+	bool perm, irqctl;
+	unsigned int i;
+	int rc, j;
+
+	mutex_lock(&pcisplit_devs_lock);
+	dev = pcisplit_find(domain, bus, devfn);
+	if (!dev) {
+		mutex_unlock(&pcisplit_devs_lock);
+		strscpy(diag, "not bound to pciback (xl pci-assignable-add it first)", cap);
+		return -1;
+	}
+	if (dev->owner) {
+		mutex_unlock(&pcisplit_devs_lock);
+		snprintf(diag, cap, "already assigned to domain %u", dev->owner_domid);
+		return -3;
+	}
+	dev->owner = host;
+	dev->owner_domid = domid;
+	kref_get(&dev->ref);
+	list_add_tail(&dev->owner_node, &host->exported);
+	perm = pcisplit_effective_permissive(dev, permissive);
+	irqctl = dev->allow_interrupt_control;
+	mutex_unlock(&pcisplit_devs_lock);
+
+	pdev = dev->pdev;
+	for (j = 0; j < 6; j++)
+		info.bar_size[j] = pci_resource_len(pdev, j);
+	info.rom_size = pci_resource_len(pdev, PCI_ROM_RESOURCE);
+	info.irq = pdev->irq ? (int32_t)pdev->irq : -1;
+	info.cfg_size = pdev->cfg_size > 256 ? 4096 : 256;
+	rc = pcisplit_fn_build(dev->fn, &info, perm, irqctl, diag, cap);
+	mutex_lock(&pcisplit_devs_lock);
+	for (i = 0; rc == 0 && i < dev->nquirks; i++)
+		rc = pcisplit_fn_add_quirk(dev->fn, dev->quirks[i].reg, dev->quirks[i].size, dev->quirks[i].mask,
+					   diag, cap);
+	mutex_unlock(&pcisplit_devs_lock);
+	if (rc == 0) {
+		mutex_lock(&dev->op_lock);
+		if (dev->gone) {
+			rc = -1;
+			strscpy(diag, "left pciback", cap);
+		} else {
+			xen_unregister_device_domain_owner(pdev);  /* a stale owner from a dead guest */
+			if (xen_register_device_domain_owner(pdev, domid)) {
+				rc = -5;
+				strscpy(diag, "cannot register the domain owner with Xen", cap);
+			}
+		}
+		mutex_unlock(&dev->op_lock);
+	}
+	if (rc) {
+		mutex_lock(&pcisplit_devs_lock);
+		list_del(&dev->owner_node);
+		dev->owner = NULL;
+		mutex_unlock(&pcisplit_devs_lock);
+		pcisplit_dev_put(dev);
+		return rc;
+	}
+	dev_info(&pdev->dev, "exported to domain %u%s\n", domid, perm ? " (permissive)" : "");
+	*fn = dev->fn;
+	*is_bridge = pdev->hdr_type == PCI_HEADER_TYPE_BRIDGE;
+	*is_virtfn = pdev->is_virtfn;
+	return 0;
+}
+
+void pcisplit_khost_release(struct pcisplit_backend *host, uint16_t domain, uint8_t bus, uint8_t devfn)
+{
+	struct pcisplit_dev *dev = NULL, *it;
+	int tries, rc = -ENODEV;
+
+	mutex_lock(&pcisplit_devs_lock);
+	list_for_each_entry(it, &host->exported, owner_node) {
+		if (pci_domain_nr(it->pdev->bus) == domain && it->pdev->bus->number == bus &&
+		    it->pdev->devfn == devfn) {
+			dev = it;
+			break;
+		}
+	}
+	mutex_unlock(&pcisplit_devs_lock);
+	if (!dev)
+		return;
+
+	mutex_lock(&dev->op_lock);
+	if (!dev->gone)
+		pcisplit_quiesce(dev);
+	mutex_unlock(&dev->op_lock);
+	/*
+	 * Reset without op_lock: remove() may hold the device lock and wait for op_lock. If the device
+	 * lock stays busy, remove() is taking the function away and resets it itself.
+	 */
+	for (tries = 0; tries < 50; tries++) {
+		rc = pci_try_reset_function(dev->pdev);
+		if (rc != -EAGAIN)
+			break;
+		msleep(20);
+	}
+	mutex_lock(&dev->op_lock);
+	if (!dev->gone) {
+		if (rc && rc != -ENOTTY)
+			dev_warn(&dev->pdev->dev, "reset on release: %d\n", rc);
+		pcisplit_restore(dev);
+		xen_unregister_device_domain_owner(dev->pdev);
+		atomic_long_set(&dev->handled, 0);
+	}
+	mutex_unlock(&dev->op_lock);
+
+	mutex_lock(&pcisplit_devs_lock);
+	list_del(&dev->owner_node);
+	dev->owner = NULL;
+	dev->allow_interrupt_control = false;  /* per assignment, as in-tree */
+	mutex_unlock(&pcisplit_devs_lock);
+	dev_info(&dev->pdev->dev, "released: reset, bind-time config restored\n");
+	pcisplit_dev_put(dev);
+}
+
+/* --- AER ----------------------------------------------------------------------------------------- */
+
+static pci_ers_result_t pcisplit_aer(struct pci_dev *pdev, u32 cmd, s32 state)
+{
+	struct pcisplit_dev *dev = pci_get_drvdata(pdev);
+	struct pcisplit_backend *be = NULL;
+	pci_ers_result_t result = PCI_ERS_RESULT_NONE;
+	int posted = 0, answered = 0, waited;
+
+	if (!dev)
+		return PCI_ERS_RESULT_NONE;
+	mutex_lock(&pcisplit_devs_lock);
+	if (dev->owner) {
+		be = dev->owner;
+		pcisplit_backend_get(be);
+	}
+	mutex_unlock(&pcisplit_devs_lock);
+	if (!be)
+		return PCI_ERS_RESULT_NONE;  /* not assigned: nothing of a guest's to recover */
+
+	mutex_lock(&be->lock);
+	if (!be->stopping)
+		posted = pcisplit_be_aer_post(be->core, pci_domain_nr(pdev->bus), pdev->bus->number, pdev->devfn,
+					      cmd, state);
+	mutex_unlock(&be->lock);
+	/* The guest's driver gets up to 300 s, as with the in-tree backend; polled, never an unbounded wait. */
+	for (waited = 0; posted && !answered && waited < 300 * 100; waited++) {
+		msleep(10);
+		mutex_lock(&be->lock);
+		answered = be->stopping || pcisplit_be_aer_answered(be->core);
+		mutex_unlock(&be->lock);
+	}
+	mutex_lock(&be->lock);
+	if (!be->stopping) {
+		if (posted)
+			result = (pci_ers_result_t)pcisplit_be_aer_finish(be->core, !answered);
+		if (result == PCI_ERS_RESULT_NONE || result == PCI_ERS_RESULT_DISCONNECT) {
+			dev_err(&pdev->dev, "AER: the guest cannot handle it (%s); shutting it down\n",
+				posted ? "its handler gave up" : "no handler registered");
+			pcisplit_be_aer_kill(be->core);
+			result = PCI_ERS_RESULT_DISCONNECT;
+		}
+	}
+	mutex_unlock(&be->lock);
+	pcisplit_backend_put(be);
+	return result;
+}
+
+static pci_ers_result_t pcisplit_error_detected(struct pci_dev *pdev, pci_channel_state_t state)
+{
+	return pcisplit_aer(pdev, 6 /* XEN_PCI_OP_aer_detected */, (s32)state);
+}
+
+static pci_ers_result_t pcisplit_mmio_enabled(struct pci_dev *pdev)
+{
+	return pcisplit_aer(pdev, 8 /* aer_mmio */, 0);
+}
+
+static pci_ers_result_t pcisplit_slot_reset(struct pci_dev *pdev)
+{
+	return pcisplit_aer(pdev, 9 /* aer_slotreset */, 0);
+}
+
+static void pcisplit_resume(struct pci_dev *pdev)
+{
+	pcisplit_aer(pdev, 7 /* aer_resume */, 0);
+}
+
+static const struct pci_error_handlers pcisplit_err_handlers = {
+	.error_detected = pcisplit_error_detected,
+	.mmio_enabled = pcisplit_mmio_enabled,
+	.slot_reset = pcisplit_slot_reset,
+	.resume = pcisplit_resume,
+};
+
+/* --- the pci driver ------------------------------------------------------------------------------ */
+
+/* Under pcisplit_devs_lock: a seize-list entry names the function or a bridge above it. */
+static bool pcisplit_wanted(struct pci_dev *pdev)
+{
+	struct pci_dev *up;
+	unsigned int i;
+
+	if (pdev->driver_override && strcmp(pdev->driver_override, PCISPLIT_NAME) == 0)
+		return true;
+	for (up = pdev; up; up = up->bus->self) {
+		for (i = 0; i < pcisplit_nseize; i++) {
+			if (pcisplit_slot_matches(&pcisplit_seize[i], pci_domain_nr(up->bus), up->bus->number,
+						  up->devfn))
+				return true;
+		}
+	}
+	return false;
+}
+
+static int pcisplit_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct pcisplit_dev *dev;
+	bool wanted;
+	int rc;
+
+	mutex_lock(&pcisplit_devs_lock);
+	wanted = pcisplit_wanted(pdev);
+	mutex_unlock(&pcisplit_devs_lock);
+	if (!wanted)
+		return -ENODEV;
+	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL && pdev->hdr_type != PCI_HEADER_TYPE_BRIDGE) {
+		dev_err(&pdev->dev, "header type %d cannot be exported\n", pdev->hdr_type);
+		return -ENODEV;
+	}
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	kref_init(&dev->ref);
+	mutex_init(&dev->op_lock);
+	INIT_LIST_HEAD(&dev->owner_node);
+	dev->pdev = pci_dev_get(pdev);
+	dev->irq = pdev->irq;
+	snprintf(dev->irq_name, sizeof(dev->irq_name), "pciback[%s]", pci_name(pdev));
+	dev->fn = pcisplit_fn_alloc(dev);
+	if (!dev->fn) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+
+	/* Power up, save the bind-time config, reset, and leave it disabled until a guest enables it. */
+	rc = pci_enable_device(pdev);
+	if (rc) {
+		dev_err(&pdev->dev, "cannot enable: %d\n", rc);
+		goto fail;
+	}
+	pci_save_state(pdev);
+	dev->saved = pci_store_saved_state(pdev);
+	if (!dev->saved)
+		dev_warn(&pdev->dev, "cannot keep the bind-time config; release will not restore it\n");
+	pcisplit_msix_prepare(pdev, true);
+	rc = pci_reset_function_locked(pdev);
+	if (rc)
+		dev_info(&pdev->dev, "no function reset on bind (%d)\n", rc);
+	pcisplit_restore(dev);
+	pci_disable_device(pdev);
+
+	pci_set_drvdata(pdev, dev);
+	mutex_lock(&pcisplit_devs_lock);
+	list_add_tail(&dev->node, &pcisplit_devs);
+	mutex_unlock(&pcisplit_devs_lock);
+	dev_info(&pdev->dev, "seized by pciback (pcisplit)\n");
+	return 0;
+
+fail:
+	pcisplit_dev_put(dev);
+	return rc;
+}
+
+static void pcisplit_remove(struct pci_dev *pdev)
+{
+	struct pcisplit_dev *dev = pci_get_drvdata(pdev);
+	bool exported;
+	u16 domid;
+
+	if (!dev)
+		return;
+	mutex_lock(&pcisplit_devs_lock);
+	list_del(&dev->node);
+	exported = dev->owner != NULL;
+	domid = dev->owner_domid;
+	mutex_unlock(&pcisplit_devs_lock);
+
+	mutex_lock(&dev->op_lock);
+	if (exported) {
+		dev_warn(&pdev->dev, "leaving pciback while assigned to domain %u: shutting the domain down\n", domid);
+		pcisplit_kill_domain(domid);
+	}
+	pcisplit_quiesce(dev);
+	pci_reset_function_locked(pdev);
+	pcisplit_restore(dev);
+	if (exported)
+		xen_unregister_device_domain_owner(pdev);
+	pcisplit_msix_prepare(pdev, false);
+	dev->gone = true;
+	mutex_unlock(&dev->op_lock);
+
+	pci_set_drvdata(pdev, NULL);
+	dev_info(&pdev->dev, "left pciback\n");
+	pcisplit_dev_put(dev);
+}
+
+static const struct pci_device_id pcisplit_ids[] = {
+	{ .vendor = PCI_ANY_ID, .device = PCI_ANY_ID, .subvendor = PCI_ANY_ID, .subdevice = PCI_ANY_ID },
+	{ 0 },
+};
+
+/* --- sysfs: /sys/bus/pci/drivers/pciback/ ------------------------------------------------------- */
+
+static int pcisplit_parse_slot_write(const char *buf, size_t count, struct pcisplit_slot *slot)
+{
+	char text[64], diag[160];
+
+	if (count >= sizeof(text))
+		return -EINVAL;
+	memcpy(text, buf, count);
+	text[count] = '\0';
+	if (pcisplit_parse_slot(text, slot, diag, sizeof(diag))) {
+		pr_warn_ratelimited("xen-pciback: %s\n", diag);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool pcisplit_slot_equal(const struct pcisplit_slot *a, const struct pcisplit_slot *b)
+{
+	return a->domain == b->domain && a->bus == b->bus && a->slot == b->slot && a->fn == b->fn;
+}
+
+static ssize_t new_slot_store(struct device_driver *drv, const char *buf, size_t count)
+{
+	struct pcisplit_slot slot;
+	unsigned int i;
+	int rc = pcisplit_parse_slot_write(buf, count, &slot);
+
+	if (rc)
+		return rc;
+	mutex_lock(&pcisplit_devs_lock);
+	for (i = 0; i < pcisplit_nseize && !pcisplit_slot_equal(&pcisplit_seize[i], &slot); i++)
+		;
+	if (i == pcisplit_nseize) {
+		if (pcisplit_nseize == PCISPLIT_MAX_SLOTS)
+			rc = -ENOSPC;
+		else
+			pcisplit_seize[pcisplit_nseize++] = slot;
+	}
+	mutex_unlock(&pcisplit_devs_lock);
+	return rc ? rc : count;
+}
+static DRIVER_ATTR_WO(new_slot);
+
+static ssize_t remove_slot_store(struct device_driver *drv, const char *buf, size_t count)
+{
+	struct pcisplit_slot slot;
+	unsigned int i, n = 0;
+	int rc = pcisplit_parse_slot_write(buf, count, &slot);
+
+	if (rc)
+		return rc;
+	mutex_lock(&pcisplit_devs_lock);
+	for (i = 0; i < pcisplit_nseize; i++) {
+		if (!pcisplit_slot_equal(&pcisplit_seize[i], &slot))
+			pcisplit_seize[n++] = pcisplit_seize[i];
+	}
+	rc = n == pcisplit_nseize ? -ENOENT : 0;
+	pcisplit_nseize = n;
+	mutex_unlock(&pcisplit_devs_lock);
+	return rc ? rc : count;
+}
+static DRIVER_ATTR_WO(remove_slot);
+
+static ssize_t slots_show(struct device_driver *drv, char *buf)
+{
+	const struct pcisplit_slot *s;
+	ssize_t n = 0;
+	unsigned int i;
+
+	mutex_lock(&pcisplit_devs_lock);
+	for (i = 0; i < pcisplit_nseize; i++) {
+		s = &pcisplit_seize[i];
+		if (s->slot < 0)
+			n += sysfs_emit_at(buf, n, "%04x:%02x:*.*\n", s->domain, s->bus);
+		else if (s->fn < 0)
+			n += sysfs_emit_at(buf, n, "%04x:%02x:%02x.*\n", s->domain, s->bus, s->slot);
+		else
+			n += sysfs_emit_at(buf, n, "%04x:%02x:%02x.%d\n", s->domain, s->bus, s->slot, s->fn);
+	}
+	mutex_unlock(&pcisplit_devs_lock);
+	return n;
+}
+static DRIVER_ATTR_RO(slots);
+
+/* A write naming one bound function: finds it under pcisplit_devs_lock (held on success). */
+static int pcisplit_lookup_write(const char *buf, size_t count, struct pcisplit_dev **out)
+{
+	struct pcisplit_slot slot;
+	struct pcisplit_dev *dev;
+	int rc = pcisplit_parse_slot_write(buf, count, &slot);
+
+	if (rc)
+		return rc;
+	if (slot.slot < 0 || slot.fn < 0)
+		return -EINVAL;  /* one function, not a pattern */
+	mutex_lock(&pcisplit_devs_lock);
+	dev = pcisplit_find(slot.domain, slot.bus, PCI_DEVFN(slot.slot, slot.fn));
+	if (!dev) {
+		mutex_unlock(&pcisplit_devs_lock);
+		return -ENODEV;
+	}
+	*out = dev;
+	return 0;
+}
+
+static void pcisplit_update_policy(struct pcisplit_dev *dev)
+{
+	/* Under pcisplit_devs_lock. A live view picks the change up at its next access. */
+	if (dev->owner)
+		pcisplit_fn_set_policy(dev->fn, pcisplit_effective_permissive(dev, false),
+				       dev->allow_interrupt_control);
+}
+
+void pcisplit_apply_permissive_all(void)
+{
+	struct pcisplit_dev *dev;
+
+	mutex_lock(&pcisplit_devs_lock);
+	list_for_each_entry(dev, &pcisplit_devs, node)
+		pcisplit_update_policy(dev);
+	mutex_unlock(&pcisplit_devs_lock);
+}
+
+static ssize_t pcisplit_list_flag(char *buf, size_t flag_offset)
+{
+	struct pcisplit_dev *dev;
+	ssize_t n = 0;
+
+	mutex_lock(&pcisplit_devs_lock);
+	list_for_each_entry(dev, &pcisplit_devs, node) {
+		if (*(const bool *)((const char *)dev + flag_offset))
+			n += sysfs_emit_at(buf, n, "%s\n", pci_name(dev->pdev));
+	}
+	mutex_unlock(&pcisplit_devs_lock);
+	return n;
+}
+
+static ssize_t permissive_store(struct device_driver *drv, const char *buf, size_t count)
+{
+	struct pcisplit_dev *dev;
+	int rc = pcisplit_lookup_write(buf, count, &dev);
+
+	if (rc)
+		return rc;
+	if (!dev->permissive) {
+		dev->permissive = true;
+		dev_warn(&dev->pdev->dev, "permissive mode is potentially unsafe\n");
+	}
+	pcisplit_update_policy(dev);
+	mutex_unlock(&pcisplit_devs_lock);
+	return count;
+}
+
+static ssize_t permissive_show(struct device_driver *drv, char *buf)
+{
+	return pcisplit_list_flag(buf, offsetof(struct pcisplit_dev, permissive));
+}
+static DRIVER_ATTR_RW(permissive);
+
+static ssize_t allow_interrupt_control_store(struct device_driver *drv, const char *buf, size_t count)
+{
+	struct pcisplit_dev *dev;
+	int rc = pcisplit_lookup_write(buf, count, &dev);
+
+	if (rc)
+		return rc;
+	dev->allow_interrupt_control = true;
+	pcisplit_update_policy(dev);
+	mutex_unlock(&pcisplit_devs_lock);
+	return count;
+}
+
+static ssize_t allow_interrupt_control_show(struct device_driver *drv, char *buf)
+{
+	return pcisplit_list_flag(buf, offsetof(struct pcisplit_dev, allow_interrupt_control));
+}
+static DRIVER_ATTR_RW(allow_interrupt_control);
+
+static ssize_t irq_handlers_show(struct device_driver *drv, char *buf)
+{
+	struct pcisplit_dev *dev;
+	ssize_t n = 0;
+
+	mutex_lock(&pcisplit_devs_lock);
+	list_for_each_entry(dev, &pcisplit_devs, node) {
+		n += sysfs_emit_at(buf, n, "%s:%s:%sing:%ld\n", pci_name(dev->pdev), READ_ONCE(dev->isr_on) ? "on" : "off",
+				   atomic_read(&dev->ack_intr) ? "ack" : "not ack", atomic_long_read(&dev->handled));
+	}
+	mutex_unlock(&pcisplit_devs_lock);
+	return n;
+}
+static DRIVER_ATTR_RO(irq_handlers);
+
+static ssize_t irq_handler_state_store(struct device_driver *drv, const char *buf, size_t count)
+{
+	struct pcisplit_dev *dev;
+	int rc = pcisplit_lookup_write(buf, count, &dev);
+
+	if (rc)
+		return rc;
+	/* Toggles acking of a handler that is installed (in-tree semantics); nothing else changes. */
+	if (READ_ONCE(dev->isr_on))
+		atomic_set(&dev->ack_intr, !atomic_read(&dev->ack_intr));
+	mutex_unlock(&pcisplit_devs_lock);
+	return count;
+}
+static DRIVER_ATTR_WO(irq_handler_state);
+
+static ssize_t quirks_store(struct device_driver *drv, const char *buf, size_t count)
+{
+	struct pcisplit_slot bdf;
+	struct pcisplit_dev *dev;
+	char text[80], diag[160];
+	unsigned int i;
+	uint16_t reg;
+	uint8_t size;
+	uint32_t mask;
+	int rc;
+
+	if (count >= sizeof(text))
+		return -EINVAL;
+	memcpy(text, buf, count);
+	text[count] = '\0';
+	if (pcisplit_parse_quirk(text, 4096, &bdf, &reg, &size, &mask, diag, sizeof(diag))) {
+		pr_warn_ratelimited("xen-pciback: quirks: %s\n", diag);
+		return -EINVAL;
+	}
+	mutex_lock(&pcisplit_devs_lock);
+	dev = pcisplit_find(bdf.domain, bdf.bus, PCI_DEVFN(bdf.slot, bdf.fn));
+	rc = dev ? 0 : -ENODEV;
+	if (!rc && reg + size > (dev->pdev->cfg_size > 256 ? 4096 : 256))
+		rc = -EINVAL;
+	for (i = 0; !rc && i < dev->nquirks; i++) {
+		if (reg < dev->quirks[i].reg + dev->quirks[i].size && dev->quirks[i].reg < reg + size)
+			rc = dev->quirks[i].reg == reg && dev->quirks[i].size == size && dev->quirks[i].mask == mask ?
+				     1 : -EEXIST;  /* the same quirk again is accepted and kept once */
+	}
+	if (!rc && dev->nquirks == PCISPLIT_MAX_QUIRKS)
+		rc = -ENOSPC;
+	/* Exported: the live view takes it now or the write is refused (overlap with a field). */
+	if (!rc && dev->owner && pcisplit_fn_add_quirk(dev->fn, reg, size, mask, diag, sizeof(diag))) {
+		pr_warn_ratelimited("xen-pciback: quirks: %s\n", diag);
+		rc = -EINVAL;
+	}
+	if (!rc)
+		dev->quirks[dev->nquirks++] = (struct pcisplit_quirk){ reg, size, mask };
+	mutex_unlock(&pcisplit_devs_lock);
+	return rc < 0 ? rc : count;
+}
+
+static ssize_t quirks_show(struct device_driver *drv, char *buf)
+{
+	struct pcisplit_dev *dev;
+	struct pci_dev *p;
+	ssize_t n = 0;
+	unsigned int i;
+
+	mutex_lock(&pcisplit_devs_lock);
+	list_for_each_entry(dev, &pcisplit_devs, node) {
+		if (!dev->nquirks)
+			continue;
+		p = dev->pdev;
+		n += sysfs_emit_at(buf, n, "%02x:%02x.%01x\n", p->bus->number, PCI_SLOT(p->devfn), PCI_FUNC(p->devfn));
+		n += sysfs_emit_at(buf, n, "\t%04x:%04x:%04x:%04x\n", p->vendor, p->device, p->subsystem_vendor,
+				   p->subsystem_device);
+		for (i = 0; i < dev->nquirks; i++)
+			n += sysfs_emit_at(buf, n, "\t\t%08x:%01x:%08x\n", dev->quirks[i].reg, dev->quirks[i].size,
+					   dev->quirks[i].mask);
+	}
+	mutex_unlock(&pcisplit_devs_lock);
+	return n;
+}
+static DRIVER_ATTR_RW(quirks);
+
+static struct attribute *pcisplit_drv_attrs[] = {
+	&driver_attr_new_slot.attr,
+	&driver_attr_remove_slot.attr,
+	&driver_attr_slots.attr,
+	&driver_attr_permissive.attr,
+	&driver_attr_allow_interrupt_control.attr,
+	&driver_attr_irq_handlers.attr,
+	&driver_attr_irq_handler_state.attr,
+	&driver_attr_quirks.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(pcisplit_drv);
+
+static struct pci_driver pcisplit_driver = {
+	.name = PCISPLIT_NAME,
+	.id_table = pcisplit_ids,
+	.probe = pcisplit_probe,
+	.remove = pcisplit_remove,
+	.err_handler = &pcisplit_err_handlers,
+	.groups = pcisplit_drv_groups,
+};
+
+int pcisplit_pci_init(const char *hide)
+{
+	char diag[160];
+	int n;
+
+	n = pcisplit_parse_hide(hide, pcisplit_seize, PCISPLIT_MAX_SLOTS, diag, sizeof(diag));
+	if (n < 0) {
+		pr_err("xen-pciback: %s\n", diag);
+		return -EINVAL;
+	}
+	pcisplit_nseize = n;
+	return pci_register_driver(&pcisplit_driver);
+}
+
+void pcisplit_pci_exit(void)
+{
+	pci_unregister_driver(&pcisplit_driver);
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xen-pciback.ko (xen-pcisplit): what the C glue files share. Kernel headers only; the C++ core is
+ * reached through glue.h.
+ *
+ * Locks, outermost first (never taken in the other order):
+ *   backend->lock      one guest's backend: every call into its C++ instance (watches, ops, AER, teardown)
+ *   pcisplit_devs_lock the list of functions bound to pciback, the seize list, each record's owner,
+ *                      admin flags and quirk list; never held across a reset, request_irq or a core call
+ *   dev->op_lock       one function's hardware: config access, effects, MSI/MSI-X, INTx handler, and
+ *                      the teardown when the function leaves pciback (it then marks it gone)
+ * All three are mutexes: process context only. The only interrupt-context code is the event-channel
+ * handler (schedules the backend's work) and the INTx fake handler (atomics only).
+ */
+#ifndef PCISPLIT_LINUX_PCIBACK_H
+#define PCISPLIT_LINUX_PCIBACK_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/workqueue.h>
+#include <xen/xenbus.h>
+
+#include "glue.h"
+
+#define PCISPLIT_NAME "pciback"
+#define PCISPLIT_MAX_QUIRKS 32
+#define PCISPLIT_MAX_SLOTS 64
+#define PCISPLIT_MSIX_MAX 128
+
+struct pcisplit_quirk {
+	u16 reg;
+	u8 size;
+	u32 mask;
+};
+
+/* A function bound to the pciback driver. */
+struct pcisplit_dev {
+	struct list_head node;        /* pcisplit_devs, under pcisplit_devs_lock */
+	struct list_head owner_node;  /* owner->exported, under pcisplit_devs_lock */
+	struct kref ref;              /* the list holds one, an export holds one */
+	struct pci_dev *pdev;         /* pci_dev_get'd */
+	struct pcisplit_fn *fn;       /* the core's view and platform adapter */
+	struct pci_saved_state *saved; /* config at bind time, restored on release */
+	struct mutex op_lock;
+
+	/* under pcisplit_devs_lock */
+	struct pcisplit_backend *owner;
+	u16 owner_domid;
+	bool permissive;
+	bool allow_interrupt_control;
+	unsigned int nquirks;
+	struct pcisplit_quirk quirks[PCISPLIT_MAX_QUIRKS];
+
+	/* under op_lock */
+	bool gone;       /* left pciback while exported: hardware is no longer ours */
+	bool enabled;    /* pci_enable_device done on the guest's behalf */
+	bool isr_on;     /* INTx fake handler installed */
+	int irq;         /* legacy IRQ as at bind time, 0 if none */
+	char irq_name[32];
+	struct msix_entry msix[PCISPLIT_MSIX_MAX];
+
+	/* INTx fake handler (hard irq) */
+	atomic_t ack_intr;
+	atomic_long_t handled;
+};
+
+/* One guest's backend device (backend/pci/<domid>/0). */
+struct pcisplit_backend_watch {
+	struct xenbus_watch watch;
+	struct pcisplit_backend *backend;
+	char token[8];
+	bool on;
+};
+
+struct pcisplit_backend {
+	struct xenbus_device *xdev;
+	struct pcisplit_be *core;
+	struct kref ref;              /* the xenbus device holds one; an AER report holds one */
+	struct mutex lock;
+	struct work_struct work;      /* processes the posted op in process context */
+	int irq;                      /* event channel's irq, 0 when not bound */
+	void *page;                   /* the frontend's page, mapped */
+	bool stopping;
+	struct list_head exported;    /* pcisplit_dev.owner_node, under pcisplit_devs_lock */
+	struct pcisplit_backend_watch watches[2];
+};
+
+extern struct mutex pcisplit_devs_lock;
+extern bool pcisplit_permissive;
+extern bool pcisplit_passthrough;
+extern int pcisplit_verbose;
+
+/* pci.c */
+int pcisplit_pci_init(const char *hide);
+void pcisplit_pci_exit(void);
+void pcisplit_dev_put(struct pcisplit_dev *dev);
+void pcisplit_apply_permissive_all(void);
+
+/* xenbus.c */
+int pcisplit_xenbus_init(void);
+void pcisplit_xenbus_exit(void);
+void pcisplit_backend_get(struct pcisplit_backend *be);
+void pcisplit_backend_put(struct pcisplit_backend *be);
+int pcisplit_kill_domain(u16 domid);
+
+#endif

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xen-pciback.ko (xen-pcisplit): the xenbus backend for device type "pci", xenstore for the core,
+ * and the channel (the frontend's granted page and its event channel).
+ *
+ * Context and locking (see pciback.h for the order):
+ * - probe/remove run in the xenwatch thread (or at driver (un)registration). Watch callbacks run in
+ *   the xenwatch thread. Each takes backend->lock around every call into the C++ instance.
+ * - The event channel is bound with the lateeoi variant (XSA-332): its handler only schedules the
+ *   backend's work; the work processes the posted op under backend->lock in process context, then
+ *   EOIs, flagging the event spurious when nothing was posted, so Xen throttles a storm. One op is
+ *   in flight per guest by construction (one work item, one page).
+ * - remove() unregisters the watches before taking backend->lock (a callback may be waiting for it),
+ *   then stops the instance (releasing every function), then waits for the work to finish.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <xen/events.h>
+#include <xen/grant_table.h>
+#include <xen/xenbus.h>
+#include <xen/interface/sched.h>
+#include <asm/xen/hypercall.h>
+
+#include "pciback.h"
+
+/* --- xenstore for the core ---------------------------------------------------------------------- */
+
+static struct xenbus_transaction pcisplit_tx(uint32_t tx)
+{
+	struct xenbus_transaction t = { .id = tx };
+
+	return t;
+}
+
+int pcisplit_kxs_read(uint32_t tx, const char *path, char *out, size_t cap)
+{
+	unsigned int len = 0;
+	char *v = xenbus_read(pcisplit_tx(tx), path, "", &len);
+
+	if (IS_ERR(v))
+		return PTR_ERR(v);
+	if (len >= cap) {
+		kfree(v);
+		return -E2BIG;
+	}
+	memcpy(out, v, len);
+	out[len] = '\0';
+	kfree(v);
+	return 0;
+}
+
+int pcisplit_kxs_write(uint32_t tx, const char *path, const char *value)
+{
+	return xenbus_write(pcisplit_tx(tx), path, "", value);
+}
+
+int pcisplit_kxs_remove(uint32_t tx, const char *path)
+{
+	return xenbus_rm(pcisplit_tx(tx), path, "");
+}
+
+int pcisplit_kxs_begin(uint32_t *tx)
+{
+	struct xenbus_transaction t;
+	int rc = xenbus_transaction_start(&t);
+
+	*tx = rc ? 0 : t.id;
+	return rc;
+}
+
+int pcisplit_kxs_commit(uint32_t tx)
+{
+	return xenbus_transaction_end(pcisplit_tx(tx), 0);
+}
+
+void pcisplit_kxs_abort(uint32_t tx)
+{
+	xenbus_transaction_end(pcisplit_tx(tx), 1);
+}
+
+static void pcisplit_watch_fired(struct xenbus_watch *watch, const char *path, const char *token)
+{
+	struct pcisplit_backend_watch *w = container_of(watch, struct pcisplit_backend_watch, watch);
+	struct pcisplit_backend *be = w->backend;
+
+	mutex_lock(&be->lock);
+	if (!be->stopping)
+		pcisplit_be_watch_fired(be->core, path, w->token);
+	mutex_unlock(&be->lock);
+}
+
+int pcisplit_kxs_watch(struct pcisplit_backend *be, const char *path, const char *token)
+{
+	struct pcisplit_backend_watch *w = NULL;
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < ARRAY_SIZE(be->watches); i++) {
+		if (!be->watches[i].on) {
+			w = &be->watches[i];
+			break;
+		}
+	}
+	if (!w)
+		return -ENOSPC;
+	w->watch.node = kstrdup(path, GFP_KERNEL);
+	if (!w->watch.node)
+		return -ENOMEM;
+	w->watch.callback = pcisplit_watch_fired;
+	w->backend = be;
+	strscpy(w->token, token, sizeof(w->token));
+	rc = register_xenbus_watch(&w->watch);
+	if (rc) {
+		kfree(w->watch.node);
+		w->watch.node = NULL;
+		return rc;
+	}
+	w->on = true;
+	return 0;
+}
+
+static void pcisplit_unwatch_one(struct pcisplit_backend_watch *w)
+{
+	if (!w->on)
+		return;
+	unregister_xenbus_watch(&w->watch);
+	kfree(w->watch.node);
+	w->watch.node = NULL;
+	w->on = false;
+}
+
+int pcisplit_kxs_unwatch(struct pcisplit_backend *be, const char *path, const char *token)
+{
+	unsigned int i;
+
+	/* remove() has normally unregistered them already (see the top of this file). */
+	for (i = 0; i < ARRAY_SIZE(be->watches); i++) {
+		if (be->watches[i].on && strcmp(be->watches[i].token, token) == 0)
+			pcisplit_unwatch_one(&be->watches[i]);
+	}
+	return 0;
+}
+
+/* --- the channel -------------------------------------------------------------------------------- */
+
+static irqreturn_t pcisplit_event(int irq, void *data)
+{
+	struct pcisplit_backend *be = data;
+
+	schedule_work(&be->work);
+	return IRQ_HANDLED;
+}
+
+static void pcisplit_work(struct work_struct *work)
+{
+	struct pcisplit_backend *be = container_of(work, struct pcisplit_backend, work);
+	int done;
+
+	mutex_lock(&be->lock);
+	if (be->irq) {
+		done = be->stopping ? 0 : pcisplit_be_event(be->core, pcisplit_verbose);
+		xen_irq_lateeoi(be->irq, done ? 0 : XEN_EOI_FLAG_SPURIOUS);
+	}
+	mutex_unlock(&be->lock);
+}
+
+int pcisplit_khost_connect(struct pcisplit_backend *be, uint32_t gref, uint32_t port, void **page)
+{
+	grant_ref_t ref = gref;
+	void *addr = NULL;
+	int rc;
+
+	if (be->page || be->irq)
+		return -EBUSY;
+	rc = xenbus_map_ring_valloc(be->xdev, &ref, 1, &addr);
+	if (rc) {
+		dev_err(&be->xdev->dev, "cannot map grant %u of domain %u: %d\n", gref, be->xdev->otherend_id, rc);
+		return rc;
+	}
+	rc = bind_interdomain_evtchn_to_irqhandler_lateeoi(be->xdev, port, pcisplit_event, 0, "pcisplit-be", be);
+	if (rc < 0) {
+		dev_err(&be->xdev->dev, "cannot bind event channel %u of domain %u: %d\n", port,
+			be->xdev->otherend_id, rc);
+		xenbus_unmap_ring_vfree(be->xdev, addr);
+		return rc;
+	}
+	be->irq = rc;
+	be->page = addr;
+	*page = addr;
+	dev_info(&be->xdev->dev, "connected to domain %u (grant %u, port %u)\n", be->xdev->otherend_id, gref, port);
+	return 0;
+}
+
+/* Under be->lock (from the core). The work may still be queued: it finds irq == 0 and does nothing. */
+void pcisplit_khost_disconnect(struct pcisplit_backend *be)
+{
+	if (be->irq) {
+		unbind_from_irqhandler(be->irq, be);
+		be->irq = 0;
+	}
+	if (be->page) {
+		xenbus_unmap_ring_vfree(be->xdev, be->page);
+		be->page = NULL;
+	}
+}
+
+void pcisplit_khost_notify(struct pcisplit_backend *be)
+{
+	if (be->irq)
+		notify_remote_via_irq(be->irq);
+}
+
+int pcisplit_kill_domain(u16 domid)
+{
+	struct sched_remote_shutdown rs = { .domain_id = domid, .reason = SHUTDOWN_crash };
+	int rc = HYPERVISOR_sched_op(SCHEDOP_remote_shutdown, &rs);
+
+	if (rc)
+		pr_err("xen-pciback: cannot shut domain %u down: %d\n", domid, rc);
+	return rc;
+}
+
+void pcisplit_khost_destroy_domain(struct pcisplit_backend *be, uint16_t domid)
+{
+	/* The toolstack is not relied on (xl never reads aerState): the domain crashes, on_crash applies. */
+	pcisplit_kill_domain(domid);
+}
+
+void pcisplit_khost_log(struct pcisplit_backend *be, const char *msg)
+{
+	dev_info(&be->xdev->dev, "%s\n", msg);
+}
+
+/* --- the xenbus driver -------------------------------------------------------------------------- */
+
+static void pcisplit_backend_free(struct kref *ref)
+{
+	struct pcisplit_backend *be = container_of(ref, struct pcisplit_backend, ref);
+
+	pcisplit_be_free(be->core);
+	kfree(be);
+}
+
+void pcisplit_backend_get(struct pcisplit_backend *be)
+{
+	kref_get(&be->ref);
+}
+
+void pcisplit_backend_put(struct pcisplit_backend *be)
+{
+	kref_put(&be->ref, pcisplit_backend_free);
+}
+
+static int pcisplit_xb_probe(struct xenbus_device *xdev, const struct xenbus_device_id *id)
+{
+	struct pcisplit_backend *be = kzalloc(sizeof(*be), GFP_KERNEL);
+	int rc;
+
+	if (!be)
+		return -ENOMEM;
+	kref_init(&be->ref);
+	mutex_init(&be->lock);
+	INIT_WORK(&be->work, pcisplit_work);
+	INIT_LIST_HEAD(&be->exported);
+	be->xdev = xdev;
+	be->core = pcisplit_be_alloc(be, xdev->otherend_id, pcisplit_passthrough);
+	if (!be->core) {
+		kfree(be);
+		return -ENOMEM;
+	}
+	dev_set_drvdata(&xdev->dev, be);
+	mutex_lock(&be->lock);
+	rc = pcisplit_be_start(be->core);
+	mutex_unlock(&be->lock);
+	if (rc)
+		dev_err(&xdev->dev, "backend did not start (%d); state Closing\n", rc);
+	return 0;
+}
+
+static void pcisplit_xb_remove(struct xenbus_device *xdev)
+{
+	struct pcisplit_backend *be = dev_get_drvdata(&xdev->dev);
+	unsigned int i;
+
+	if (!be)
+		return;
+	for (i = 0; i < ARRAY_SIZE(be->watches); i++)
+		pcisplit_unwatch_one(&be->watches[i]);
+	mutex_lock(&be->lock);
+	pcisplit_be_stop(be->core);
+	be->stopping = true;
+	mutex_unlock(&be->lock);
+	cancel_work_sync(&be->work);
+	dev_set_drvdata(&xdev->dev, NULL);
+	pcisplit_backend_put(be);
+}
+
+static const struct xenbus_device_id pcisplit_xb_ids[] = {
+	{ "pci" },
+	{ "" },
+};
+
+static struct xenbus_driver pcisplit_xb_driver = {
+	.name = PCISPLIT_NAME,
+	.ids = pcisplit_xb_ids,
+	.probe = pcisplit_xb_probe,
+	.remove = pcisplit_xb_remove,
+};
+
+int pcisplit_xenbus_init(void)
+{
+	return xenbus_register_backend(&pcisplit_xb_driver);
+}
+
+void pcisplit_xenbus_exit(void)
+{
+	xenbus_unregister_driver(&pcisplit_xb_driver);
+}
