@@ -26,7 +26,7 @@ LAB ?= 1
 # the freestanding check below and, later, Kbuild.
 CORE_SRCS := $(sort $(wildcard protocol/*.cpp conf_space/*.cpp conf_space/caps/*.cpp quirks/*.cpp backend/*.cpp frontend/*.cpp))
 
-.PHONY: all deps lab-deps module-deps build check unit freestanding modules module-test lab lab-bench demo bench clean
+.PHONY: all deps lab-deps module-deps build check unit freestanding modules module-test lab lab-bench demo bench man clean
 all: build
 
 lab-deps:
@@ -139,3 +139,10 @@ bench: build
 
 clean:
 	rm -rf $(BUILD)
+
+# Man pages from the docs that are written as one (docs/md2man.sh).
+man:
+	@mkdir -p $(BUILD)/man
+	@for md in docs/*.md; do head -1 $$md | grep -Eq '^# [^ (]+\([0-9]\) -- ' || continue; \
+	  n=$$(head -1 $$md | sed 's/^# \([^(]*\)(\([0-9]\)).*/\1.\2/'); docs/md2man.sh $$md > $(BUILD)/man/$$n; \
+	  echo "$(BUILD)/man/$$n"; done

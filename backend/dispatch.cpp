@@ -128,6 +128,13 @@ Err Dispatcher::enable_msi(ExportedDevice& dev, uint32_t nvec, uint32_t& value) 
 }
 
 Err Dispatcher::disable_msi(ExportedDevice& dev, uint32_t& value) {
+  // Linux's pcifront (6.1) tears MSI-X down with disable_msi (seen in the lab with nvme, which enables
+  // one MSI-X vector, frees it, then asks for more). The guest means "my MSI interrupts off": honour
+  // it for MSI-X too, instead of leaving MSI-X on and failing the next enable as the in-tree backend does.
+  if (dev.irq == ExportedDevice::Irq::msix) {
+    ++stats_.msix_off_by_disable_msi;
+    return disable_msix(dev, value);
+  }
   if (dev.irq != ExportedDevice::Irq::msi) return Err::op_failed;  // XSA-157: nothing to disable
   if (dev.platform->disable_msi() != Err::success) return Err::op_failed;
   dev.irq = ExportedDevice::Irq::none;

@@ -21,6 +21,7 @@ struct DispatchStats {
   uint64_t ops = 0;
   uint64_t errors = 0;          // ops answered with a non-success err
   uint64_t unknown_cmds = 0;
+  uint64_t msix_off_by_disable_msi = 0;  // disable_msi that turned MSI-X off (see dispatch.cpp)
 };
 
 class Dispatcher {

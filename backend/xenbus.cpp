@@ -38,9 +38,31 @@ xs::State BackendInstance::read_state(const char* base) {
 }
 
 void BackendInstance::write_key(const char* key, const char* value) {
-  Text path;
+  // Never recreate a backend directory the toolstack removed (libxl deletes it when the last device
+  // is unplugged or the guest is gone): a recreated node would keep the kernel's xenbus device, and
+  // its later re-creation by libxl, from being seen as new. So each write checks, in one transaction
+  // with it, that our "state" node still exists (as the kernel's xenbus_switch_state does).
+  Text path, state_path;
   path.add(be_path_).add("/").add(key);
-  const StoreStatus st = store_.write(kNoTx, path.c_str(), value);
+  state_path.add(be_path_).add("/").add(xs::kState);
+  StoreStatus st = StoreStatus::again;
+  for (int attempt = 0; attempt < kTxRetries && st == StoreStatus::again; ++attempt) {
+    TxId tx = kNoTx;
+    st = store_.begin(tx);
+    if (st != StoreStatus::ok) break;
+    char buf[16];
+    st = store_.read(tx, state_path.c_str(), buf, sizeof buf);
+    if (st == StoreStatus::not_found) {
+      store_.abort(tx);
+      return;  // the directory is gone: nothing to tell anyone
+    }
+    if (st == StoreStatus::ok) st = store_.write(tx, path.c_str(), value);
+    if (st != StoreStatus::ok) {
+      store_.abort(tx);
+      break;
+    }
+    st = store_.commit(tx);
+  }
   if (st != StoreStatus::ok) {
     Text msg;
     msg.add("cannot write ").add(path.c_str()).add(": ").add(store_status_name(st));

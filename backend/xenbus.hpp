@@ -35,6 +35,7 @@ class BackendHost {
 class BackendInstance final : public StoreWatcher {
  public:
   static constexpr size_t kPathMax = 96;
+  static constexpr int kTxRetries = 8;  // a write transaction that keeps conflicting is given up, logged
 
   BackendInstance(Store& store, BackendHost& host, uint16_t domid, Topology::Mode mode);
   // Registers the watches and moves to InitWait. Call once.

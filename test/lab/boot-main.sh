@@ -41,9 +41,11 @@ if xl pci-detach guest "$BDF" && wait_log "$LOG" "@@GUEST-DEVS none" 90 "$from";
   if xl pci-attach guest "$BDF" && wait_log "$LOG" "@@GUEST-DEVS 0000:00:00.0:e1000e" 90 "$from"; then
     result PASS "detached (guest saw none), attached again (e1000e rebound)"
   else
+    diag "$(xl domid guest)"
     result FAIL "re-attach: device or driver did not come back"
   fi
 else
+  diag "$(xl domid guest)"
   result FAIL "detach: the device did not disappear from the guest"
 fi
 

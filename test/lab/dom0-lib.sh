@@ -73,3 +73,12 @@ dump_hw() {  # BDF LABEL: the device as dom0 sees it (with its resource sizes), 
   lspci -xxxx -s "$1"
   echo "@@HW-CONFIG-END $2"
 }
+
+# diag DOMID: what the backend and frontend say in xenstore, and dom0's backend messages (on failure).
+diag() {
+  echo "@@DIAG-BEGIN"
+  xenstore-ls -f "/local/domain/0/backend/pci/$1" 2>&1 | head -40
+  xenstore-ls -f "/local/domain/$1/device/pci" 2>&1 | grep -E '/state|/magic|/pci-op-ref|/event-channel' | head
+  dmesg | grep -iE 'pciback|pcisplit|xen_pciback' | tail -30
+  echo "@@DIAG-END"
+}

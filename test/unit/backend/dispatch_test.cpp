@@ -138,6 +138,19 @@ TEST_CASE("MSI-X: entries get PIRQs, only vectors are written back", "[backend][
   CHECK(b.run(Cmd::disable_msix).err == 0);
 }
 
+TEST_CASE("disable_msi while MSI-X is on turns MSI-X off (Linux pcifront's teardown), counted", "[backend][dispatch]") {
+  Backend b("nvme.lspci");
+  REQUIRE(b.msix(1, {0}).err == 0);
+  const wire::Op& off = b.run(Cmd::disable_msi);
+  CHECK(off.err == 0);
+  CHECK(std::string(b.platform.calls.back()) == "disable_msix");
+  CHECK(b.dispatcher->stats().msix_off_by_disable_msi == 1);
+  CHECK(b.msix(2, {0, 1}).err == 0);  // the next enable works (the in-tree backend answers -EALREADY)
+  CHECK(b.run(Cmd::disable_msix).err == 0);
+  CHECK(b.run(Cmd::disable_msi).err == E(Err::op_failed));  // nothing on: still refused
+  CHECK(b.dispatcher->stats().msix_off_by_disable_msi == 1);
+}
+
 TEST_CASE("XSA-157 class: malformed MSI-X requests fail cleanly without reaching the platform", "[backend][dispatch][xsa]") {
   Backend b("nvme.lspci");
   CHECK(b.msix(0, {}).err == E(Err::op_failed));

@@ -250,6 +250,7 @@ TEST_CASE("the frontend closing releases every device and the backend follows to
 
 TEST_CASE("a backend directory without a frontend key is refused", "[backend][xenbus]") {
   World w;
+  w.put(kBe + "/state", "1");
   w.put(kBe + "/num_devs", "0");
   auto be = std::make_unique<BackendInstance>(*w.backend_conn, w.host, kGuest, Topology::Mode::vpci);
   CHECK(be->start() == StoreStatus::invalid);
@@ -375,4 +376,21 @@ TEST_CASE("a garbled event-channel is an error naming the key", "[backend][xenbu
   w.fe_state("3");
   CHECK(w.get(kBe + "/state") == "5");
   CHECK(w.get(kBe + "/error") == "xenstore key event-channel: malformed value \"-5\", expected an unsigned decimal number");
+}
+
+TEST_CASE("a backend directory the toolstack removed is never recreated", "[backend][xenbus]") {
+  // libxl deletes backend and frontend directories when the last device is unplugged; a node written
+  // back by the backend would hide the removal from the kernel's xenbus and break the next attach.
+  World w;
+  w.host.add(Bdf::make(0, 1, 0, 0), "e1000e.lspci");
+  w.create({"0000:01:00.0"});
+  w.frontend_publish();
+  REQUIRE(w.get(kBe + "/state") == "4");
+  REQUIRE(w.toolstack->remove(kNoTx, ("/local/domain/" + std::to_string(kGuest)).c_str()) == StoreStatus::ok);
+  REQUIRE(w.toolstack->remove(kNoTx, kBe.c_str()) == StoreStatus::ok);
+  w.be->watch_fired(kBe.c_str(), "be");
+  CHECK(w.get(kBe) == "<absent>");
+  CHECK(w.get(kBe + "/state") == "<absent>");
+  CHECK(w.be->state() == xs::State::closed);
+  CHECK(w.host.released.size() == 1);  // the function still went back to dom0
 }
