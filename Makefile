@@ -90,11 +90,12 @@ modules: module-deps
 	@echo "  KBUILD $(KDIR)"
 	@$(MAKE) --no-print-directory -C $(KDIR) M=$(abspath $(BUILD)/kbuild) modules > $(BUILD)/kbuild/build.log 2>&1 || \
 	  { cat $(BUILD)/kbuild/build.log; exit 1; }
-	@test/modules/check-build.sh $(BUILD)/kbuild $(BUILD)/kbuild/build.log $(BUILD)/kbuild/xen-pciback.ko
+	@for ko in xen-pciback xen-pcifront; do \
+	  test/modules/check-build.sh $(BUILD)/kbuild $(BUILD)/kbuild/build.log $(BUILD)/kbuild/$$ko.ko || exit 1; done
 
 # Loads the module into the matching Debian kernel under QEMU (no Xen): it must refuse cleanly.
 module-test: modules lab-deps
-	@test/modules/boot-refuse.sh $(BUILD) $(BUILD)/kbuild/xen-pciback.ko
+	@test/modules/boot-refuse.sh $(BUILD) $(BUILD)/kbuild
 
 # The lab: real Xen + Debian dom0/guest in QEMU, every scenario for every backend/frontend pair the tree
 # builds (test/lab/lab.sh). BOOTS selects boots (main hide aer; bench only via lab-bench).

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// The C++ side of backend/linux/glue.h: the core's seams (ConfigAccess, DevicePlatform, Store,
-// BackendHost) implemented over the C glue's functions, and the C entry points into the core.
+// The C++ side of backend/linux/glue.h: the core's seams (ConfigAccess, DevicePlatform, BackendHost)
+// implemented over the C glue's functions (Store: protocol/linux/kernel_store.hpp), and the C entry
+// points into the core.
 //
 // Context: whatever the C caller is in; nothing here sleeps by itself, allocates per op, or keeps
 // state between calls other than in the objects the glue owns. Locking is the C side's (see the
@@ -10,6 +11,7 @@
 
 #include "backend/slots.hpp"
 #include "backend/xenbus.hpp"
+#include "protocol/linux/kernel_store.hpp"
 #include "conf_space/device.hpp"
 #include "quirks/quirks.hpp"
 
@@ -72,47 +74,6 @@ class KernelPlatform final : public DevicePlatform {
 
  private:
   pcisplit_dev* dev_;
-};
-
-StoreStatus from_errno(int rc) {
-  switch (rc) {
-    case 0: return StoreStatus::ok;
-    case -2: return StoreStatus::not_found;   // ENOENT
-    case -13: return StoreStatus::denied;     // EACCES
-    case -11: return StoreStatus::again;      // EAGAIN
-    case -7: return StoreStatus::too_long;    // E2BIG
-    default: return StoreStatus::invalid;
-  }
-}
-
-// xenstore through xenbus_*; watches belong to the backend device (the C side owns them).
-class KernelStore final : public Store {
- public:
-  explicit KernelStore(pcisplit_backend* host) : host_(host) {}
-  StoreStatus read(TxId tx, const char* path, char* out, size_t cap) override {
-    return from_errno(pcisplit_kxs_read(tx, path, out, cap));
-  }
-  StoreStatus write(TxId tx, const char* path, const char* value) override {
-    return from_errno(pcisplit_kxs_write(tx, path, value));
-  }
-  StoreStatus remove(TxId tx, const char* path) override { return from_errno(pcisplit_kxs_remove(tx, path)); }
-  StoreStatus begin(TxId& tx) override {
-    uint32_t id = 0;
-    const StoreStatus st = from_errno(pcisplit_kxs_begin(&id));
-    tx = id;
-    return st;
-  }
-  StoreStatus commit(TxId tx) override { return from_errno(pcisplit_kxs_commit(tx)); }
-  void abort(TxId tx) override { pcisplit_kxs_abort(tx); }
-  StoreStatus watch(const char* path, const char* token, StoreWatcher*) override {
-    return from_errno(pcisplit_kxs_watch(host_, path, token));
-  }
-  StoreStatus unwatch(const char* path, const char* token) override {
-    return from_errno(pcisplit_kxs_unwatch(host_, path, token));
-  }
-
- private:
-  pcisplit_backend* host_;
 };
 
 }  // namespace

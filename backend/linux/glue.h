@@ -4,7 +4,8 @@
  *
  * Both sides see only opaque handles, fixed-width integers and C strings. Functions named
  * pcisplit_core_* / pcisplit_fn_* / pcisplit_be_* are implemented in C++ (core_bridge.cpp); the
- * pcisplit_kcfg_* / pcisplit_kplat_* / pcisplit_kxs_* / pcisplit_khost_* ones in C (pci.c, xenbus.c).
+ * pcisplit_kcfg_* / pcisplit_kplat_* / pcisplit_khost_* ones in C (pci.c, xenbus.c); xenstore is
+ * protocol/linux/store_glue.h.
  *
  * Error returns: 0 or a negative errno, except where a XEN_PCI_ERR_* value is named.
  */
@@ -88,16 +89,6 @@ int pcisplit_kplat_disable_msi(struct pcisplit_dev *dev);
 int pcisplit_kplat_enable_msix(struct pcisplit_dev *dev, const uint16_t *entries, uint32_t n, uint32_t *pirqs);
 int pcisplit_kplat_disable_msix(struct pcisplit_dev *dev);
 uint32_t pcisplit_kplat_legacy_pirq(struct pcisplit_dev *dev);
-
-/* xenstore. Paths are absolute. tx 0 = no transaction. */
-int pcisplit_kxs_read(uint32_t tx, const char *path, char *out, size_t cap);
-int pcisplit_kxs_write(uint32_t tx, const char *path, const char *value);
-int pcisplit_kxs_remove(uint32_t tx, const char *path);
-int pcisplit_kxs_begin(uint32_t *tx);
-int pcisplit_kxs_commit(uint32_t tx);  /* -EAGAIN: retry */
-void pcisplit_kxs_abort(uint32_t tx);
-int pcisplit_kxs_watch(struct pcisplit_backend *host, const char *path, const char *token);
-int pcisplit_kxs_unwatch(struct pcisplit_backend *host, const char *path, const char *token);
 
 /* The backend's host services (xenbus.c). */
 int pcisplit_khost_connect(struct pcisplit_backend *host, uint32_t gref, uint32_t port, void **page);

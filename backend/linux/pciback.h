@@ -23,6 +23,7 @@
 #include <xen/xenbus.h>
 
 #include "glue.h"
+#include "../../protocol/linux/xs.h"
 
 #define PCISPLIT_NAME "pciback"
 #define PCISPLIT_MAX_QUIRKS 32
@@ -67,13 +68,6 @@ struct pcisplit_dev {
 };
 
 /* One guest's backend device (backend/pci/<domid>/0). */
-struct pcisplit_backend_watch {
-	struct xenbus_watch watch;
-	struct pcisplit_backend *backend;
-	char token[8];
-	bool on;
-};
-
 struct pcisplit_backend {
 	struct xenbus_device *xdev;
 	struct pcisplit_be *core;
@@ -84,7 +78,7 @@ struct pcisplit_backend {
 	void *page;                   /* the frontend's page, mapped */
 	bool stopping;
 	struct list_head exported;    /* pcisplit_dev.owner_node, under pcisplit_devs_lock */
-	struct pcisplit_backend_watch watches[2];
+	struct pcisplit_xs_watch watches[2];
 };
 
 extern struct mutex pcisplit_devs_lock;

@@ -24,121 +24,31 @@
 
 #include "pciback.h"
 
-/* --- xenstore for the core ---------------------------------------------------------------------- */
+/* --- watches for the core ------------------------------------------------------------------------ */
 
-static struct xenbus_transaction pcisplit_tx(uint32_t tx)
+static void pcisplit_watch_fired(void *owner, const char *path, const char *token)
 {
-	struct xenbus_transaction t = { .id = tx };
-
-	return t;
-}
-
-int pcisplit_kxs_read(uint32_t tx, const char *path, char *out, size_t cap)
-{
-	unsigned int len = 0;
-	char *v = xenbus_read(pcisplit_tx(tx), path, "", &len);
-
-	if (IS_ERR(v))
-		return PTR_ERR(v);
-	if (len >= cap) {
-		kfree(v);
-		return -E2BIG;
-	}
-	memcpy(out, v, len);
-	out[len] = '\0';
-	kfree(v);
-	return 0;
-}
-
-int pcisplit_kxs_write(uint32_t tx, const char *path, const char *value)
-{
-	return xenbus_write(pcisplit_tx(tx), path, "", value);
-}
-
-int pcisplit_kxs_remove(uint32_t tx, const char *path)
-{
-	return xenbus_rm(pcisplit_tx(tx), path, "");
-}
-
-int pcisplit_kxs_begin(uint32_t *tx)
-{
-	struct xenbus_transaction t;
-	int rc = xenbus_transaction_start(&t);
-
-	*tx = rc ? 0 : t.id;
-	return rc;
-}
-
-int pcisplit_kxs_commit(uint32_t tx)
-{
-	return xenbus_transaction_end(pcisplit_tx(tx), 0);
-}
-
-void pcisplit_kxs_abort(uint32_t tx)
-{
-	xenbus_transaction_end(pcisplit_tx(tx), 1);
-}
-
-static void pcisplit_watch_fired(struct xenbus_watch *watch, const char *path, const char *token)
-{
-	struct pcisplit_backend_watch *w = container_of(watch, struct pcisplit_backend_watch, watch);
-	struct pcisplit_backend *be = w->backend;
+	struct pcisplit_backend *be = owner;
 
 	mutex_lock(&be->lock);
 	if (!be->stopping)
-		pcisplit_be_watch_fired(be->core, path, w->token);
+		pcisplit_be_watch_fired(be->core, path, token);
 	mutex_unlock(&be->lock);
 }
 
-int pcisplit_kxs_watch(struct pcisplit_backend *be, const char *path, const char *token)
+int pcisplit_kxs_watch(void *owner, const char *path, const char *token)
 {
-	struct pcisplit_backend_watch *w = NULL;
-	unsigned int i;
-	int rc;
+	struct pcisplit_backend *be = owner;
 
-	for (i = 0; i < ARRAY_SIZE(be->watches); i++) {
-		if (!be->watches[i].on) {
-			w = &be->watches[i];
-			break;
-		}
-	}
-	if (!w)
-		return -ENOSPC;
-	w->watch.node = kstrdup(path, GFP_KERNEL);
-	if (!w->watch.node)
-		return -ENOMEM;
-	w->watch.callback = pcisplit_watch_fired;
-	w->backend = be;
-	strscpy(w->token, token, sizeof(w->token));
-	rc = register_xenbus_watch(&w->watch);
-	if (rc) {
-		kfree(w->watch.node);
-		w->watch.node = NULL;
-		return rc;
-	}
-	w->on = true;
-	return 0;
+	return pcisplit_xs_watch_add(be->watches, ARRAY_SIZE(be->watches), be, path, token, pcisplit_watch_fired);
 }
 
-static void pcisplit_unwatch_one(struct pcisplit_backend_watch *w)
+int pcisplit_kxs_unwatch(void *owner, const char *path, const char *token)
 {
-	if (!w->on)
-		return;
-	unregister_xenbus_watch(&w->watch);
-	kfree(w->watch.node);
-	w->watch.node = NULL;
-	w->on = false;
-}
-
-int pcisplit_kxs_unwatch(struct pcisplit_backend *be, const char *path, const char *token)
-{
-	unsigned int i;
+	struct pcisplit_backend *be = owner;
 
 	/* remove() has normally unregistered them already (see the top of this file). */
-	for (i = 0; i < ARRAY_SIZE(be->watches); i++) {
-		if (be->watches[i].on && strcmp(be->watches[i].token, token) == 0)
-			pcisplit_unwatch_one(&be->watches[i]);
-	}
+	pcisplit_xs_watch_del(be->watches, ARRAY_SIZE(be->watches), token);
 	return 0;
 }
 
@@ -281,12 +191,10 @@ static int pcisplit_xb_probe(struct xenbus_device *xdev, const struct xenbus_dev
 static void pcisplit_xb_remove(struct xenbus_device *xdev)
 {
 	struct pcisplit_backend *be = dev_get_drvdata(&xdev->dev);
-	unsigned int i;
 
 	if (!be)
 		return;
-	for (i = 0; i < ARRAY_SIZE(be->watches); i++)
-		pcisplit_unwatch_one(&be->watches[i]);
+	pcisplit_xs_watch_del(be->watches, ARRAY_SIZE(be->watches), NULL);
 	mutex_lock(&be->lock);
 	pcisplit_be_stop(be->core);
 	be->stopping = true;
