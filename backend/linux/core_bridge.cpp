@@ -278,6 +278,8 @@ extern "C" int pcisplit_be_start(pcisplit_be* be) {
 
 extern "C" void pcisplit_be_stop(pcisplit_be* be) { be->instance.stop(); }
 
+extern "C" int pcisplit_be_state(pcisplit_be* be) { return static_cast<int>(be->instance.state()); }
+
 extern "C" void pcisplit_be_watch_fired(pcisplit_be* be, const char* path, const char* token) {
   be->instance.watch_fired(path, token);
 }

@@ -66,6 +66,7 @@ struct pcisplit_be *pcisplit_be_alloc(struct pcisplit_backend *host, uint16_t do
 void pcisplit_be_free(struct pcisplit_be *be);
 int pcisplit_be_start(struct pcisplit_be *be);
 void pcisplit_be_stop(struct pcisplit_be *be);
+int pcisplit_be_state(struct pcisplit_be *be);  /* XenbusState */
 void pcisplit_be_watch_fired(struct pcisplit_be *be, const char *path, const char *token);
 /* 1: an op was answered; 0: spurious. With `verbose`, logs the op through pcisplit_khost_log. */
 int pcisplit_be_event(struct pcisplit_be *be, int verbose);

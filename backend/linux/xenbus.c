@@ -31,8 +31,10 @@ static void pcisplit_watch_fired(void *owner, const char *path, const char *toke
 	struct pcisplit_backend *be = owner;
 
 	mutex_lock(&be->lock);
-	if (!be->stopping)
+	if (!be->stopping) {
 		pcisplit_be_watch_fired(be->core, path, token);
+		be->xdev->state = pcisplit_be_state(be->core);  /* the xenbus device's copy follows the core's */
+	}
 	mutex_unlock(&be->lock);
 }
 
@@ -182,6 +184,7 @@ static int pcisplit_xb_probe(struct xenbus_device *xdev, const struct xenbus_dev
 	dev_set_drvdata(&xdev->dev, be);
 	mutex_lock(&be->lock);
 	rc = pcisplit_be_start(be->core);
+	xdev->state = pcisplit_be_state(be->core);
 	mutex_unlock(&be->lock);
 	if (rc)
 		dev_err(&xdev->dev, "backend did not start (%d); state Closing\n", rc);

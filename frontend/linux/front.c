@@ -503,6 +503,15 @@ void pcisplit_kfh_detach_closing(struct pcisplit_front *front)
 	}
 }
 
+/*
+ * The core writes "state" itself; the xenbus device's own copy must follow (the module loader waits
+ * in xenbus_register_frontend until every device's copy says Connected). Under front->lock.
+ */
+static void pcisplit_sync_state(struct pcisplit_front *front)
+{
+	front->xdev->state = pcisplit_fe_state(front->core);
+}
+
 /* --- watches for the core ---------------------------------------------------------------------------- */
 
 static void pcisplit_front_fired(void *owner, const char *path, const char *token)
@@ -512,7 +521,8 @@ static void pcisplit_front_fired(void *owner, const char *path, const char *toke
 	mutex_lock(&front->lock);
 	if (!front->stopping) {
 		pcisplit_fe_watch_fired(front->core, path, token);
-		if (pcisplit_fe_state(front->core) == XenbusStateConnected && !front->scanned && front->page)
+		pcisplit_sync_state(front);
+		if (front->xdev->state == XenbusStateConnected && !front->scanned && front->page)
 			pcisplit_scan_roots(front);
 	}
 	mutex_unlock(&front->lock);
@@ -569,6 +579,7 @@ static int pcisplit_front_probe(struct xenbus_device *xdev, const struct xenbus_
 
 	mutex_lock(&front->lock);
 	rc = pcisplit_fe_start(front->core);
+	pcisplit_sync_state(front);
 	mutex_unlock(&front->lock);
 	if (rc)
 		xenbus_dev_fatal(xdev, rc, "pcifront (pcisplit) could not start");

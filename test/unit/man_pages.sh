@@ -17,7 +17,8 @@ for md in "$root"/docs/*.md; do
     section=$(echo "$section" | tr '_' ' ')
     grep -q "^$section" "$out/$name.txt" || { echo "$name: section '$section' missing"; exit 1; }
   done
-  for term in $(grep -o '^`[a-z_]*`' "$md" | tr -d '`'); do
+  # A term is a line starting with `word` followed by a ": definition" line.
+  for term in $(awk '/^: / && prev ~ /^`[a-z_]+`/ { t = prev; sub(/^`/, "", t); sub(/`.*/, "", t); print t } { prev = $0 }' "$md"); do
     grep -Eq "^ +$term( |$)" "$out/$name.txt" || { echo "$name: '$term' not rendered as a term"; exit 1; }
   done
   pages=$((pages + 1))
