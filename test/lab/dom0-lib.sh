@@ -22,9 +22,9 @@ result() {
 # wait_log FILE PATTERN SECONDS [FROM_LINE]: 0 once PATTERN appears in FILE (after line FROM_LINE).
 wait_log() {
   local i=0 from=${4:-0}
-  while [ "$i" -lt "$3" ]; do
+  while [ "$i" -lt "$(($3 * 5))" ]; do
     tail -n "+$((from + 1))" "$1" 2>/dev/null | grep -q -- "$2" && return 0
-    sleep 1
+    sleep 0.2
     i=$((i + 1))
   done
   echo "@@TIMEOUT waiting for '$2' in $1"
@@ -43,7 +43,7 @@ name = "$1"
 type = "pv"
 kernel = "/lab/domu/vmlinuz"
 ramdisk = "/lab/domu/initrd.gz"
-extra = "console=hvc0 iommu=soft loglevel=4 lab_mode=$2"
+extra = "console=hvc0 iommu=soft loglevel=${GUEST_LOGLEVEL:-4} lab_mode=$2"
 memory = 256
 vcpus = 1
 pci = [ '$3' ]
