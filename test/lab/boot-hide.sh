@@ -33,6 +33,19 @@ else
   fi
 fi
 
+scenario assignable-remove
+# libxl's path: deassign from quarantine, unbind from pciback, remove_slot; then add it back.
+if xl pci-assignable-remove "$BDF" && ! xl pci-assignable-list | grep -q "$BDF" &&
+   [ ! -e "/sys/bus/pci/devices/$BDF/driver" ] && ! grep -q "$BDF" /sys/bus/pci/drivers/pciback/slots; then
+  if xl pci-assignable-add "$BDF" && xl pci-assignable-list | grep -q "$BDF"; then
+    result PASS "xl pci-assignable-remove: unbound, slot gone, not listed; xl pci-assignable-add: bound again"
+  else
+    result FAIL "xl pci-assignable-add after remove failed"
+  fi
+else
+  result FAIL "after xl pci-assignable-remove: driver=$(basename "$(readlink "/sys/bus/pci/devices/$BDF/driver" 2>/dev/null)" 2>/dev/null) slots='$(tr '\n' ' ' < /sys/bus/pci/drivers/pciback/slots)'"
+fi
+
 # Our backend's dom0 control surface, with the real sysfs and module loader (the in-tree driver's
 # formats differ in places: docs/xen-pciback.md).
 [ "$(cat /lab/pair)" = in-tree ] && return 0

@@ -3,7 +3,7 @@
 # Builds the lab's boot images for one backend/frontend pair:
 #   $LAB/images/$PAIR/{xen,vmlinuz,dom0.cpio.gz}, the domU kernel and initramfs inside dom0's.
 # PAIR "in-tree" uses the kernel's own xen-pciback / xen-pcifront. PAIR "ours-be" puts MODULES_DIR's
-# xen-pciback.ko in place of the in-tree one, "ours" both xen-pciback.ko and xen-pcifront.ko; the
+# xen-pciback.ko in place of the in-tree one, "ours-fe" its xen-pcifront.ko, "ours" both; the
 # replaced in-tree files are deleted, so they cannot be loaded in a boot that tests ours.
 set -euo pipefail
 lab=$1
@@ -45,6 +45,7 @@ copy_modules() {
   local m replaced=""
   case $pair in
     ours-be) replaced="xen-pciback" ;;
+    ours-fe) replaced="xen-pcifront" ;;
     ours) replaced="xen-pciback xen-pcifront" ;;
   esac
   if [ -n "$replaced" ]; then

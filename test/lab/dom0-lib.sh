@@ -31,6 +31,9 @@ wait_log() {
   return 1
 }
 
+# in_tree_backend: true when this boot's dom0 runs Linux's own xen-pciback (pairs in-tree, ours-fe).
+in_tree_backend() { case $(cat /lab/pair) in in-tree|ours-fe) return 0 ;; *) return 1 ;; esac; }
+
 guest_log() { echo "/var/log/xen/console/guest-$1.log"; }
 
 # lines FILE: how many lines FILE has now (to wait only for what comes after).

@@ -40,6 +40,18 @@ drivers() {
 
 wait_devices
 case "$mode" in
+  cycles)
+    last=""
+    while :; do
+      now=$(devs)
+      if [ "$now" != "$last" ]; then
+        echo "@@GUEST-DEVS$now"
+        echo "@@GUEST-MEM sunreclaim=$(awk '/^SUnreclaim:/ {print $2}' /proc/meminfo)"
+      fi
+      last=$now
+      sleep 0.2
+    done
+    ;;
   main|basic)
     echo "@@GUEST-CONFIG-BEGIN"
     lspci -xxxx -s 00:00.0
@@ -94,6 +106,17 @@ case "$mode" in
     ;;
   aer)
     echo "@@GUEST-AER-READY $(devs)"
+    ;;
+  aerdrv)
+    drivers
+    ip link set eth0 up
+    echo "@@GUEST-AER-READY $(devs)"
+    i=0
+    while :; do  # alive and still driving the NIC
+      sleep 2
+      i=$((i + 1))
+      echo "@@GUEST-ALIVE $i $(devs) $(cat /sys/class/net/eth0/operstate 2>/dev/null)"
+    done
     ;;
 esac
 while :; do sleep 3600; done
