@@ -548,6 +548,19 @@ static pci_ers_result_t pcisplit_mmio_enabled(struct pci_dev *pdev)
 
 static pci_ers_result_t pcisplit_slot_reset(struct pci_dev *pdev)
 {
+	struct pcisplit_dev *dev = pci_get_drvdata(pdev);
+
+	/*
+	 * The link was reset: the function's BARs and command register are gone. The guest's driver
+	 * restores its config through the engine, which never writes BARs to hardware, so dom0 puts the
+	 * bind-time config (the addresses the guest sees) back first, MSI/MSI-X state included.
+	 */
+	if (dev) {
+		mutex_lock(&dev->op_lock);
+		if (!dev->gone)
+			pcisplit_restore(dev);
+		mutex_unlock(&dev->op_lock);
+	}
 	return pcisplit_aer(pdev, 9 /* aer_slotreset */, 0);
 }
 

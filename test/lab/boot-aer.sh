@@ -91,10 +91,12 @@ else
   recovery=$(dmesg | grep -oE 'AER: device recovery (successful|failed)' | tail -1)
   echo "@@AER-DMESG"; dmesg | grep -iE 'aer|pciback' | tail -15
   ticks=$(tail -n "+$((from + 1))" "$LOG2" | grep -c '@@GUEST-ALIVE .*e1000e' || true)
-  if [ "$alive" = yes ] && [ -z "$state" ] && [ "$recovery" = "AER: device recovery successful" ] && [ "$ticks" -ge 3 ]; then
-    result PASS "forwarded to the guest's e1000e: dom0 recovery successful, guest alive with its driver ($ticks ticks), no aerState"
+  link=$(tail -n "+$((from + 1))" "$LOG2" | grep '@@GUEST-ALIVE' | tail -1 | awk '{print $NF}')
+  if [ "$alive" = yes ] && [ -z "$state" ] && [ "$recovery" = "AER: device recovery successful" ] &&
+     [ "$ticks" -ge 3 ] && [ "$link" = up ]; then
+    result PASS "forwarded to the guest's e1000e: dom0 recovery successful, guest alive, driver bound, eth0 up again ($ticks ticks), no aerState"
   else
-    result FAIL "guest alive=$alive aerState='$state' dom0='${recovery:-no recovery message}' ticks=$ticks"
+    result FAIL "guest alive=$alive aerState='$state' dom0='${recovery:-no recovery message}' ticks=$ticks eth0=${link:-?}"
   fi
   xl destroy aerdrv
 fi
