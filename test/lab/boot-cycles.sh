@@ -7,6 +7,17 @@
 BDF=0000:00:04.0
 LOG=$(guest_log guest)
 
+# slab_growth: the caches whose active objects grew between the guest's two snapshots, largest first.
+slab_growth() {
+  local a b
+  a=$(grep '@@GUEST-SLAB 21 ' "$LOG" | tail -1 | sed 's/.*@@GUEST-SLAB 21 //')
+  b=$(grep '@@GUEST-SLAB 201 ' "$LOG" | tail -1 | sed 's/.*@@GUEST-SLAB 201 //')
+  [ -n "$a" ] && [ -n "$b" ] || { echo "no slab snapshots"; return; }
+  echo "slab objects +: $( { echo "$a" | tr ' ' '\n' | sed 's/^/A /'; echo "$b" | tr ' ' '\n' | sed 's/^/B /'; } |
+    awk -F'[ =]' 'NF == 3 { v[$2] += ($1 == "B" ? $3 : -$3) } END { for (k in v) if (v[k] > 0) print v[k], k }' |
+    sort -rn | head -5 | awk '{printf "%s %s, ", $2, $1}')"
+}
+
 scenario attach-cycles
 modprobe xen-pciback
 xl pci-assignable-add "$BDF"
@@ -35,10 +46,10 @@ else
   elif [ -z "$mem10" ] || [ -z "$mem100" ]; then
     result FAIL "the guest printed no memory figures"
   elif [ $((mem100 - mem10)) -gt 512 ]; then
-    result FAIL "unreclaimable slab grew ${mem10} -> ${mem100} kB over 90 cycles"
+    result FAIL "unreclaimable slab grew ${mem10} -> ${mem100} kB over 90 cycles; $(slab_growth)"
   elif [ -n "$warn" ]; then
     result FAIL "dom0 warned: $(echo "$warn" | head -2 | tr '\n' ' ')"
   else
-    result PASS "100 detach/attach cycles; guest unreclaimable slab ${mem10} -> ${mem100} kB (cycles 10 -> 100); no dom0 warning"
+    result PASS "100 detach/attach cycles; guest unreclaimable slab ${mem10} -> ${mem100} kB (cycles 10 -> 100); $(slab_growth); no dom0 warning"
   fi
 fi

@@ -42,11 +42,17 @@ wait_devices
 case "$mode" in
   cycles)
     last=""
+    changes=0
     while :; do
       now=$(devs)
       if [ "$now" != "$last" ]; then
         echo "@@GUEST-DEVS$now"
         echo "@@GUEST-MEM sunreclaim=$(awk '/^SUnreclaim:/ {print $2}' /proc/meminfo)"
+        changes=$((changes + 1))
+        # slab caches by active objects after cycles 10 and 100 (20 and 200 changes + the first)
+        if [ $changes -eq 21 ] || [ $changes -eq 201 ]; then
+          echo "@@GUEST-SLAB $changes $(awk 'NR > 2 {printf "%s=%s ", $1, $2}' /proc/slabinfo)"
+        fi
       fi
       last=$now
       sleep 0.2
