@@ -522,8 +522,11 @@ static pci_ers_result_t pcisplit_aer(struct pci_dev *pdev, u32 cmd, s32 state)
 	}
 	mutex_lock(&be->lock);
 	if (!be->stopping) {
-		if (posted)
+		if (posted) {
 			result = (pci_ers_result_t)pcisplit_be_aer_finish(be->core, !answered);
+			dev_info(&pdev->dev, "AER: op %u forwarded to domain %u, answer %u%s\n", cmd,
+				 be->xdev->otherend_id, (unsigned int)result, answered ? "" : " (timed out)");
+		}
 		if (result == PCI_ERS_RESULT_NONE || result == PCI_ERS_RESULT_DISCONNECT) {
 			dev_err(&pdev->dev, "AER: the guest cannot handle it (%s); shutting it down\n",
 				posted ? "its handler gave up" : "no handler registered");

@@ -167,7 +167,7 @@ for pair in "${pairs[@]}"; do
     echo "lab: $pair / boot $boot took $(( $(date +%s) - t0 )) s"
     # One log per scenario as well: the lines from its @@SCENARIO marker to the next.
     tr -d '\r' < "$log" | awk -v dir="$lab/logs" -v p="$pair" '
-      /^@@SCENARIO / { f = dir "/" p "-" $2 ".log" } f { print > f }'
+      /^@@SCENARIO / { f = dir "/" p "-scenario-" $2 ".log" } f { print > f }'
     results=$(tr -d '\r' < "$log" | grep '^@@RESULT' || true)
     if [ -z "$results" ]; then
       summary+=("$(printf '%-16s %-9s %-9s %-5s %5s  %s' "boot:$boot" "${pair_be[$pair]}" "${pair_fe[$pair]}" FAIL - "no scenario ran (dom0 did not come up?)")")
@@ -192,7 +192,7 @@ for pair in "${pairs[@]}"; do
     # A boot that did not reach its end (QEMU crashed, dom0 hung, the timeout hit) fails even when the
     # scenarios it got through passed: the ones after never ran.
     if ! tr -d '\r' < "$log" | grep -q '^@@DOM0-DONE'; then
-      why=$(tr -d '\r' < "$log" | grep -oE '^@@QEMU-EXIT [0-9]+' | tail -1)
+      why=$(tr -d '\r' < "$log" | grep -oE '^@@QEMU-EXIT [0-9]+' | tail -1 || true)
       summary+=("$(printf '%-16s %-9s %-9s %-5s %5s  %s' "boot:$boot" "${pair_be[$pair]}" "${pair_fe[$pair]}" FAIL - "the boot did not finish (${why:-no @@DOM0-DONE}); scenarios after the last result never ran")")
       failed=$((failed + 1))
       results="$results FAIL"
