@@ -48,7 +48,7 @@ fi
 
 # Our backend's dom0 control surface, with the real sysfs and module loader (the in-tree driver's
 # formats differ in places: docs/xen-pciback.md).
-[ "$(cat /lab/pair)" = in-tree ] && return 0
+in_tree_backend && return 0
 D=/sys/bus/pci/drivers/pciback
 # try FILE TEXT: writes TEXT to FILE, prints "ok" or the shell's error (e.g. "Invalid argument").
 try() { (echo "$2" > "$1") 2>&1 | sed -n 's/.*: \([A-Z][a-z ]*\)$/\1/p' | grep . || echo ok; }
