@@ -26,7 +26,7 @@ LAB ?= 1
 # the freestanding check below and, later, Kbuild.
 CORE_SRCS := $(sort $(wildcard protocol/*.cpp conf_space/*.cpp conf_space/caps/*.cpp quirks/*.cpp backend/*.cpp frontend/*.cpp))
 
-.PHONY: all deps lab-deps module-deps build check unit freestanding modules module-test lab lab-bench demo bench man clean
+.PHONY: all deps lab-deps module-deps build check unit freestanding modules module-test lab lab-cycles lab-bench demo bench man clean
 all: build
 
 lab-deps:
@@ -104,6 +104,10 @@ lab: lab-deps modules
 	@mkdir -p $(BUILD)/modules && cp $(BUILD)/kbuild/*.ko $(BUILD)/modules/
 	test/lab/lab.sh $(BUILD) $(BOOTS) 2>&1 | tee $(BUILD)/lab.log; \
 	exit $$(grep -q '^lab: [0-9]* passed, 0 failed' $(BUILD)/lab.log && echo 0 || echo 1)
+
+lab-cycles: lab-deps modules
+	@mkdir -p $(BUILD)/modules && cp $(BUILD)/kbuild/*.ko $(BUILD)/modules/
+	test/lab/lab.sh $(BUILD) cycles
 
 lab-bench: lab-deps modules
 	@mkdir -p $(BUILD)/modules && cp $(BUILD)/kbuild/*.ko $(BUILD)/modules/
