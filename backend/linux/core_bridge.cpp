@@ -12,18 +12,9 @@
 #include "backend/slots.hpp"
 #include "backend/xenbus.hpp"
 #include "protocol/linux/kernel_store.hpp"
+#include "protocol/linux/cxx_runtime.hpp"
 #include "conf_space/device.hpp"
 #include "quirks/quirks.hpp"
-
-// Placement new without <new>: the module has no standard library.
-inline void* operator new(size_t, void* where) noexcept { return where; }
-
-namespace std {
-struct nothrow_t {
-  explicit nothrow_t() = default;
-};
-}  // namespace std
-void* operator new(size_t size, const std::nothrow_t&) noexcept;  // runtime.c: kmalloc(GFP_KERNEL)
 
 namespace pcisplit {
 namespace {

@@ -9,14 +9,7 @@
 
 #include "frontend/frontend.hpp"
 #include "protocol/linux/kernel_store.hpp"
-
-inline void* operator new(size_t, void* where) noexcept { return where; }
-namespace std {
-struct nothrow_t {
-  explicit nothrow_t() = default;
-};
-}  // namespace std
-void* operator new(size_t size, const std::nothrow_t&) noexcept;  // runtime.c: kmalloc(GFP_KERNEL)
+#include "protocol/linux/cxx_runtime.hpp"
 
 namespace pcisplit {
 namespace {
