@@ -86,10 +86,23 @@ extern bool pcisplit_permissive;
 extern bool pcisplit_passthrough;
 extern int pcisplit_verbose;
 
-/* pci.c */
+/* pci.c: the functions bound to pciback and the seize list (hide= plus new_slot), under pcisplit_devs_lock */
+extern struct list_head pcisplit_devs;
+extern struct pcisplit_slot pcisplit_seize[PCISPLIT_MAX_SLOTS];
+extern unsigned int pcisplit_nseize;
 int pcisplit_pci_init(const char *hide);
 void pcisplit_pci_exit(void);
 void pcisplit_dev_put(struct pcisplit_dev *dev);
+struct pcisplit_dev *pcisplit_find(u16 domain, u8 bus, u8 devfn);
+
+/* The permissive policy a function gets: the module's, the admin's per function, or the guest config's. */
+static inline bool pcisplit_effective_permissive(const struct pcisplit_dev *dev, bool guest_opt)
+{
+	return pcisplit_permissive || dev->permissive || guest_opt;
+}
+
+/* sysfs.c */
+extern const struct attribute_group *pcisplit_drv_groups[];
 void pcisplit_apply_permissive_all(void);
 
 /* xenbus.c */

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xen-pciback.ko (xen-pcisplit): the pciback driver's attributes in /sys/bus/pci/drivers/pciback/,
+ * with the in-tree names and formats (docs/xen-pciback.md lists them with their errors).
+ *
+ * Context and locking (see pciback.h for the order): process context (sysfs show/store). Every write
+ * is parsed completely before anything changes, then applied under pcisplit_devs_lock; a bad write
+ * returns its error (-EINVAL for syntax) and changes nothing. A change to an exported function's
+ * policy or quirks reaches its live view at once; the view picks it up at the guest's next access.
+ */
+#include <linux/device.h>
+#include <linux/pci.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+
+#include "pciback.h"
+
+static int pcisplit_parse_slot_write(const char *buf, size_t count, struct pcisplit_slot *slot)
+{
+	char text[64], diag[160];
+
+	if (count >= sizeof(text))
+		return -EINVAL;
+	memcpy(text, buf, count);
+	text[count] = '\0';
+	if (pcisplit_parse_slot(text, slot, diag, sizeof(diag))) {
+		pr_warn_ratelimited("xen-pciback: %s\n", diag);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool pcisplit_slot_equal(const struct pcisplit_slot *a, const struct pcisplit_slot *b)
+{
+	return a->domain == b->domain && a->bus == b->bus && a->slot == b->slot && a->fn == b->fn;
+}
+
+static ssize_t new_slot_store(struct device_driver *drv, const char *buf, size_t count)
+{
+	struct pcisplit_slot slot;
+	unsigned int i;
+	int rc = pcisplit_parse_slot_write(buf, count, &slot);
+
+	if (rc)
+		return rc;
+	mutex_lock(&pcisplit_devs_lock);
+	for (i = 0; i < pcisplit_nseize && !pcisplit_slot_equal(&pcisplit_seize[i], &slot); i++)
+		;
+	if (i == pcisplit_nseize) {
+		if (pcisplit_nseize == PCISPLIT_MAX_SLOTS)
+			rc = -ENOSPC;
+		else
+			pcisplit_seize[pcisplit_nseize++] = slot;
+	}
+	mutex_unlock(&pcisplit_devs_lock);
+	return rc ? rc : count;
+}
+static DRIVER_ATTR_WO(new_slot);
+
+static ssize_t remove_slot_store(struct device_driver *drv, const char *buf, size_t count)
+{
+	struct pcisplit_slot slot;
+	unsigned int i, n = 0;
+	int rc = pcisplit_parse_slot_write(buf, count, &slot);
+
+	if (rc)
+		return rc;
+	mutex_lock(&pcisplit_devs_lock);
+	for (i = 0; i < pcisplit_nseize; i++) {
+		if (!pcisplit_slot_equal(&pcisplit_seize[i], &slot))
+			pcisplit_seize[n++] = pcisplit_seize[i];
+	}
+	rc = n == pcisplit_nseize ? -ENOENT : 0;
+	pcisplit_nseize = n;
+	mutex_unlock(&pcisplit_devs_lock);
+	return rc ? rc : count;
+}
+static DRIVER_ATTR_WO(remove_slot);
+
+static ssize_t slots_show(struct device_driver *drv, char *buf)
+{
+	const struct pcisplit_slot *s;
+	ssize_t n = 0;
+	unsigned int i;
+
+	mutex_lock(&pcisplit_devs_lock);
+	for (i = 0; i < pcisplit_nseize; i++) {
+		s = &pcisplit_seize[i];
+		if (s->slot < 0)
+			n += sysfs_emit_at(buf, n, "%04x:%02x:*.*\n", s->domain, s->bus);
+		else if (s->fn < 0)
+			n += sysfs_emit_at(buf, n, "%04x:%02x:%02x.*\n", s->domain, s->bus, s->slot);
+		else
+			n += sysfs_emit_at(buf, n, "%04x:%02x:%02x.%d\n", s->domain, s->bus, s->slot, s->fn);
+	}
+	mutex_unlock(&pcisplit_devs_lock);
+	return n;
+}
+static DRIVER_ATTR_RO(slots);
+
+/* A write naming one bound function: finds it under pcisplit_devs_lock (held on success). */
+static int pcisplit_lookup_write(const char *buf, size_t count, struct pcisplit_dev **out)
+{
+	struct pcisplit_slot slot;
+	struct pcisplit_dev *dev;
+	int rc = pcisplit_parse_slot_write(buf, count, &slot);
+
+	if (rc)
+		return rc;
+	if (slot.slot < 0 || slot.fn < 0)
+		return -EINVAL;  /* one function, not a pattern */
+	mutex_lock(&pcisplit_devs_lock);
+	dev = pcisplit_find(slot.domain, slot.bus, PCI_DEVFN(slot.slot, slot.fn));
+	if (!dev) {
+		mutex_unlock(&pcisplit_devs_lock);
+		return -ENODEV;
+	}
+	*out = dev;
+	return 0;
+}
+
+static void pcisplit_update_policy(struct pcisplit_dev *dev)
+{
+	/* Under pcisplit_devs_lock. A live view picks the change up at its next access. */
+	if (dev->owner)
+		pcisplit_fn_set_policy(dev->fn, pcisplit_effective_permissive(dev, false),
+				       dev->allow_interrupt_control);
+}
+
+void pcisplit_apply_permissive_all(void)
+{
+	struct pcisplit_dev *dev;
+
+	mutex_lock(&pcisplit_devs_lock);
+	list_for_each_entry(dev, &pcisplit_devs, node)
+		pcisplit_update_policy(dev);
+	mutex_unlock(&pcisplit_devs_lock);
+}
+
+static ssize_t pcisplit_list_flag(char *buf, size_t flag_offset)
+{
+	struct pcisplit_dev *dev;
+	ssize_t n = 0;
+
+	mutex_lock(&pcisplit_devs_lock);
+	list_for_each_entry(dev, &pcisplit_devs, node) {
+		if (*(const bool *)((const char *)dev + flag_offset))
+			n += sysfs_emit_at(buf, n, "%s\n", pci_name(dev->pdev));
+	}
+	mutex_unlock(&pcisplit_devs_lock);
+	return n;
+}
+
+static ssize_t permissive_store(struct device_driver *drv, const char *buf, size_t count)
+{
+	struct pcisplit_dev *dev;
+	int rc = pcisplit_lookup_write(buf, count, &dev);
+
+	if (rc)
+		return rc;
+	if (!dev->permissive) {
+		dev->permissive = true;
+		dev_warn(&dev->pdev->dev, "permissive mode is potentially unsafe\n");
+	}
+	pcisplit_update_policy(dev);
+	mutex_unlock(&pcisplit_devs_lock);
+	return count;
+}
+
+static ssize_t permissive_show(struct device_driver *drv, char *buf)
+{
+	return pcisplit_list_flag(buf, offsetof(struct pcisplit_dev, permissive));
+}
+static DRIVER_ATTR_RW(permissive);
+
+static ssize_t allow_interrupt_control_store(struct device_driver *drv, const char *buf, size_t count)
+{
+	struct pcisplit_dev *dev;
+	int rc = pcisplit_lookup_write(buf, count, &dev);
+
+	if (rc)
+		return rc;
+	dev->allow_interrupt_control = true;
+	pcisplit_update_policy(dev);
+	mutex_unlock(&pcisplit_devs_lock);
+	return count;
+}
+
+static ssize_t allow_interrupt_control_show(struct device_driver *drv, char *buf)
+{
+	return pcisplit_list_flag(buf, offsetof(struct pcisplit_dev, allow_interrupt_control));
+}
+static DRIVER_ATTR_RW(allow_interrupt_control);
+
+static ssize_t irq_handlers_show(struct device_driver *drv, char *buf)
+{
+	struct pcisplit_dev *dev;
+	ssize_t n = 0;
+
+	mutex_lock(&pcisplit_devs_lock);
+	list_for_each_entry(dev, &pcisplit_devs, node) {
+		n += sysfs_emit_at(buf, n, "%s:%s:%sing:%ld\n", pci_name(dev->pdev), READ_ONCE(dev->isr_on) ? "on" : "off",
+				   atomic_read(&dev->ack_intr) ? "ack" : "not ack", atomic_long_read(&dev->handled));
+	}
+	mutex_unlock(&pcisplit_devs_lock);
+	return n;
+}
+static DRIVER_ATTR_RO(irq_handlers);
+
+static ssize_t irq_handler_state_store(struct device_driver *drv, const char *buf, size_t count)
+{
+	struct pcisplit_dev *dev;
+	int rc = pcisplit_lookup_write(buf, count, &dev);
+
+	if (rc)
+		return rc;
+	/* Toggles acking of a handler that is installed (in-tree semantics); nothing else changes. */
+	if (READ_ONCE(dev->isr_on))
+		atomic_set(&dev->ack_intr, !atomic_read(&dev->ack_intr));
+	mutex_unlock(&pcisplit_devs_lock);
+	return count;
+}
+static DRIVER_ATTR_WO(irq_handler_state);
+
+static ssize_t quirks_store(struct device_driver *drv, const char *buf, size_t count)
+{
+	struct pcisplit_slot bdf;
+	struct pcisplit_dev *dev;
+	char text[80], diag[160];
+	unsigned int i;
+	uint16_t reg;
+	uint8_t size;
+	uint32_t mask;
+	int rc;
+
+	if (count >= sizeof(text))
+		return -EINVAL;
+	memcpy(text, buf, count);
+	text[count] = '\0';
+	if (pcisplit_parse_quirk(text, 4096, &bdf, &reg, &size, &mask, diag, sizeof(diag))) {
+		pr_warn_ratelimited("xen-pciback: quirks: %s\n", diag);
+		return -EINVAL;
+	}
+	mutex_lock(&pcisplit_devs_lock);
+	dev = pcisplit_find(bdf.domain, bdf.bus, PCI_DEVFN(bdf.slot, bdf.fn));
+	rc = dev ? 0 : -ENODEV;
+	if (!rc && reg + size > (dev->pdev->cfg_size > 256 ? 4096 : 256))
+		rc = -EINVAL;
+	for (i = 0; !rc && i < dev->nquirks; i++) {
+		if (reg < dev->quirks[i].reg + dev->quirks[i].size && dev->quirks[i].reg < reg + size)
+			rc = dev->quirks[i].reg == reg && dev->quirks[i].size == size && dev->quirks[i].mask == mask ?
+				     1 : -EEXIST;  /* the same quirk again is accepted and kept once */
+	}
+	if (!rc && dev->nquirks == PCISPLIT_MAX_QUIRKS)
+		rc = -ENOSPC;
+	/* Exported: the live view takes it now or the write is refused (overlap with a field). */
+	if (!rc && dev->owner && pcisplit_fn_add_quirk(dev->fn, reg, size, mask, diag, sizeof(diag))) {
+		pr_warn_ratelimited("xen-pciback: quirks: %s\n", diag);
+		rc = -EINVAL;
+	}
+	if (!rc)
+		dev->quirks[dev->nquirks++] = (struct pcisplit_quirk){ reg, size, mask };
+	mutex_unlock(&pcisplit_devs_lock);
+	return rc < 0 ? rc : count;
+}
+
+static ssize_t quirks_show(struct device_driver *drv, char *buf)
+{
+	struct pcisplit_dev *dev;
+	struct pci_dev *p;
+	ssize_t n = 0;
+	unsigned int i;
+
+	mutex_lock(&pcisplit_devs_lock);
+	list_for_each_entry(dev, &pcisplit_devs, node) {
+		if (!dev->nquirks)
+			continue;
+		p = dev->pdev;
+		n += sysfs_emit_at(buf, n, "%02x:%02x.%01x\n", p->bus->number, PCI_SLOT(p->devfn), PCI_FUNC(p->devfn));
+		n += sysfs_emit_at(buf, n, "\t%04x:%04x:%04x:%04x\n", p->vendor, p->device, p->subsystem_vendor,
+				   p->subsystem_device);
+		for (i = 0; i < dev->nquirks; i++)
+			n += sysfs_emit_at(buf, n, "\t\t%08x:%01x:%08x\n", dev->quirks[i].reg, dev->quirks[i].size,
+					   dev->quirks[i].mask);
+	}
+	mutex_unlock(&pcisplit_devs_lock);
+	return n;
+}
+static DRIVER_ATTR_RW(quirks);
+
+static struct attribute *pcisplit_drv_attrs[] = {
+	&driver_attr_new_slot.attr,
+	&driver_attr_remove_slot.attr,
+	&driver_attr_slots.attr,
+	&driver_attr_permissive.attr,
+	&driver_attr_allow_interrupt_control.attr,
+	&driver_attr_irq_handlers.attr,
+	&driver_attr_irq_handler_state.attr,
+	&driver_attr_quirks.attr,
+	NULL,
+};
+
+static const struct attribute_group pcisplit_drv_group = {
+	.attrs = pcisplit_drv_attrs,
+};
+
+const struct attribute_group *pcisplit_drv_groups[] = {
+	&pcisplit_drv_group,
+	NULL,
+};
