@@ -11,11 +11,7 @@
 #include <xen/xen.h>
 #include <asm/xen/pci.h>
 
-#include "glue.h"
-
-extern struct xen_pci_frontend_ops pcisplit_msi_ops;
-int pcisplit_front_init(void);
-void pcisplit_front_exit(void);
+#include "front.h"
 
 static int __init pcisplit_frontend_init(void)
 {

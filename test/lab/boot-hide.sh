@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Boot "hide": dom0 booted with xen-pciback.hide=(0000:00:04.0). The backend must own the device from
-# its first load, before any dom0 driver can probe it, and the device must be assignable.
+# Boot "hide": dom0 booted with xen-pciback.hide=(0000:00:04.0)(0000:00:06.0). The backend must own
+# the NIC at 04.0 from its first load, before any dom0 driver can probe it, and the NIC must be
+# assignable. 06.0 is a PCIe root port with an nvme behind it: the function behind the listed bridge
+# is seized, the bridge itself stays with dom0's port driver.
 BDF=0000:00:04.0
+PORT=0000:00:06.0
 
 scenario boot-hide
-if ! grep -q "xen-pciback.hide=($BDF)" /proc/cmdline; then
+if ! grep -q "xen-pciback.hide=($BDF)($PORT)" /proc/cmdline; then
   result FAIL "the boot line lacks xen-pciback.hide"
 else
   echo "@@HIDE-CMDLINE $(cat /proc/cmdline)"
@@ -33,6 +36,22 @@ else
   fi
 fi
 
+scenario hide-bridge
+child=$(cd /sys/bus/pci/devices/$PORT 2>/dev/null && ls -d 0000:* 2>/dev/null | head -1)
+cdrv=$(basename "$(readlink "/sys/bus/pci/devices/$child/driver" 2>/dev/null)" 2>/dev/null)
+pdrv=$(basename "$(readlink "/sys/bus/pci/devices/$PORT/driver" 2>/dev/null)" 2>/dev/null)
+if [ -z "$child" ]; then
+  result FAIL "nothing behind the root port $PORT"
+elif [ "$cdrv" != pciback ]; then
+  result FAIL "$child behind the hidden bridge $PORT: driver '${cdrv:-none}', not pciback"
+elif [ "$pdrv" = pciback ]; then
+  result FAIL "the bridge $PORT itself went to pciback"
+elif ! xl pci-assignable-list | grep -q "$child"; then
+  result FAIL "$child bound to pciback but not in xl pci-assignable-list"
+else
+  result PASS "$child (behind the listed bridge $PORT) seized and assignable; the bridge stays with '${pdrv:-none}'"
+fi
+
 scenario assignable-remove
 # libxl's path: deassign from quarantine, unbind from pciback, remove_slot; then add it back.
 if xl pci-assignable-remove "$BDF" && ! xl pci-assignable-list | grep -q "$BDF" &&
@@ -55,7 +74,7 @@ try() { (echo "$2" > "$1") 2>&1 | sed -n 's/.*: \([A-Z][a-z ]*\)$/\1/p' | grep .
 
 scenario sysfs-slots
 errs=""
-[ "$(cat $D/slots)" = "$BDF" ] || errs="$errs slots='$(cat $D/slots | tr '\n' ' ')'"
+[ "$(cat $D/slots | tr '\n' ' ')" = "$BDF $PORT " ] || errs="$errs slots='$(cat $D/slots | tr '\n' ' ')'"
 [ "$(try $D/new_slot 0000:00:1f.*)" = ok ] || errs="$errs new_slot-wildcard"
 [ "$(try $D/new_slot 00:1f.*)" = ok ] || errs="$errs new_slot-again"
 [ "$(grep -c '^0000:00:1f\.\*$' $D/slots)" = 1 ] || errs="$errs listed-twice"
@@ -77,7 +96,7 @@ errs=""
 [ "$(try $D/permissive 0000:00:04.*)" = "Invalid argument" ] || errs="$errs permissive-wildcard"
 [ "$(try $D/allow_interrupt_control $BDF)" = ok ] || errs="$errs irqctl"
 [ "$(cat $D/allow_interrupt_control)" = "$BDF" ] || errs="$errs irqctl-list"
-[ "$(cat $D/irq_handlers)" = "$BDF:off:not acking:0" ] || errs="$errs irq_handlers='$(cat $D/irq_handlers)'"
+[ "$(grep "^$BDF:" $D/irq_handlers)" = "$BDF:off:not acking:0" ] || errs="$errs irq_handlers='$(cat $D/irq_handlers | tr '\n' ' ')'"
 [ "$(try $D/irq_handler_state $BDF)" = ok ] || errs="$errs irq_handler_state"
 [ "$(try $D/quirks "$BDF-0040:4:0000ffff")" = ok ] || errs="$errs quirk"
 [ "$(try $D/quirks "$BDF-0040:4:0000ffff")" = ok ] || errs="$errs quirk-again"

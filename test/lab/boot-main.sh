@@ -98,3 +98,26 @@ if xl pci-assignable-add "$NVME"; then
 else
   result FAIL "xl pci-assignable-add $NVME failed"
 fi
+
+scenario passthrough
+# passthrough=1: the guest sees the function at dom0's address (root bus 0000:00 from root-0), not at
+# a virtual slot. The module is reloaded with the option; the devices leave pciback through xl first.
+xl pci-assignable-remove "$BDF"
+xl pci-assignable-remove "$NVME"
+if ! modprobe -r xen-pciback; then
+  result FAIL "modprobe -r xen-pciback: $(lsmod | grep -i pciback)"
+elif ! modprobe xen-pciback passthrough=1 || [ "$(cat /sys/module/xen_pciback/parameters/passthrough)" != Y ]; then
+  result FAIL "reload with passthrough=1: parameter reads '$(cat /sys/module/xen_pciback/parameters/passthrough 2>&1)'"
+elif ! xl pci-assignable-add "$BDF"; then
+  result FAIL "xl pci-assignable-add $BDF after the reload failed"
+else
+  PTLOG=$(guest_log pt)
+  start_guest pt basic "$BDF"
+  if wait_log "$PTLOG" "@@GUEST-DRIVER $BDF e1000e" 180; then
+    result PASS "the guest sees $BDF (dom0's address) with e1000e bound; backend root-0=$(xenstore-read "/local/domain/0/backend/pci/$(xl domid pt)/0/root-0" 2>&1)"
+  else
+    diag "$(xl domid pt)"
+    result FAIL "the guest did not see $BDF with e1000e: $(grep '@@GUEST-DRIVER ' "$PTLOG" | tr '\n' ' ')"
+  fi
+  xl destroy pt
+fi

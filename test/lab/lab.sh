@@ -43,7 +43,7 @@ fi
 
 declare -A qemu_devices=(
   [main]="-device e1000e,addr=04.0 -device nvme,serial=lab0,addr=05.0"
-  [hide]="-device e1000e,addr=04.0"
+  [hide]="-device e1000e,addr=04.0 -device pcie-root-port,id=rp6,chassis=6,slot=6,addr=06.0 -device nvme,serial=lab1,bus=rp6"
   [aer]="-device pcie-root-port,id=rp1,chassis=1,slot=1,addr=04.0 -device e1000e,id=nic0,bus=rp1"
   [bench]="-device e1000e,addr=04.0"
   [cycles]="-device e1000e,addr=04.0"
@@ -58,7 +58,7 @@ declare -A xen_args=()
 declare -A tcg_thread=([cycles]=single)
 declare -A dom0_args=(
   [main]=""
-  [hide]="xen-pciback.hide=(0000:00:04.0)"
+  [hide]="xen-pciback.hide=(0000:00:04.0)(0000:00:06.0)"
   [aer]=""
   [bench]=""
   [cycles]=""
