@@ -36,6 +36,33 @@ else
   fi
 fi
 
+scenario interrupts-intx
+# The guest runs e1000e on INTx (pci=nomsi): its interrupts must count, and dom0's fake handler must
+# be installed and acking on the line while the guest has the device enabled, and gone after.
+INTXLOG=$(guest_log intx)
+start_guest intx intx "$BDF" pci=nomsi
+if wait_log "$INTXLOG" "@@GUEST-INTX-DONE" 180; then
+  irqs=$(sed -n 's/.*@@GUEST-IRQCOUNT \([0-9]*\).*/\1/p' "$INTXLOG" | tail -1)
+  during=$(grep "^$BDF:" /sys/bus/pci/drivers/pciback/irq_handlers)
+  xl destroy intx
+  sleep 2
+  after=$(grep "^$BDF:" /sys/bus/pci/drivers/pciback/irq_handlers)
+  if grep -q "@@GUEST-CAP.*Enable+" "$INTXLOG"; then
+    result FAIL "MSI or MSI-X enabled despite pci=nomsi: $(grep '@@GUEST-CAP' "$INTXLOG" | tr '\n' ' ')"
+  elif [ "${irqs:-0}" -le 0 ]; then
+    result FAIL "no eth0 interrupts on INTx in the guest"
+  elif ! echo "$during" | grep -qE "^$BDF:on:acking:[1-9][0-9]*$"; then
+    result FAIL "guest got $irqs INTx interrupts; dom0 irq_handlers while running: '$during'"
+  elif ! echo "$after" | grep -qE "^$BDF:off:"; then
+    result FAIL "fake handler still installed after the guest died: '$after'"
+  else
+    result PASS "$irqs eth0 INTx interrupts in the guest; dom0 fake handler '$during' while running, '$after' after"
+  fi
+else
+  result FAIL "the INTx guest did not finish"
+  xl destroy intx
+fi
+
 scenario hide-bridge
 child=$(cd /sys/bus/pci/devices/$PORT 2>/dev/null && ls -d 0000:* 2>/dev/null | head -1)
 cdrv=$(basename "$(readlink "/sys/bus/pci/devices/$child/driver" 2>/dev/null)" 2>/dev/null)

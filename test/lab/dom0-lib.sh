@@ -39,14 +39,15 @@ guest_log() { echo "/var/log/xen/console/guest-$1.log"; }
 # lines FILE: how many lines FILE has now (to wait only for what comes after).
 lines() { wc -l < "$1" 2>/dev/null || echo 0; }
 
-# guest_cfg NAME MODE BDF: a PV guest with one passed-through device; MODE goes to the guest's /init.
+# guest_cfg NAME MODE BDF [ARGS]: a PV guest with one passed-through device; MODE goes to the guest's
+# /init, ARGS (optional) to its kernel command line.
 guest_cfg() {
   cat > "/tmp/$1.cfg" <<CFG
 name = "$1"
 type = "pv"
 kernel = "/lab/domu/vmlinuz"
 ramdisk = "/lab/domu/initrd.gz"
-extra = "console=hvc0 iommu=soft loglevel=${GUEST_LOGLEVEL:-4} lab_mode=$2"
+extra = "console=hvc0 iommu=soft loglevel=${GUEST_LOGLEVEL:-4} lab_mode=$2${4:+ $4}"
 memory = 256
 vcpus = 1
 pci = [ '$3' ]
@@ -54,9 +55,9 @@ on_crash = "destroy"
 CFG
 }
 
-# start_guest NAME MODE BDF: create it and copy its console to ours, prefixed with its name.
+# start_guest NAME MODE BDF [ARGS]: create it and copy its console to ours, prefixed with its name.
 start_guest() {
-  guest_cfg "$1" "$2" "$3"
+  guest_cfg "$1" "$2" "$3" "${4:-}"
   : > "$(guest_log "$1")"
   (tail -F "$(guest_log "$1")" 2>/dev/null | while IFS= read -r line; do echo "[$1] $line"; done) &
   xl create "/tmp/$1.cfg" 2>&1 | sed "s/^/[xl] /"

@@ -83,6 +83,16 @@ case "$mode" in
       done
     fi
     ;;
+  intx)
+    # booted with pci=nomsi: e1000e must fall back to its legacy interrupt (dom0 shares the line)
+    drivers
+    ip link set eth0 up
+    sleep 6
+    lspci -vvv -s 00:00.0 | grep -E 'MSI-X:|MSI:|Interrupt:' | sed 's/^/@@GUEST-CAP /'
+    grep -E 'eth0' /proc/interrupts
+    echo "@@GUEST-IRQCOUNT $(awk '/eth0/ {s += $2} END {print s + 0}' /proc/interrupts)"
+    echo "@@GUEST-INTX-DONE"
+    ;;
   loop)
     modprobe e1000e
     echo "@@GUEST-LOOPING"
