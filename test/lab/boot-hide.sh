@@ -63,6 +63,37 @@ else
   xl destroy intx
 fi
 
+scenario op-timeout
+# dom0 starved for 6 s (a SCHED_FIFO loop on its only vCPU, RT throttling off): the backend's work
+# cannot run, so the guest's config reads must fail after the frontend's bound (2 s) with its message,
+# never hang, and work again once dom0 runs.
+OPLOG=$(guest_log opwait)
+if in_tree_frontend; then said="pciback not responding"; else said="pciback did not answer within"; fi
+start_guest opwait opwait "$BDF"
+if wait_log "$OPLOG" "@@GUEST-READS" 180; then
+  warned=$(dom0_warnings | wc -l)
+  rt=$(cat /proc/sys/kernel/sched_rt_runtime_us)
+  from=$(lines "$OPLOG")
+  echo -1 > /proc/sys/kernel/sched_rt_runtime_us
+  chrt -f 99 busybox awk 'BEGIN { t = systime(); while (systime() < t + 6) ; }'
+  echo "$rt" > /proc/sys/kernel/sched_rt_runtime_us
+  if ! wait_log "$OPLOG" "$said" 30 "$from"; then
+    result FAIL "no '$said' in the guest after dom0 stalled 6 s"
+  else
+    at=$(tail -n "+$((from + 1))" "$OPLOG" | grep -n -- "$said" | head -1 | cut -d: -f1)
+    if ! wait_log "$OPLOG" "@@GUEST-READS" 60 "$((from + at))"; then
+      result FAIL "reads did not resume after the timeout"
+    elif [ "$(dom0_warnings | wc -l)" -ne "$warned" ]; then
+      result FAIL "dom0 warned: $(dom0_warnings | tail -3 | tr '\n' ' ')"
+    else
+      result PASS "guest: '$(tail -n "+$((from + 1))" "$OPLOG" | grep -o -- "$said.*" | head -1 | tr -d '\r')', then reads resumed; no dom0 warning"
+    fi
+  fi
+else
+  result FAIL "the reading guest did not start"
+fi
+xl destroy opwait
+
 scenario hide-bridge
 child=$(cd /sys/bus/pci/devices/$PORT 2>/dev/null && ls -d 0000:* 2>/dev/null | head -1)
 cdrv=$(basename "$(readlink "/sys/bus/pci/devices/$child/driver" 2>/dev/null)" 2>/dev/null)

@@ -94,6 +94,7 @@ mkdir -p "$dom0"/{var/lib/xen,var/log/xen/console,var/lib/xenstored,etc/xen,lab/
 : > "$dom0/etc/xen/xl.conf"  # defaults are right; an absent file only makes xl complain
 copy_bin "$dom0" "$src/usr/lib/xen-4.17/bin/xl" "$src/usr/lib/xen-4.17/bin/xenstored" \
   "$src/usr/lib/xen-4.17/bin/xenconsoled" "$src/usr/lib/xen-4.17/bin/xen-init-dom0" "$src/usr/bin/xenstore"
+copy_bin "$dom0" /usr/bin/chrt  # the op-timeout scenario starves dom0 with a SCHED_FIFO loop
 for t in read write ls list rm exists watch chmod; do ln -sf /usr/bin/xenstore "$dom0/usr/bin/xenstore-$t"; done
 # xl create aborts at exit without it ("libgcc_s.so.1 must be installed for pthread_cancel to work").
 cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$dom0/lib/x86_64-linux-gnu/"

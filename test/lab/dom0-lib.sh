@@ -33,6 +33,8 @@ wait_log() {
 
 # in_tree_backend: true when this boot's dom0 runs Linux's own xen-pciback (pairs in-tree, ours-fe).
 in_tree_backend() { case $(cat /lab/pair) in in-tree|ours-fe) return 0 ;; *) return 1 ;; esac; }
+# in_tree_frontend: true when this boot's guests run Linux's own xen-pcifront (pairs in-tree, ours-be).
+in_tree_frontend() { case $(cat /lab/pair) in in-tree|ours-be) return 0 ;; *) return 1 ;; esac; }
 
 guest_log() { echo "/var/log/xen/console/guest-$1.log"; }
 

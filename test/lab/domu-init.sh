@@ -93,6 +93,16 @@ case "$mode" in
     echo "@@GUEST-IRQCOUNT $(awk '/eth0/ {s += $2} END {print s + 0}' /proc/interrupts)"
     echo "@@GUEST-INTX-DONE"
     ;;
+  opwait)
+    # small config reads without end; a count every 50 (the op-timeout scenario stalls dom0 meanwhile)
+    f=/sys/bus/pci/devices/0000:00:00.0/config
+    i=0
+    while :; do
+      dd if=$f of=/dev/null bs=64 count=1 2>/dev/null
+      i=$((i + 1))
+      if [ $((i % 50)) -eq 0 ]; then echo "@@GUEST-READS $i"; fi
+    done
+    ;;
   loop)
     modprobe e1000e
     echo "@@GUEST-LOOPING"
