@@ -10,6 +10,9 @@ mkdir -p /dev/pts /run/xen /run/xenstored /run/lock
 mount -t devpts devpts /dev/pts
 ln -s /run /var/run
 echo "@@DOM0-UP pair=$(cat /lab/pair)"
+# A task blocked for 40 s prints its stack on the console (a dom0 deadlock leaves Xen idle and the log
+# silent otherwise); dom0_warnings then sees its "Call Trace".
+echo 40 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null || echo "@@DOM0-ERROR no hung task detector"
 for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs; do /sbin/modprobe "$m" || echo "@@DOM0-ERROR modprobe $m"; done
 mount -t xenfs xenfs /proc/xen
 xenstored --pid-file=/run/xenstored.pid
