@@ -196,6 +196,9 @@ int pcisplit_kplat_effect(struct pcisplit_dev *dev, int kind, int arg)
 		if (!dev->enabled) {
 			rc = pci_enable_device(pdev);
 			dev->enabled = rc == 0;
+			/* The routed legacy IRQ (pdev->irq holds an MSI vector while MSI is on). */
+			if (dev->enabled && !dev->isr_on && !pdev->msi_enabled && !pdev->msix_enabled)
+				dev->irq = pdev->irq;
 		}
 		break;
 	case 1: /* disable_device */
@@ -615,7 +618,6 @@ static int pcisplit_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mutex_init(&dev->op_lock);
 	INIT_LIST_HEAD(&dev->owner_node);
 	dev->pdev = pci_dev_get(pdev);
-	dev->irq = pdev->irq;
 	snprintf(dev->irq_name, sizeof(dev->irq_name), "pciback[%s]", pci_name(pdev));
 	dev->fn = pcisplit_fn_alloc(dev);
 	if (!dev->fn) {
@@ -629,6 +631,8 @@ static int pcisplit_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_err(&pdev->dev, "cannot enable: %d\n", rc);
 		goto fail;
 	}
+	/* Only now is the legacy interrupt routed (ACPI): before, pdev->irq is the BIOS's line value. */
+	dev->irq = pdev->irq;
 	pci_save_state(pdev);
 	dev->saved = pci_store_saved_state(pdev);
 	if (!dev->saved)

@@ -58,7 +58,7 @@ struct pcisplit_dev {
 	bool gone;       /* left pciback while exported: hardware is no longer ours */
 	bool enabled;    /* pci_enable_device done on the guest's behalf */
 	bool isr_on;     /* INTx fake handler installed */
-	int irq;         /* legacy IRQ as at bind time, 0 if none */
+	int irq;         /* routed legacy IRQ, taken when enabled (bind, guest enable); 0 if none */
 	char irq_name[32];
 	struct msix_entry msix[PCISPLIT_MSIX_MAX];
 

@@ -94,14 +94,17 @@ case "$mode" in
     echo "@@GUEST-INTX-DONE"
     ;;
   opwait)
-    # small config reads without end; a count every 50 (the op-timeout scenario stalls dom0 meanwhile)
+    # small config reads for 40 s, a count every 50 (the op-timeout scenario stalls dom0 meanwhile);
+    # then idle, so the guest is not destroyed mid-read (QEMU 7.2 has crashed on that: docs/lab.md)
     f=/sys/bus/pci/devices/0000:00:00.0/config
     i=0
-    while :; do
+    end=$(($(date +%s) + 40))
+    while [ "$(date +%s)" -lt $end ]; do
       dd if=$f of=/dev/null bs=64 count=1 2>/dev/null
       i=$((i + 1))
       if [ $((i % 50)) -eq 0 ]; then echo "@@GUEST-READS $i"; fi
     done
+    echo "@@GUEST-READS-END $i"
     ;;
   loop)
     modprobe e1000e
