@@ -411,6 +411,7 @@ int pcisplit_khost_export(struct pcisplit_backend *host, uint16_t domain, uint8_
 			rc = -1;
 			strscpy(diag, "left pciback", cap);
 		} else {
+			atomic_long_set(&dev->handled, 0);  /* counts this assignment; kept after release */
 			xen_unregister_device_domain_owner(pdev);  /* a stale owner from a dead guest */
 			if (xen_register_device_domain_owner(pdev, domid)) {
 				rc = -5;
@@ -471,7 +472,6 @@ void pcisplit_khost_release(struct pcisplit_backend *host, uint16_t domain, uint
 			dev_warn(&dev->pdev->dev, "reset on release: %d\n", rc);
 		pcisplit_restore(dev);
 		xen_unregister_device_domain_owner(dev->pdev);
-		atomic_long_set(&dev->handled, 0);
 	}
 	mutex_unlock(&dev->op_lock);
 
