@@ -93,7 +93,7 @@ run_boot() {
     fi
     if [ $(( $(date +%s) - t0 )) -ge "$limit" ]; then
       hung=1
-      printf 'info status\ninfo cpus\ninfo registers -a\n' | socat -t 5 - "UNIX-CONNECT:$sock" \
+      printf 'info status\ninfo cpus\ninfo registers -a\ncpu 0\ninfo lapic\ncpu 1\ninfo lapic\ninfo pic\n' | socat -t 5 - "UNIX-CONNECT:$sock" \
         > "$lab/logs/$pair-$boot.hang" 2>&1 || true
       kill "$qpid" 2>/dev/null || true
       break
