@@ -49,7 +49,7 @@ declare -A qemu_devices=(
   [cycles]="-device e1000e,addr=04.0"
 )
 # Wall-clock limit per boot (a hung dom0 or guest must not hang CI): about three times a normal run.
-declare -A boot_timeout=([main]=420 [hide]=360 [aer]=300 [bench]=300 [cycles]=600)
+declare -A boot_timeout=([main]=420 [hide]=360 [aer]=300 [bench]=300 [cycles]=900)
 # Extra Xen command-line options per boot.
 declare -A xen_args=()
 # TCG threading per boot. "cycles" runs single-threaded: with one host thread per vCPU, QEMU 7.2 crashed
