@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Boot "cycles": 100 hot-unplug/plug cycles of e1000e into a running guest whose e1000e driver is not
 # loaded (the frontend adds and removes the device, nothing drives it). The guest's unreclaimable slab
-# after cycle 10 (warm-up) and after cycle 100 may differ by at most 64 kB (the host-bridge leak found here grew it by 136 kB; fixed, it grows about 8 kB).
+# after cycle 10 (warm-up) and after cycle 100 may differ by at most 64 kB (the host-bridge leak
+# found here grew it by 136 kB; fixed, it grows about 8 kB).
 # Why no driver: with e1000e bound in the guest, QEMU 7.2 itself segfaults (a NULL+0xa0 read) after
 # 40 to 90 such cycles, with the in-tree drivers as with ours (lab runs of 2026-11-23; docs/lab.md).
 BDF=0000:00:04.0
