@@ -16,7 +16,7 @@ else
   echo "@@HIDE-PARAM $(cat /sys/module/xen_pciback/parameters/hide 2>&1)"
   modprobe e1000e       # a dom0 driver that would gladly take the NIC
   sleep 1
-  drv=$(basename "$(readlink "/sys/bus/pci/devices/$BDF/driver" 2>/dev/null)" 2>/dev/null)
+  drv=$(driver_of "$BDF")
   touched=$(dmesg | grep "e1000e $BDF" || true)
   if [ "$drv" != pciback ]; then
     result FAIL "driver of $BDF is '${drv:-none}', not pciback"
@@ -42,7 +42,7 @@ scenario interrupts-intx
 INTXLOG=$(guest_log intx)
 start_guest intx intx "$BDF" pci=nomsi
 if wait_log "$INTXLOG" "@@GUEST-INTX-DONE" 180; then
-  irqs=$(sed -n 's/.*@@GUEST-IRQCOUNT \([0-9]*\).*/\1/p' "$INTXLOG" | tail -1)
+  irqs=$(last_number "$INTXLOG" "@@GUEST-IRQCOUNT ")
   during=$(grep "^$BDF:" /sys/bus/pci/drivers/pciback/irq_handlers)
   dom0_irq=$(grep -E 'pciback' /proc/interrupts | tr -s ' ' | tr '\n' ';')
   xl destroy intx
@@ -99,8 +99,8 @@ xl destroy opwait
 scenario hide-bridge
 # the port's directory also holds its PCIe service devices (0000:00:06.0:pcie001): only a BDF is a child
 child=$(cd "/sys/bus/pci/devices/$PORT" 2>/dev/null && ls -d 0000:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f].[0-7] 2>/dev/null | head -1)
-cdrv=$(basename "$(readlink "/sys/bus/pci/devices/$child/driver" 2>/dev/null)" 2>/dev/null)
-pdrv=$(basename "$(readlink "/sys/bus/pci/devices/$PORT/driver" 2>/dev/null)" 2>/dev/null)
+cdrv=$(driver_of "$child")
+pdrv=$(driver_of "$PORT")
 if [ -z "$child" ]; then
   result FAIL "nothing behind the root port $PORT"
 elif [ "$cdrv" != pciback ]; then
@@ -123,7 +123,7 @@ if xl pci-assignable-remove "$BDF" && ! xl pci-assignable-list | grep -q "$BDF" 
     result FAIL "xl pci-assignable-add after remove failed"
   fi
 else
-  result FAIL "after xl pci-assignable-remove: driver=$(basename "$(readlink "/sys/bus/pci/devices/$BDF/driver" 2>/dev/null)" 2>/dev/null) slots='$(tr '\n' ' ' < /sys/bus/pci/drivers/pciback/slots)'"
+  result FAIL "after xl pci-assignable-remove: driver=$(driver_of "$BDF") slots='$(tr '\n' ' ' < /sys/bus/pci/drivers/pciback/slots)'"
 fi
 
 # Our backend's dom0 control surface, with the real sysfs and module loader (the in-tree driver's

@@ -7,7 +7,7 @@ scenario assign
 modprobe xen-pciback
 if xl pci-assignable-add "$BDF" && xl pci-assignable-list | grep -q "$BDF"; then
   dump_hw "$BDF" before-guest
-  echo "@@DOM0-DRIVER $(basename "$(readlink "/sys/bus/pci/devices/$BDF/driver")")"
+  echo "@@DOM0-DRIVER $(driver_of "$BDF")"
   start_guest guest main "$BDF"
   if wait_log "$LOG" "@@GUEST-DRIVERS-DONE" 180 && grep -q "@@GUEST-DRIVER 0000:00:00.0 e1000e" "$LOG" &&
      grep -q "8086:10d3" "$LOG"; then
@@ -28,8 +28,8 @@ fi
 
 scenario interrupts
 if wait_log "$LOG" "@@GUEST-IRQ-DONE" 90 && grep -q "@@GUEST-CAP.*MSI-X: Enable+" "$LOG" &&
-   [ "$(sed -n 's/.*@@GUEST-IRQCOUNT \([0-9]*\).*/\1/p' "$LOG" | tail -1)" -gt 0 ] 2>/dev/null; then
-  result PASS "MSI-X enabled, $(sed -n 's/.*@@GUEST-IRQCOUNT \([0-9]*\).*/\1/p' "$LOG" | tail -1) eth0 interrupts"
+   [ "$(last_number "$LOG" "@@GUEST-IRQCOUNT ")" -gt 0 ] 2>/dev/null; then
+  result PASS "MSI-X enabled, $(last_number "$LOG" "@@GUEST-IRQCOUNT ") eth0 interrupts"
 else
   result FAIL "$(grep -E '@@GUEST-CAP|@@GUEST-IRQCOUNT' "$LOG" | tr '\n' ' ')"
 fi
@@ -83,7 +83,7 @@ if xl pci-assignable-add "$NVME"; then
   start_guest nvme nvme "$NVME"
   if wait_log "$NVMELOG" "@@GUEST-NVME-DONE" 180; then
     msix=$(grep -c "@@GUEST-CAP.*MSI-X: Enable+" "$NVMELOG" || true)
-    irqs=$(sed -n 's/.*@@GUEST-NVME-MSIX-IRQS \([0-9]*\).*/\1/p' "$NVMELOG" | tail -1)
+    irqs=$(last_number "$NVMELOG" "@@GUEST-NVME-MSIX-IRQS ")
     if [ "$msix" -ge 1 ] && [ "${irqs:-0}" -gt 0 ]; then
       result PASS "nvme: MSI-X enabled, $irqs MSI-X interrupts"
     elif in_tree_backend && grep -qE "enable msix get err|enable MSI-X failed" "$NVMELOG"; then

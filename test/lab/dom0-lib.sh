@@ -38,6 +38,12 @@ in_tree_frontend() { case $(cat /lab/pair) in in-tree|ours-be) return 0 ;; *) re
 
 guest_log() { echo "/var/log/xen/console/guest-$1.log"; }
 
+# driver_of BDF: the name of the dom0 driver bound to BDF, empty if none.
+driver_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
+
+# last_number FILE PREFIX: the number right after the last PREFIX in FILE (e.g. "@@GUEST-IRQCOUNT ").
+last_number() { sed -n "s/.*$2\([0-9]*\).*/\1/p" "$1" | tail -1; }
+
 # lines FILE: how many lines FILE has now (to wait only for what comes after).
 lines() { wc -l < "$1" 2>/dev/null || echo 0; }
 

@@ -21,10 +21,22 @@ devs() {
   out=""
   for d in /sys/bus/pci/devices/*; do
     [ -e "$d" ] || continue
-    drv=$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)
-    out="$out $(basename "$d"):$drv"
+    out="$out $(basename "$d"):$(driver_of "$d")"
   done
   echo "${out:- none}"
+}
+
+# driver_of DIR: the driver bound to the PCI device at sysfs DIR, empty if none.
+driver_of() { basename "$(readlink "$1/driver" 2>/dev/null)" 2>/dev/null; }
+
+# irq_report CAPS: brings eth0 up, then prints the capability lines matching CAPS (MSI, MSI-X, ...)
+# and how many interrupts eth0 took.
+irq_report() {
+  ip link set eth0 up
+  sleep 6
+  lspci -vvv -s 00:00.0 | grep -E "$1" | sed 's/^/@@GUEST-CAP /'
+  grep -E 'eth0|pcifront' /proc/interrupts
+  echo "@@GUEST-IRQCOUNT $(awk '/eth0/ {s += $2} END {print s + 0}' /proc/interrupts)"
 }
 
 drivers() {
@@ -33,7 +45,7 @@ drivers() {
   sleep 3
   lspci -nnk
   for d in /sys/bus/pci/devices/*; do
-    echo "@@GUEST-DRIVER $(basename "$d") $(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)"
+    echo "@@GUEST-DRIVER $(basename "$d") $(driver_of "$d")"
   done
   echo "@@GUEST-DRIVERS-DONE"
 }
@@ -64,11 +76,7 @@ case "$mode" in
     echo "@@GUEST-CONFIG-END"
     drivers
     if [ "$mode" = main ]; then
-      ip link set eth0 up
-      sleep 6
-      lspci -vvv -s 00:00.0 | grep -E 'MSI-X:|MSI:' | sed 's/^/@@GUEST-CAP /'
-      grep -E 'eth0|pcifront' /proc/interrupts
-      echo "@@GUEST-IRQCOUNT $(awk '/eth0/ {s += $2} END {print s + 0}' /proc/interrupts)"
+      irq_report 'MSI-X:|MSI:'
       echo "@@GUEST-IRQ-DONE"
       last=""
       while :; do
@@ -86,11 +94,7 @@ case "$mode" in
   intx)
     # booted with pci=nomsi: e1000e must fall back to its legacy interrupt (dom0 shares the line)
     drivers
-    ip link set eth0 up
-    sleep 6
-    lspci -vvv -s 00:00.0 | grep -E 'MSI-X:|MSI:|Interrupt:' | sed 's/^/@@GUEST-CAP /'
-    grep -E 'eth0' /proc/interrupts
-    echo "@@GUEST-IRQCOUNT $(awk '/eth0/ {s += $2} END {print s + 0}' /proc/interrupts)"
+    irq_report 'MSI-X:|MSI:|Interrupt:'
     echo "@@GUEST-INTX-DONE"
     ;;
   opwait)

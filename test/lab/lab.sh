@@ -184,7 +184,9 @@ for pair in "${pairs[@]}"; do
     if ! run_boot "$pair" "$boot"; then
       # A boot that hit its limit runs once more; the hung run's logs are kept and listed at the end,
       # and its scenarios' results are not counted (the second run's are).
-      for f in "$log" "$lab/logs/$pair-$boot.hang"; do [ -e "$f" ] && mv "$f" "${f%.*}.hung-run.${f##*.}"; done
+      for f in "$log" "$lab/logs/$pair-$boot.hang"; do
+        if [ -e "$f" ]; then mv "$f" "${f%.*}.hung-run.${f##*.}"; fi
+      done
       hung_runs+=("$pair/$boot after $(( $(date +%s) - t0 )) s: $(tr -d '\r' < "$lab/logs/$pair-$boot.hung-run.log" |
         grep '^@@SCENARIO' | tail -1 || true) (logs: $pair-$boot.hung-run.log, $pair-$boot.hung-run.hang)")
       echo "lab: $pair / boot $boot hit its limit; running it once more"
