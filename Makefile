@@ -27,6 +27,7 @@ LAB ?= 1
 CORE_SRCS := $(sort $(wildcard protocol/*.cpp conf_space/*.cpp conf_space/caps/*.cpp quirks/*.cpp backend/*.cpp frontend/*.cpp))
 
 .PHONY: all deps lab-deps module-deps build check unit freestanding modules module-test lab lab-cycles lab-bench demo bench man clean
+.PHONY: fuzz-deps fuzz-build fuzz fuzz-check
 all: build
 
 lab-deps:
@@ -112,6 +113,44 @@ lab-cycles: lab-deps modules
 lab-bench: lab-deps modules
 	@mkdir -p $(BUILD)/modules && cp $(BUILD)/kbuild/*.ko $(BUILD)/modules/
 	test/lab/lab.sh $(BUILD) bench
+
+# Fuzzing (test/fuzz, docs/fuzzing.md): Debian's clang with libFuzzer, ASan and UBSan, in $(BUILD)/fuzz.
+# make fuzz runs each target FUZZ_RUNS times; make check runs each FUZZ_CHECK_SECONDS.
+FUZZ_DEPS := clang-14 libclang-rt-14-dev
+FUZZ_CXX := clang++-14
+FUZZ_TARGETS := fuzz_parsers
+FUZZ_RUNS ?= 10000000
+FUZZ_CHECK_SECONDS ?= 20
+FUZZ_JOBS ?= 2
+FUZZ_FLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+  -fno-omit-frame-pointer -DPCISPLIT_TEST_DATA='"$(abspath test/data)"'
+FUZZ_LIB_OBJS := $(patsubst %.cpp,$(BUILD)/fuzz/obj/%.o,$(CORE_SRCS) test/sim/xenstore.cpp frontend/user/dump.cpp \
+  test/fuzz/fuzz_support.cpp)
+FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps DEPS="$(FUZZ_DEPS)"
+
+$(BUILD)/fuzz/obj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@echo "  CXX [fuzz] $<"
+	@$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_BINS): $(BUILD)/fuzz/%: $(BUILD)/fuzz/obj/test/fuzz/%.o $(FUZZ_LIB_OBJS)
+	@echo "  LINK [fuzz] $@"
+	@$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@
+
+-include $(shell find $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)
+
+fuzz-build: fuzz-deps
+	@$(MAKE) --no-print-directory -j $(FUZZ_JOBS) $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@test/fuzz/run.sh $(BUILD)/fuzz "$(FUZZ_TARGETS)" -runs=$(FUZZ_RUNS)
+
+fuzz-check: fuzz-build
+	@test/fuzz/run.sh $(BUILD)/fuzz "$(FUZZ_TARGETS)" -max_total_time=$(FUZZ_CHECK_SECONDS) 2>&1 | tee $(BUILD)/fuzz/check.log; \
+	exit $$(grep -q '^fuzz: [0-9]* passed, 0 failed' $(BUILD)/fuzz/check.log && echo 0 || echo 1)
 
 # Summary: ctest's cases + the freestanding check + the module build and refusal test + the lab's
 # scenarios (unless LAB=0).

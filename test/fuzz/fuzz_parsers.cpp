@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Every text parser of the tree, on arbitrary text: the xenstore value parsers (protocol/xenstore.hpp),
+// the hide=/slot grammar (backend/slots.hpp), the sysfs quirk string (quirks/quirks.hpp) and the
+// lspci dump files (frontend/user/dump.hpp). The first byte picks the parser, the rest is the text.
+//
+// Beyond "no crash, no sanitizer report", each parser must keep its documented contract:
+// all-or-nothing (a failure leaves the output untouched and says why), accepted values inside the
+// documented ranges, and formatting an accepted value then parsing it again gives the same value.
+#include "backend/slots.hpp"
+#include "protocol/xenstore.hpp"
+#include "quirks/quirks.hpp"
+#include "test/fuzz/fuzz_support.hpp"
+
+using namespace pcisplit;
+using pcisplit::fuzz::violation;
+
+namespace {
+
+constexpr Bdf kSentinelBdf = {0xdead, 0xbe, 0xef};
+constexpr char kKey[] = "fuzz-key";
+
+// A failed parse must say why and leave the output as it was.
+bool failed_cleanly(const char* parser, bool ok, const Text& diag, bool unchanged, const std::string& text) {
+  if (ok) return false;
+  if (diag.size() == 0) violation("diag-on-failure", "%s rejected \"%s\" without saying why", parser, text.c_str());
+  if (!unchanged) {
+    violation("untouched-on-failure", "%s rejected \"%s\" but changed its output", parser, text.c_str());
+  }
+  return true;
+}
+
+void bdf_parser(bool vdev, const std::string& text) {
+  Bdf out = kSentinelBdf;
+  Text diag;
+  const bool ok = vdev ? xs::parse_vdev(kKey, text.c_str(), out, diag) : xs::parse_dev(kKey, text.c_str(), out, diag);
+  if (failed_cleanly(vdev ? "parse_vdev" : "parse_dev", ok, diag, out == kSentinelBdf, text)) return;
+  Text again;
+  if (vdev) xs::format_vdev(again, out);
+  else xs::format_dev(again, out);
+  Bdf back = kSentinelBdf;
+  Text diag2;
+  const bool ok2 = vdev ? xs::parse_vdev(kKey, again.c_str(), back, diag2) : xs::parse_dev(kKey, again.c_str(), back, diag2);
+  if (!ok2 || !(back == out)) {
+    violation("round-trip", "\"%s\" parsed, formatted as \"%s\", which %s", text.c_str(), again.c_str(),
+              ok2 ? "parses to another address" : "does not parse");
+  }
+}
+
+void root_parser(const std::string& text) {
+  const xs::Root sentinel{0xdead, 0xbe};
+  xs::Root out = sentinel;
+  Text diag;
+  const bool ok = xs::parse_root(kKey, text.c_str(), out, diag);
+  if (failed_cleanly("parse_root", ok, diag, out.domain == sentinel.domain && out.bus == sentinel.bus, text)) return;
+  Text again;
+  xs::format_root(again, out.domain, out.bus);
+  xs::Root back = sentinel;
+  if (!xs::parse_root(kKey, again.c_str(), back, diag) || back.domain != out.domain || back.bus != out.bus) {
+    violation("round-trip", "root \"%s\" formatted as \"%s\" does not parse back", text.c_str(), again.c_str());
+  }
+}
+
+void number_parser(uint8_t which, uint32_t max, const std::string& text) {
+  const uint32_t sentinel = 0xdeadbeef;
+  uint32_t out = sentinel;
+  Text diag;
+  bool ok = false;
+  const char* name = "";
+  if (which == 0) {
+    name = "parse_u32";
+    ok = xs::parse_u32(kKey, text.c_str(), out, diag);
+  } else if (which == 1) {
+    name = "parse_count";
+    ok = xs::parse_count(kKey, text.c_str(), max, out, diag);
+  } else {
+    name = "parse_state";
+    xs::State s = static_cast<xs::State>(sentinel);
+    ok = xs::parse_state(kKey, text.c_str(), s, diag);
+    out = static_cast<uint32_t>(s);
+  }
+  if (failed_cleanly(name, ok, diag, out == sentinel, text)) return;
+  if (which == 1 && out > max) violation("range", "parse_count accepted %u over the limit %u", out, max);
+  if (which == 2 && out > 8) violation("range", "parse_state accepted %u", out);
+  // Canonical decimal only: the accepted text is exactly the number printed back.
+  Text again;
+  again.add_dec(out);
+  if (text != again.c_str()) violation("canonical", "%s accepted \"%s\" as %u", name, text.c_str(), out);
+}
+
+void magic_parser(const std::string& text) {
+  Text diag;
+  const bool ok = xs::parse_magic(kKey, text.c_str(), diag);
+  if (ok != (text == PCISPLIT_MAGIC)) violation("magic", "parse_magic(\"%s\") = %d", text.c_str(), ok);
+  if (!ok && diag.size() == 0) violation("diag-on-failure", "parse_magic rejected \"%s\" silently", text.c_str());
+}
+
+void opts_parser(uint8_t start, const std::string& text) {
+  xs::DevOpts before;
+  before.msitranslate = start & 1;
+  before.power_mgmt = start & 2;
+  before.permissive = start & 4;
+  xs::DevOpts out = before;
+  Text diag;
+  const bool ok = xs::parse_opts(kKey, text.c_str(), out, diag);
+  if (failed_cleanly("parse_opts", ok, diag, out.msitranslate == before.msitranslate && out.power_mgmt == before.power_mgmt && out.permissive == before.permissive, text)) return;
+  // What was accepted, written as libxl writes it, parses to the same flags whatever they were before.
+  Text again;
+  again.add("msitranslate=").add_dec(out.msitranslate).add(",power_mgmt=").add_dec(out.power_mgmt);
+  again.add(",permissive=").add_dec(out.permissive).add(",rdm_policy=strict");
+  xs::DevOpts back;
+  back.msitranslate = !out.msitranslate;
+  back.power_mgmt = !out.power_mgmt;
+  back.permissive = !out.permissive;
+  if (!xs::parse_opts(kKey, again.c_str(), back, diag) || back.msitranslate != out.msitranslate ||
+      back.power_mgmt != out.power_mgmt || back.permissive != out.permissive) {
+    violation("round-trip", "opts \"%s\" re-written as \"%s\" do not parse back", text.c_str(), again.c_str());
+  }
+}
+
+bool same_pattern(const SlotPattern& a, const SlotPattern& b) { return a == b; }
+
+void check_pattern(const SlotPattern& p, const std::string& text) {
+  if (p.slot != SlotPattern::kAny && (p.slot < 0 || p.slot > 0x1f)) {
+    violation("range", "slot \"%s\" gave slot %d", text.c_str(), p.slot);
+  }
+  if (p.fn != SlotPattern::kAny && (p.fn < 0 || p.fn > 7)) violation("range", "slot \"%s\" gave fn %d", text.c_str(), p.fn);
+  if (p.slot == SlotPattern::kAny && p.fn != SlotPattern::kAny) {
+    violation("range", "slot \"%s\": a wildcard slot with a fixed function", text.c_str());
+  }
+  Text again;
+  format_slot(again, p);
+  SlotPattern back;
+  Text diag;
+  if (!parse_slot(again.c_str(), back, diag) || !same_pattern(back, p)) {
+    violation("round-trip", "slot \"%s\" formatted as \"%s\" does not parse back", text.c_str(), again.c_str());
+  }
+  // matches() agrees with the pattern's fields on a function it names.
+  if (p.exact() && !p.matches(Bdf::make(p.domain, p.bus, static_cast<uint8_t>(p.slot), static_cast<uint8_t>(p.fn)))) {
+    violation("matches", "slot \"%s\" does not match its own address", text.c_str());
+  }
+}
+
+void slot_parser(const std::string& text) {
+  SlotPattern before;
+  before.domain = 0xdead;
+  before.bus = 0xbe;
+  before.slot = 3;
+  before.fn = 5;
+  SlotPattern out = before;
+  Text diag;
+  const bool ok = parse_slot(text.c_str(), out, diag);
+  if (failed_cleanly("parse_slot", ok, diag, out == before, text)) return;
+  check_pattern(out, text);
+}
+
+void hide_parser(uint8_t cap_byte, const std::string& text) {
+  const size_t cap = cap_byte % 9;
+  SlotPattern out[8];
+  size_t count = 99;
+  Text diag;
+  const bool ok = parse_hide(text.c_str(), out, cap, count, diag);
+  if (!ok) {
+    if (count != 0) violation("untouched-on-failure", "parse_hide failed on \"%s\" with count %zu", text.c_str(), count);
+    if (diag.size() == 0) violation("diag-on-failure", "parse_hide rejected \"%s\" silently", text.c_str());
+    return;
+  }
+  if (count > cap) violation("range", "parse_hide returned %zu slots into %zu", count, cap);
+  // The list, written back as "(slot)(slot)...", parses to the same list.
+  std::string again;
+  for (size_t i = 0; i < count && i < cap; ++i) {
+    check_pattern(out[i], text);
+    Text t;
+    format_slot(t, out[i]);
+    again += "(" + std::string(t.c_str()) + ")";
+  }
+  SlotPattern back[8];
+  size_t n2 = 0;
+  if (!parse_hide(again.c_str(), back, cap, n2, diag) || n2 != count) {
+    violation("round-trip", "hide \"%s\" re-written as \"%s\" does not parse back", text.c_str(), again.c_str());
+    return;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    if (!same_pattern(back[i], out[i])) violation("round-trip", "hide \"%s\": slot %zu differs", text.c_str(), i);
+  }
+}
+
+void quirk_parser(uint8_t size_byte, const std::string& text) {
+  const uint16_t config_size = (size_byte & 1) ? 4096 : 256;
+  quirks::SysfsQuirk before;
+  before.bdf = kSentinelBdf;
+  before.reg = 0xbeef;
+  before.size = 3;
+  before.mask = 0x12345678;
+  quirks::SysfsQuirk out = before;
+  Text diag;
+  const bool ok = quirks::parse_sysfs(text.c_str(), config_size, out, diag);
+  if (failed_cleanly("parse_sysfs", ok, diag, out.bdf == before.bdf && out.reg == before.reg && out.size == before.size && out.mask == before.mask, text)) return;
+  if (out.size != 1 && out.size != 2 && out.size != 4) violation("range", "quirk \"%s\": size %u", text.c_str(), out.size);
+  if (out.reg % out.size != 0 || out.reg + out.size > config_size) {
+    violation("range", "quirk \"%s\": register 0x%x size %u outside/misaligned in %u bytes", text.c_str(), out.reg,
+              out.size, config_size);
+  }
+  if ((out.mask & ~width_mask(out.size)) != 0) violation("range", "quirk \"%s\": mask wider than size", text.c_str());
+  char again[64];
+  snprintf(again, sizeof again, "%04x:%02x:%02x.%x-%x:%x:%x", out.bdf.domain, out.bdf.bus, out.bdf.slot(), out.bdf.fn(),
+           out.reg, out.size, out.mask);
+  quirks::SysfsQuirk back = before;
+  if (!quirks::parse_sysfs(again, config_size, back, diag) || !(back.bdf == out.bdf) || back.reg != out.reg ||
+      back.size != out.size || back.mask != out.mask) {
+    violation("round-trip", "quirk \"%s\" re-written as \"%s\" does not parse back", text.c_str(), again);
+  }
+}
+
+void dump_parser(const std::string& text) {
+  std::string error;
+  const auto d = user::parse_dump(text, error);
+  if (!d) {
+    if (error.empty()) violation("diag-on-failure", "parse_dump rejected a text silently");
+    return;
+  }
+  const size_t n = d->config.size();
+  if (n != 256 && n != 4096) violation("range", "parse_dump accepted %zu bytes of config", n);
+  // What format_lspci writes (pcisplit view, lspci -F input) reads back to the same bytes and address.
+  const std::string again = user::format_lspci(d->bdf, d->title, d->config.data(), n);
+  std::string error2;
+  const auto back = user::parse_dump(again, error2);
+  if (!back) {
+    violation("round-trip", "format_lspci output does not parse: %s", error2.c_str());
+    return;
+  }
+  if (back->config != d->config || back->bdf.bus != d->bdf.bus || back->bdf.devfn != d->bdf.devfn ||
+      back->title != d->title) {
+    violation("round-trip", "format_lspci output parses to another device");
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  fuzz::current() = fuzz::Current{data, size, "fuzz_parsers"};
+  fuzz::Input in(data, size);
+  const uint8_t which = in.u8();
+  const uint8_t arg = in.u8();
+  const std::string text = in.text(which % 12 == 11 ? 65536 : 512);
+  switch (which % 12) {
+    case 0: bdf_parser(false, text); break;
+    case 1: bdf_parser(true, text); break;
+    case 2: root_parser(text); break;
+    case 3: number_parser(0, 0, text); break;
+    case 4: number_parser(1, arg, text); break;
+    case 5: number_parser(2, 0, text); break;
+    case 6: magic_parser(text); break;
+    case 7: opts_parser(arg, text); break;
+    case 8: slot_parser(text); break;
+    case 9: hide_parser(arg, text); break;
+    case 10: quirk_parser(arg, text); break;
+    case 11: dump_parser(text); break;
+  }
+  return 0;
+}

@@ -1,0 +1,42 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Runs each libFuzzer target on a fresh copy of its seed corpus (test/fuzz/corpus/TARGET) and prints
+#   fuzz: TARGET execs=N findings=N time=Ns
+# per target, then "fuzz: P passed, F failed" (a target passes with no finding and a clean exit).
+# Findings: the first input breaking each invariant (FUZZ_FINDINGS_DIR, see fuzz_support.hpp) and
+# libFuzzer's crash-/leak-/timeout-/oom- artifacts, all in BUILD_FUZZ/run/TARGET/findings.
+#
+# usage: run.sh BUILD_FUZZ "TARGET..." LIBFUZZER_OPTION...   (e.g. -runs=10000000, -max_total_time=20)
+set -u
+dir=$1
+targets=$2
+shift 2
+here=$(cd "$(dirname "$0")" && pwd)
+passed=0
+failed=0
+for t in $targets; do
+  out=$dir/run/$t
+  rm -rf "$out"
+  mkdir -p "$out/corpus" "$out/findings"
+  cp "$here/corpus/$t/"* "$out/corpus/"
+  start=$(date +%s)
+  FUZZ_FINDINGS_DIR=$out/findings "$dir/$t" "$@" -timeout=10 -print_final_stats=1 \
+    -artifact_prefix="$out/findings/" "$out/corpus" > "$out/log" 2>&1
+  rc=$?
+  secs=$(( $(date +%s) - start ))
+  execs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\)$/\1/p' "$out/log" | tail -1)
+  [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\).*/\1/p' "$out/log" | tail -1)
+  [ -n "$execs" ] || execs=0
+  findings=$(find "$out/findings" -type f | wc -l)
+  echo "fuzz: $t execs=$execs findings=$findings time=${secs}s"
+  if [ "$findings" -ne 0 ] || [ $rc -ne 0 ]; then
+    grep -h '==FUZZ==\|^SUMMARY\|ERROR: libFuzzer\|runtime error' "$out/log" | head -20 | sed 's/^/  /'
+    [ "$findings" -ne 0 ] || echo "  exit status $rc, see $out/log"
+    ls "$out/findings" | sed "s|^|  finding: $out/findings/|"
+    failed=$((failed + 1))
+  else
+    passed=$((passed + 1))
+  fi
+done
+echo "fuzz: $passed passed, $failed failed"
+[ $failed -eq 0 ]

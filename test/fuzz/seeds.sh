@@ -1,0 +1,28 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Writes the seed corpora in test/fuzz/corpus/TARGET/ (committed; rerun after changing an input format).
+# Each seed is a few bytes to a few hundred: a starting point the fuzzer mutates, not a test.
+set -eu
+cd "$(dirname "$0")/corpus"
+rm -rf fuzz_parsers fuzz_engine fuzz_xenbus
+mkdir -p fuzz_parsers fuzz_engine fuzz_xenbus
+
+# fuzz_parsers: byte 0 picks the parser (fuzz_parsers.cpp), byte 1 is its argument, then the text.
+p() { name=$1; which=$2; arg=$3; shift 3; { printf "\\$(printf %03o "$which")\\$(printf %03o "$arg")"; printf '%s' "$*"; } > "fuzz_parsers/$name"; }
+p dev 0 0 "0000:01:00.0"
+p vdev 1 0 "0000:00:1f.07"
+p root 2 0 "0000:00"
+p u32 3 0 "4294967295"
+p count 4 16 "16"
+p state 5 0 "4"
+p magic 6 0 "7"
+p opts 7 0 "msitranslate=0,power_mgmt=0,permissive=1,rdm_policy=strict"
+p slot 8 0 " 0000:03:1f.* "
+p hide 9 8 "(0000:00:02.0)(01:00.1) ( 02:*.* )"
+p quirk 10 1 "0000:00:1b.0-44:1:07"
+p quirk-0x 10 0 "0000:00:1b.0-0x40:4:0xffff0000"
+{ printf '\013\000'; printf '# resource 0 0x00000000fe040000 0x00000000fe05ffff 0x0000000000040200\n# irq 11\n'
+  printf '00:03.0 Ethernet controller: Intel Corporation 82540EM Gigabit Ethernet Controller (rev 03)\n'
+  for row in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
+    printf '%s0:' "$row"; for i in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do printf ' %s%s' "$row" "$i"; done; printf '\n'
+  done; } > fuzz_parsers/dump
