@@ -118,7 +118,7 @@ lab-bench: lab-deps modules
 # make fuzz runs each target FUZZ_RUNS times; make check runs each FUZZ_CHECK_SECONDS.
 FUZZ_DEPS := clang-14 libclang-rt-14-dev
 FUZZ_CXX := clang++-14
-FUZZ_TARGETS := fuzz_parsers
+FUZZ_TARGETS := fuzz_parsers fuzz_engine
 FUZZ_RUNS ?= 10000000
 FUZZ_CHECK_SECONDS ?= 20
 FUZZ_JOBS ?= 2

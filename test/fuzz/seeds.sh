@@ -26,3 +26,16 @@ p quirk-0x 10 0 "0000:00:1b.0-0x40:4:0xffff0000"
   for row in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
     printf '%s0:' "$row"; for i in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do printf ' %s%s' "$row" "$i"; done; printf '\n'
   done; } > fuzz_parsers/dump
+
+# fuzz_engine: dump index (sorted test/data/*.lspci), policy flags (1 permissive, 2
+# allow_interrupt_control, 4 through process(), 8 PIRQs over 16 bits), then ops (fuzz_engine.cpp):
+# BAR0 sized with ~0 and read back, command written, MSI on/off, MSI-X with entries 0 and 1 on/off,
+# an AER op from the guest, a release and rebind, a read of the capability pointer.
+ops='\000\022\020\000 \006\002\020\000 \000\101\004\000\007\004\000\000 \011 \013 \014\002\000\001 \015 \016\006\000\000\000\000\004\000\000\000\000\000\000\000 \017 \006\000\064\000'
+ops=$(printf '%s' "$ops" | tr -d ' ')
+i=0
+while [ $i -lt 18 ]; do
+  flags=$(( (i * 5) % 16 ))
+  printf "\\$(printf %03o $i)\\$(printf %03o $flags)$ops" > "fuzz_engine/dump-$i"
+  i=$((i + 1))
+done
