@@ -29,6 +29,7 @@ class Topology {
   // Guest address -> index of the function as placed (for the dispatcher); -1 if none.
   int find_virt(Bdf virt) const;
   int find_phys(Bdf phys) const;
+  bool in_use(int index) const { return entries_[index].used; }
   const PhysFunction& phys(int index) const { return entries_[index].fn; }
   Bdf virt(int index) const { return entries_[index].virt; }
 

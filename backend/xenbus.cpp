@@ -8,6 +8,14 @@ namespace {
 constexpr char kBeToken[] = "be";
 constexpr char kFeToken[] = "fe";
 
+// Turns the guest's interrupts off and forgets its shadow state; the function stays placed.
+void quiesce(ExportedDevice& dev) {
+  if (dev.irq == ExportedDevice::Irq::msi) (void)dev.platform->disable_msi();
+  if (dev.irq == ExportedDevice::Irq::msix) (void)dev.platform->disable_msix();
+  dev.irq = ExportedDevice::Irq::none;
+  if (dev.view != nullptr) dev.view->reset();
+}
+
 }  // namespace
 
 BackendInstance::BackendInstance(Store& store, BackendHost& host, uint16_t domid, Topology::Mode mode)
@@ -30,9 +38,31 @@ bool BackendInstance::read_frontend(const char* key, char* out, size_t cap) {
   return store_.read(kNoTx, path.c_str(), out, cap) == StoreStatus::ok;
 }
 
-xs::State BackendInstance::read_state(const char* base) {
+BackendInstance::FeState BackendInstance::read_fe_state() {
+  FeState out;
+  char buf[16];
+  Text path, diag;
+  path.add(fe_path_).add("/").add(xs::kState);
+  if (store_.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok) return out;
+  out.present = true;
+  out.valid = xs::parse_state(path.c_str(), buf, out.state, diag);
+  if (out.valid) {
+    fe_malformed_logged_ = false;
+    fe_last_ = out.state;
+    return out;
+  }
+  // The guest owns this node: a loop writing garbage must not become a loop writing dom0's log.
+  ++fe_malformed_;
+  if (!fe_malformed_logged_) {
+    fe_malformed_logged_ = true;
+    host_.log(diag.c_str());
+  }
+  return out;
+}
+
+xs::State BackendInstance::read_be_state() {
   Text diag;
-  const xs::State s = xs::read_state(store_, base, diag);
+  const xs::State s = xs::read_state(store_, be_path_, diag);
   if (diag.size() != 0) host_.log(diag.c_str());
   return s;
 }
@@ -86,7 +116,8 @@ void BackendInstance::set_state(xs::State s) {
 void BackendInstance::fatal(const char* what) {
   host_.log(what);
   write_key("error", what);
-  drop_guest();
+  quiesce_all();
+  disconnect();
   set_state(xs::State::closing);
 }
 
@@ -110,7 +141,8 @@ void BackendInstance::stop() {
   fe_state.add(fe_path_).add("/").add(xs::kState);
   (void)store_.unwatch(fe_state.c_str(), kFeToken);
   (void)store_.unwatch(be_path_, kBeToken);
-  drop_guest();
+  disconnect();
+  release_all();
   state_ = xs::State::closed;
 }
 
@@ -119,57 +151,114 @@ void BackendInstance::watch_fired(const char*, const char*) {
 }
 
 void BackendInstance::reevaluate() {
-  const xs::State fe = read_state(fe_path_);
-  const xs::State be = read_state(be_path_);  // libxl writes Reconfiguring here for hot-plug
+  const FeState fs = read_fe_state();
+  if (fs.present && !fs.valid) return;  // garbage changes nothing; the last good state stands
+  const xs::State fe = fs.present ? fs.state : xs::State::unknown;
+  const xs::State be = read_be_state();  // libxl writes Reconfiguring here for hot-plug
+  if (be == xs::State::unknown) return;  // the toolstack removed the backend: stop() follows
   if (state_ == xs::State::closing || state_ == xs::State::closed) {
-    if (fe == xs::State::closed || fe == xs::State::unknown) {
-      if (state_ != xs::State::closed) set_state(xs::State::closed);
+    // A frontend that starts again (module reloaded, kexec) after it closed: as blkback does, go
+    // back to InitWait; the functions were kept, so the handshake republishes them.
+    if (fe == xs::State::initialising || fe == xs::State::init_wait ||
+        (fe == xs::State::initialised && state_ == xs::State::closed)) {
+      set_state(xs::State::init_wait);
+    } else {
+      if ((fe == xs::State::closed || fe == xs::State::unknown) && state_ != xs::State::closed) {
+        set_state(xs::State::closed);
+      }
+      if (fe == xs::State::unknown) (void)sync(Sync::release_only);
+      return;
     }
-    return;
   }
   // A frontend state that vanished after the handshake means the guest's xenstore home is gone.
   const bool fe_gone = fe == xs::State::unknown && state_ != xs::State::init_wait && state_ != xs::State::initialised;
   if (fe == xs::State::closing || fe == xs::State::closed || fe_gone) {
-    drop_guest();
+    // Only a disconnect (L5): Xen still assigns the functions to the guest, so they stay its own,
+    // owner and all, until the toolstack takes them (dev-N removed, or the backend removed).
+    quiesce_all();
+    disconnect();
     set_state(fe == xs::State::closing ? xs::State::closing : xs::State::closed);
     return;
   }
   if (state_ == xs::State::init_wait) setup();
+  // libxl adds the devices of a guest being created one transaction each, without a reconfiguration
+  // (the first may already be exported): whatever is listed is exported before the frontend connects.
+  if (state_ == xs::State::initialised) {
+    bool changed = false;
+    if (!sync(Sync::add, &changed)) return;
+    if (changed) publish_roots();  // unconditional writes would fire our own watch for ever
+  }
   if (state_ == xs::State::initialised && fe == xs::State::initialised) attach();
   if (be == xs::State::reconfiguring && fe == xs::State::reconfiguring) reconfigure();
   if (state_ == xs::State::reconfigured && fe == xs::State::connected) set_state(xs::State::connected);
+  // A device libxl removed from the list without a reconfiguration (xl pci-detach -f with a frontend
+  // that never followed) is given back all the same.
+  if (state_ == xs::State::connected || state_ == xs::State::reconfigured) (void)sync(Sync::release_only);
 }
 
 void BackendInstance::setup() {
-  char buf[16];
-  uint32_t num = 0;
-  Text diag;
-  if (!read_key(xs::kNumDevs, buf, sizeof buf) || !xs::parse_count(xs::kNumDevs, buf, xs::kMaxDevs, num, diag)) {
-    fatal(diag.size() != 0 ? diag.c_str() : "backend: missing num_devs");
-    return;
-  }
-  for (uint32_t n = 0; n < num; ++n) {
-    Text key;
-    xs::key_name(key, xs::kStatePrefix, n);
-    xs::State s = xs::State::initialising;
-    if (read_key(key.c_str(), buf, sizeof buf) && !xs::parse_state(key.c_str(), buf, s, diag)) s = xs::State::unknown;
-    if (s == xs::State::initialising) export_one(n);
-  }
+  if (!sync(Sync::add)) return;
   publish_roots();
   set_state(xs::State::initialised);
 }
 
-bool BackendInstance::export_one(uint32_t n) {
-  if (n >= Topology::kMaxDevices) return false;
+bool BackendInstance::sync(Sync mode, bool* changed) {
+  const uint32_t before = changes_;
+  char buf[96];
+  uint32_t num = 0;
+  Text diag;
+  if (!read_key(xs::kNumDevs, buf, sizeof buf) || !xs::parse_count(xs::kNumDevs, buf, xs::kMaxDevs, num, diag)) {
+    fatal(diag.size() != 0 ? diag.c_str() : "backend: missing num_devs");
+    return false;
+  }
+  // Which held functions the list still names as live (Initialising..Connected). One bit per
+  // topology slot; a function named Closing/Closed, or not at all, loses its bit.
+  bool listed[Topology::kMaxDevices] = {};
+  for (uint32_t n = 0; n < num; ++n) {
+    Text key;
+    xs::key_name(key, xs::kStatePrefix, n);
+    xs::State s = xs::State::unknown;
+    if (!read_key(key.c_str(), buf, sizeof buf) || !xs::parse_state(key.c_str(), buf, s, diag)) continue;
+    xs::key_name(key, xs::kDevPrefix, n);
+    Bdf phys;
+    const bool have = read_key(key.c_str(), buf, sizeof buf);
+    if (!xs::parse_dev(key.c_str(), have ? buf : nullptr, phys, diag)) {
+      if (s == xs::State::initialising && mode != Sync::release_only) refuse(n, diag.c_str());
+      continue;
+    }
+    const int held = topology_.find_phys(phys);
+    if (s == xs::State::closing || s == xs::State::closed) {
+      // Given back once the frontend has followed into Reconfiguring (it first removes the device
+      // from the guest); until then it stays the guest's.
+      if (held >= 0 && mode == Sync::reconfigure) release(phys);
+      else if (held >= 0) listed[held] = true;
+      continue;
+    }
+    if (held >= 0) {
+      if (s == xs::State::initialising && mode != Sync::release_only && listed[held]) {
+        refuse(n, "device listed twice for this guest");
+        continue;
+      }
+      listed[held] = true;
+      continue;
+    }
+    if (s == xs::State::initialising && mode != Sync::release_only && export_one(n, phys)) {
+      listed[topology_.find_phys(phys)] = true;
+    }
+  }
+  for (int i = 0; i < Topology::kMaxDevices; ++i) {
+    if (topology_.in_use(i) && !listed[i]) release(topology_.phys(i).bdf);
+  }
+  if (changed != nullptr) *changed = changes_ != before;
+  return true;
+}
+
+bool BackendInstance::export_one(uint32_t n, Bdf phys) {
   char buf[96];
   Text key, diag;
-  Bdf phys;
   xs::DevOpts opts;
-  xs::key_name(key, xs::kDevPrefix, n);
-  bool ok = read_key(key.c_str(), buf, sizeof buf) ? xs::parse_dev(key.c_str(), buf, phys, diag)
-                                                    : xs::parse_dev(key.c_str(), nullptr, phys, diag);
   xs::key_name(key, xs::kOptsPrefix, n);
-  if (ok && read_key(key.c_str(), buf, sizeof buf)) ok = xs::parse_opts(key.c_str(), buf, opts, diag);
+  bool ok = !read_key(key.c_str(), buf, sizeof buf) || xs::parse_opts(key.c_str(), buf, opts, diag);
   PhysFunction fn;
   DeviceView* view = nullptr;
   DevicePlatform* platform = nullptr;
@@ -181,53 +270,54 @@ bool BackendInstance::export_one(uint32_t n) {
       ok = false;
     } else {
       dispatcher_.attach(topology_.find_phys(fn.bdf), view, platform);
-      exported_[n] = phys;
-      has_[n] = true;
+      ++changes_;
       Text v;
       xs::format_vdev(v, virt.value());
       write_indexed(xs::kVdevPrefix, n, v.c_str());
       write_indexed(xs::kStatePrefix, n, "3");
     }
   }
-  if (!ok) {  // this device is refused; the others go on
-    Text msg;
-    msg.add("backend: device ").add_dec(n).add(" refused: ").add(diag.c_str());
-    host_.log(msg.c_str());
-    write_indexed("error-", n, diag.c_str());
-    write_indexed(xs::kStatePrefix, n, "6");
-  }
+  if (!ok) refuse(n, diag.c_str());
   return ok;
 }
 
-void BackendInstance::release_one(uint32_t n) {
-  if (n >= Topology::kMaxDevices || !has_[n]) return;
-  const int index = topology_.find_phys(exported_[n]);
-  if (index >= 0) {
-    // The guest may be gone with interrupts on: turn them off before the function is reset.
-    ExportedDevice& dev = dispatcher_.device(index);
-    if (dev.irq == ExportedDevice::Irq::msi) (void)dev.platform->disable_msi();
-    if (dev.irq == ExportedDevice::Irq::msix) (void)dev.platform->disable_msix();
-    if (dev.view != nullptr) dev.view->reset();
-    dispatcher_.detach(index);
-  }
-  (void)topology_.remove(exported_[n]);
-  host_.release_device(exported_[n]);
-  has_[n] = false;
-  Text key, path;
-  xs::key_name(key, xs::kVdevPrefix, n);
-  path.add(be_path_).add("/").add(key.c_str());
-  (void)store_.remove(kNoTx, path.c_str());
+// This device is refused; the others go on.
+void BackendInstance::refuse(uint32_t n, const char* why) {
+  Text msg;
+  msg.add("backend: device ").add_dec(n).add(" refused: ").add(why);
+  host_.log(msg.c_str());
+  write_indexed("error-", n, why);
   write_indexed(xs::kStatePrefix, n, "6");
 }
 
-void BackendInstance::drop_guest() {
-  release_all();
+// Gives one function back to dom0. Nothing is written to state-N: the frontend reads Closing there
+// to find what to remove, and libxl deletes the keys once the backend is Connected again.
+void BackendInstance::release(Bdf phys) {
+  const int index = topology_.find_phys(phys);
+  if (index < 0) return;
+  // The guest may be gone with interrupts on: turn them off before the function is reset.
+  quiesce(dispatcher_.device(index));
+  dispatcher_.detach(index);
+  (void)topology_.remove(phys);
+  host_.release_device(phys);
+  ++changes_;
+}
+
+void BackendInstance::quiesce_all() {
+  for (int i = 0; i < Topology::kMaxDevices; ++i) {
+    if (topology_.in_use(i)) quiesce(dispatcher_.device(i));
+  }
+}
+
+void BackendInstance::disconnect() {
   host_.disconnect();
   page_ = nullptr;
 }
 
 void BackendInstance::release_all() {
-  for (uint32_t n = 0; n < Topology::kMaxDevices; ++n) release_one(n);
+  for (int i = 0; i < Topology::kMaxDevices; ++i) {
+    if (topology_.in_use(i)) release(topology_.phys(i).bdf);
+  }
 }
 
 void BackendInstance::publish_roots() {
@@ -267,20 +357,7 @@ void BackendInstance::attach() {
 }
 
 void BackendInstance::reconfigure() {
-  char buf[16];
-  uint32_t num = 0;
-  Text diag;
-  if (!read_key(xs::kNumDevs, buf, sizeof buf) || !xs::parse_count(xs::kNumDevs, buf, xs::kMaxDevs, num, diag)) {
-    return fatal(diag.size() ? diag.c_str() : "backend: missing num_devs");
-  }
-  for (uint32_t n = 0; n < num; ++n) {
-    Text key;
-    xs::key_name(key, xs::kStatePrefix, n);
-    xs::State s = xs::State::unknown;
-    if (!read_key(key.c_str(), buf, sizeof buf) || !xs::parse_state(key.c_str(), buf, s, diag)) continue;
-    if (s == xs::State::initialising) export_one(n);
-    if (s == xs::State::closing) release_one(n);
-  }
+  if (!sync(Sync::reconfigure)) return;
   publish_roots();
   set_state(xs::State::reconfigured);
 }

@@ -3,6 +3,13 @@
 // the in-tree pciback: InitWait, export dev-N and publish vdev-N/root-N/state-N, wait for the
 // frontend's pci-op-ref/event-channel/magic, check magic, map, bind, Connected; hot-plug and
 // hot-unplug through Reconfiguring/Reconfigured.
+//
+// Functions are tracked by their physical address (dev-N's value), never by N: libxl renumbers the
+// dev-N/state-N keys after every detach and adds new devices at num_devs, so an index only says
+// where to write vdev-N and state-N. A function is given back to dom0 when its dev-N says Closing or
+// Closed during a reconfiguration, when no dev-N names it any more, or when the backend device goes
+// away (stop()); a frontend that closes only disconnects (it may reconnect; Xen still assigns the
+// functions to the guest until the toolstack removes them).
 #pragma once
 
 #include "backend/dispatch.hpp"
@@ -65,24 +72,44 @@ class BackendInstance final : public StoreWatcher {
   void aer_kill();
 
   xs::State state() const { return state_; }
+  // How often the frontend's state node held garbage (logged once per run of bad values).
+  uint64_t malformed_frontend_states() const { return fe_malformed_; }
   Dispatcher& dispatcher() { return dispatcher_; }
   Topology& topology() { return topology_; }
 
  private:
+  // A frontend state as read: absent (the guest's xenstore home is gone) and malformed (the guest
+  // wrote garbage; ignored, logged once) are told apart from the states themselves.
+  struct FeState {
+    bool present = false;
+    bool valid = false;
+    xs::State state = xs::State::unknown;
+  };
+  // What sync() may do besides releasing functions no dev-N names any more (the toolstack removed them).
+  enum class Sync : uint8_t {
+    release_only,  // Connected without a reconfiguration: the list only shrinks behind our back
+    add,           // before the frontend connects: export every dev-N in state Initialising
+    reconfigure,   // Reconfiguring on both sides: export Initialising, release Closing/Closed
+  };
+
   void reevaluate();
   void setup();  // export every dev-N in state Initialising, publish, -> Initialised
   void attach();
   void reconfigure();
-  bool export_one(uint32_t n);
-  void release_one(uint32_t n);
+  bool sync(Sync mode, bool* changed = nullptr);  // false: fatal (num_devs unreadable)
+  bool export_one(uint32_t n, Bdf phys);
+  void refuse(uint32_t n, const char* why);
+  void release(Bdf phys);
   void publish_roots();
   void release_all();
-  void drop_guest();  // every device released, page unmapped, channel unbound
+  void quiesce_all();   // interrupts off and views reset, functions kept: the frontend went away
+  void disconnect();    // page unmapped, channel unbound; the guest keeps its functions (L5)
   void fatal(const char* what);
   void set_state(xs::State s);
   bool read_key(const char* key, char* out, size_t cap);
   bool read_frontend(const char* key, char* out, size_t cap);
-  xs::State read_state(const char* base);
+  FeState read_fe_state();
+  xs::State read_be_state();
   void write_key(const char* key, const char* value);
   void write_indexed(const char* prefix, uint32_t n, const char* value);
 
@@ -95,8 +122,10 @@ class BackendInstance final : public StoreWatcher {
   char fe_path_[kPathMax];
   xs::State state_ = xs::State::initialising;
   volatile wire::SharedInfo* page_ = nullptr;
-  Bdf exported_[Topology::kMaxDevices];  // dev-N -> physical function, for release
-  bool has_[Topology::kMaxDevices] = {};
+  xs::State fe_last_ = xs::State::unknown;  // the last well-formed frontend state
+  bool fe_malformed_logged_ = false;         // a guest writing garbage in a loop is logged once (L1)
+  uint64_t fe_malformed_ = 0;
+  uint32_t changes_ = 0;  // functions exported or released so far (sync() compares)
   bool aer_outstanding_ = false;
   Coalescer coalescer_;
 };

@@ -5,6 +5,7 @@
 #include "backend/xenbus.hpp"
 #include "support/fake_device.hpp"
 #include "support/fake_platform.hpp"
+#include "test/sim/libxl.hpp"
 #include "test/sim/xenstore.hpp"
 
 using namespace pcisplit;
@@ -123,6 +124,44 @@ struct World {
     REQUIRE(guest->write(kNoTx, (kFe + "/state").c_str(), "3") == StoreStatus::ok);
   }
   void fe_state(const char* s) { REQUIRE(guest->write(kNoTx, (kFe + "/state").c_str(), s) == StoreStatus::ok); }
+
+  // libxl's own sequences (test/sim/libxl.hpp), with the frontend's part played as Linux's pcifront
+  // plays it: on Reconfiguring it removes the Closing devices and follows, then Connected.
+  sim::Libxl libxl{*toolstack, kGuest};
+  void libxl_create(const std::vector<Bdf>& devs) {
+    for (size_t i = 0; i < devs.size(); ++i) {
+      REQUIRE(libxl.add_device(devs[i], true) == StoreStatus::ok);
+      if (i == 0) {  // the kernel probes the backend device as soon as its directory appears
+        be = std::make_unique<BackendInstance>(*backend_conn, host, kGuest, Topology::Mode::vpci);
+        REQUIRE(be->start() == StoreStatus::ok);
+      }
+    }
+  }
+  void reconfigure_round() {
+    REQUIRE(get(kBe + "/state") == "7");
+    fe_state("7");
+    REQUIRE(get(kBe + "/state") == "8");
+    fe_state("4");
+    REQUIRE(get(kBe + "/state") == "4");
+  }
+  void libxl_attach(Bdf b) {
+    REQUIRE(libxl.add_device(b, false) == StoreStatus::ok);
+    reconfigure_round();
+  }
+  void libxl_detach(Bdf b) {
+    REQUIRE(libxl.remove_begin(b) == StoreStatus::ok);
+    reconfigure_round();
+    REQUIRE(libxl.remove_finish(b) == StoreStatus::ok);
+  }
+  // The guest-visible address of `phys`, as the backend published it; -1 devfn when absent.
+  int vdevfn_of(Bdf phys) {
+    const int i = libxl.index_of(phys);
+    if (i < 0) return -1;
+    Bdf v;
+    Text diag;
+    if (!xs::parse_vdev("vdev", get(kBe + "/vdev-" + std::to_string(i)).c_str(), v, diag)) return -1;
+    return v.devfn;
+  }
 };
 
 }  // namespace
@@ -159,6 +198,8 @@ TEST_CASE("a wrong magic closes the backend with an error naming it", "[backend]
   CHECK(w.get(kBe + "/state") == "5");
   CHECK(w.get(kBe + "/error") == "xenstore key magic: malformed value \"8\", expected \"7\"");
   CHECK(w.host.connects == 0);
+  CHECK(w.host.released.empty());  // Xen still assigns it to the guest: released when the backend goes
+  w.be->stop();
   CHECK(w.host.released.size() == 1);
 }
 
@@ -217,7 +258,7 @@ TEST_CASE("hot-plug: state-N 1->3 and Reconfiguring->Reconfigured, then Connecte
   CHECK(w.get(kBe + "/state") == "4");
 }
 
-TEST_CASE("hot-unplug: state-N 5->6, the device released and its vdev-N removed", "[backend][xenbus]") {
+TEST_CASE("hot-unplug: the device released, state-N and vdev-N left for the frontend and libxl", "[backend][xenbus]") {
   World w;
   w.host.add(Bdf::make(0, 1, 0, 0), "e1000e.lspci");
   w.host.add(Bdf::make(0, 2, 0, 0), "nvme.lspci");
@@ -227,25 +268,28 @@ TEST_CASE("hot-unplug: state-N 5->6, the device released and its vdev-N removed"
   w.put(kBe + "/state-0", "5");
   w.put(kBe + "/state", "7");
   w.fe_state("7");
-  CHECK(w.get(kBe + "/state-0") == "6");
-  CHECK(w.get(kBe + "/vdev-0") == "<absent>");
+  CHECK(w.get(kBe + "/state-0") == "5");
+  CHECK(w.get(kBe + "/vdev-0") == "0000:00:00.00");
   CHECK(w.host.released == std::vector<Bdf>{Bdf::make(0, 1, 0, 0)});
   CHECK(w.get(kBe + "/state") == "8");
   // The guest can no longer reach it.
   CHECK(post_read(*w.be, *w.host.page, 0, 0, 0, 4).err == static_cast<int32_t>(Err::dev_not_found));
 }
 
-TEST_CASE("the frontend closing releases every device and the backend follows to Closed", "[backend][xenbus]") {
+TEST_CASE("the frontend closing disconnects, the backend follows to Closed, the devices stay the guest's",
+          "[backend][xenbus]") {
   World w;
   w.host.add(Bdf::make(0, 1, 0, 0), "e1000e.lspci");
   w.create({"0000:01:00.0"});
   w.frontend_publish();
   w.fe_state("5");
   CHECK(w.get(kBe + "/state") == "5");
-  CHECK(w.host.released.size() == 1);
+  CHECK(w.host.released.empty());
   CHECK(w.host.disconnects >= 1);
   w.fe_state("6");
   CHECK(w.get(kBe + "/state") == "6");
+  w.be->stop();  // the toolstack removes the backend: now they go back to dom0
+  CHECK(w.host.released.size() == 1);
 }
 
 TEST_CASE("a backend directory without a frontend key is refused", "[backend][xenbus]") {
@@ -391,6 +435,165 @@ TEST_CASE("a backend directory the toolstack removed is never recreated", "[back
   w.be->watch_fired(kBe.c_str(), "be");
   CHECK(w.get(kBe) == "<absent>");
   CHECK(w.get(kBe + "/state") == "<absent>");
+  w.be->stop();  // the kernel removes the xenbus device
+  CHECK(w.get(kBe + "/state") == "<absent>");
   CHECK(w.be->state() == xs::State::closed);
   CHECK(w.host.released.size() == 1);  // the function still went back to dom0
+}
+
+namespace {
+const Bdf kA = Bdf::make(0, 1, 0, 0), kB = Bdf::make(0, 2, 0, 0), kC = Bdf::make(0, 3, 0, 0),
+          kD = Bdf::make(0, 4, 0, 0);
+
+void add_four(World& w) {
+  w.host.add(kA, "e1000e.lspci");
+  w.host.add(kB, "nvme.lspci");
+  w.host.add(kC, "virtio-net-modern.lspci");
+  w.host.add(kD, "qemu-xhci.lspci");
+}
+}  // namespace
+
+TEST_CASE("a guest created with several devices, one libxl transaction each, gets all of them at connect",
+          "[backend][xenbus][libxl]") {
+  // libxl writes the first device with the backend, then each further device alone, without a
+  // reconfiguration: the backend is already in InitWait or Initialised when they arrive.
+  World w;
+  add_four(w);
+  w.libxl_create({kA, kB, kC});
+  CHECK(w.get(kBe + "/state") == "3");
+  for (int i = 0; i < 3; ++i) CHECK(w.get(kBe + "/state-" + std::to_string(i)) == "3");
+  CHECK(w.get(kBe + "/vdev-2") == "0000:00:02.00");
+  w.frontend_publish();
+  CHECK(w.get(kBe + "/state") == "4");
+  for (int devfn : {0, 8, 16}) CHECK(post_read(*w.be, *w.host.page, 0, devfn, 0, 2).err == 0);
+}
+
+TEST_CASE("H2: detach A then C after libxl renumbered releases A and C, never B", "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_create({kA, kB, kC});
+  w.frontend_publish();
+  w.fe_state("4");
+  const int vb = w.vdevfn_of(kB), vc = w.vdevfn_of(kC);
+  w.libxl_detach(kA);  // B moves to index 0, C to 1
+  CHECK(w.get(kBe + "/dev-0") == "0000:02:00.0");
+  w.libxl_detach(kC);  // state-1=5: index 1 is C now
+  CHECK(w.host.released == std::vector<Bdf>{kA, kC});
+  CHECK(post_read(*w.be, *w.host.page, 0, vb, 0, 2).err == 0);
+  CHECK(post_read(*w.be, *w.host.page, 0, vc, 0, 2).err == static_cast<int32_t>(Err::dev_not_found));
+}
+
+TEST_CASE("H2: detach A, attach C at the freed count, detach B: B's record survives and B is released",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_create({kA, kB});
+  w.frontend_publish();
+  w.fe_state("4");
+  const int vb = w.vdevfn_of(kB);
+  w.libxl_detach(kA);
+  w.libxl_attach(kC);  // libxl puts it at num_devs = 1, where B's index used to be
+  CHECK(w.get(kBe + "/dev-1") == "0000:03:00.0");
+  CHECK(w.get(kBe + "/state-1") == "3");
+  w.libxl_detach(kB);
+  CHECK(w.host.released == std::vector<Bdf>{kA, kB});
+  CHECK(post_read(*w.be, *w.host.page, 0, vb, 0, 2).err == static_cast<int32_t>(Err::dev_not_found));
+  CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kC), 0, 2).err == 0);
+  w.be->stop();
+  CHECK(w.host.released == std::vector<Bdf>{kA, kB, kC});
+}
+
+TEST_CASE("detach first, last, attach, detach middle: the held set follows libxl's list exactly",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_create({kA, kB, kC});
+  w.frontend_publish();
+  w.fe_state("4");
+  w.libxl_detach(kA);
+  w.libxl_detach(kC);
+  w.libxl_attach(kD);
+  w.libxl_attach(kA);
+  w.libxl_detach(kD);  // the middle one of B, D, A
+  CHECK(w.host.released == std::vector<Bdf>{kA, kC, kD});
+  CHECK(w.libxl.num_devs() == 2);
+  for (Bdf b : {kB, kA}) CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(b), 0, 2).err == 0);
+  // Closing is left for the frontend to read; the backend never wrote Closed over it.
+  CHECK(w.get(kBe + "/state-2") == "<absent>");
+}
+
+TEST_CASE("the backend leaves state-N Closing for the frontend: no jump to Closed", "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_create({kA, kB});
+  w.frontend_publish();
+  w.fe_state("4");
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
+  CHECK(w.get(kBe + "/state-0") == "5");  // the backend waits for the frontend's Reconfiguring
+  CHECK(w.host.released.empty());
+  w.fe_state("7");
+  CHECK(w.host.released == std::vector<Bdf>{kA});
+  CHECK(w.get(kBe + "/state-0") == "5");
+  CHECK(w.get(kBe + "/vdev-0") == "0000:00:00.00");  // libxl deletes it in its second transaction
+}
+
+TEST_CASE("a device the toolstack removed from the list without a reconfiguration is released",
+          "[backend][xenbus][libxl]") {
+  // xl pci-detach -f with a frontend that never follows: libxl gives up waiting and removes the keys.
+  World w;
+  add_four(w);
+  w.libxl_create({kA, kB});
+  w.frontend_publish();
+  w.fe_state("4");
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
+  REQUIRE(w.libxl.remove_finish(kA) == StoreStatus::ok);
+  CHECK(w.host.released == std::vector<Bdf>{kA});
+}
+
+TEST_CASE("a BDF listed twice is refused at its second index without touching the first", "[backend][xenbus]") {
+  World w;
+  add_four(w);
+  w.create({"0000:01:00.0", "0000:01:00.0"});
+  CHECK(w.get(kBe + "/state-0") == "3");
+  CHECK(w.get(kBe + "/state-1") == "6");
+  CHECK(w.get(kBe + "/error-1") == "device listed twice for this guest");
+  CHECK(w.host.released.empty());
+}
+
+TEST_CASE("L5: a frontend that closes only disconnects; it can reconnect; stop() releases", "[backend][xenbus]") {
+  World w;
+  add_four(w);
+  w.libxl_create({kA, kB});
+  w.frontend_publish();
+  w.fe_state("4");
+  w.fe_state("5");
+  CHECK(w.get(kBe + "/state") == "5");
+  w.fe_state("6");
+  CHECK(w.get(kBe + "/state") == "6");
+  CHECK(w.host.released.empty());
+  CHECK(w.host.disconnects >= 1);
+  // The frontend module is loaded again.
+  w.fe_state("1");
+  CHECK(w.get(kBe + "/state") == "3");
+  w.frontend_publish();
+  CHECK(w.get(kBe + "/state") == "4");
+  CHECK(w.host.connects == 2);
+  CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kB), 0, 2).err == 0);
+  w.be->stop();
+  CHECK(w.host.released == std::vector<Bdf>{kA, kB});
+}
+
+TEST_CASE("L1: garbage in the frontend's state node is logged once and changes nothing", "[backend][xenbus]") {
+  World w;
+  add_four(w);
+  w.libxl_create({kA});
+  w.frontend_publish();
+  w.fe_state("4");
+  const size_t logs = w.host.logs.size();
+  for (int i = 0; i < 1000; ++i) w.fe_state(("x" + std::to_string(i)).c_str());
+  CHECK(w.host.logs.size() == logs + 1);
+  CHECK(w.be->malformed_frontend_states() == 1000);
+  CHECK(w.get(kBe + "/state") == "4");
+  CHECK(w.host.released.empty());
+  CHECK(post_read(*w.be, *w.host.page, 0, 0, 0, 2).err == 0);
 }
