@@ -252,7 +252,23 @@ WriteResult DeviceView::write(uint32_t offset, uint32_t width, uint32_t value) {
 
 bool DeviceView::write_field(FieldEntry& e, uint32_t value, uint32_t byte_mask, WriteResult& out) {
   WriteCtx ctx{*this, e, e.field->masks, out.effects};
-  if (e.field->ops != nullptr && e.field->ops->write != nullptr) e.field->ops->write(ctx, value, byte_mask);
+  if (e.field->ops != nullptr && e.field->ops->write != nullptr) {
+    // Hooks judge the register as it would be after the write, not the guest's bytes alone: the
+    // lanes the guest did not write keep their current value (hardware's, or the shadow's for
+    // emulated bits). A 1-byte write next to a bit hardware set must not slip past a check on that
+    // bit (H1: VPD's F flag). docs/conf_space.md, "Hooks judge the merged value".
+    const uint32_t wm = width_mask(e.field->width);
+    uint32_t merged = value & byte_mask & wm;
+    if ((byte_mask & wm) != wm) {
+      const Result<uint32_t> cur = field_value(e);
+      if (!cur.ok()) {
+        out.err = cur.err();
+        return false;
+      }
+      merged |= cur.value() & ~byte_mask & wm;
+    }
+    e.field->ops->write(ctx, merged, byte_mask);
+  }
   // A hook that refuses the write refuses all of it: nothing of a rejected field is half-applied.
   if (!ctx.handled && ctx.err == Err::success) generic_write(ctx, value, byte_mask);
   if (ctx.err != Err::success && out.err == Err::success) out.err = ctx.err;

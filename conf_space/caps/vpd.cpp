@@ -8,9 +8,11 @@ namespace {
 using namespace reg;
 
 // Writing the address with F set starts a VPD *write* into the device's EEPROM, which persists beyond
-// the guest's lifetime: refused. With F clear it starts a read, which is harmless.
-void vpd_addr_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
-  if ((byte_mask & PCI_VPD_ADDR_F) != 0 && (value & PCI_VPD_ADDR_F) != 0) {
+// the guest's lifetime: refused. With F clear it starts a read, which is harmless. `value` is the
+// merged register: hardware sets F when a read completes, so a 1-byte write of the low address byte
+// would write F back as 1 and start a write (H1); it is judged, and refused, as such.
+void vpd_addr_write(WriteCtx& ctx, uint32_t value, uint32_t) {
+  if ((value & PCI_VPD_ADDR_F) != 0) {
     ctx.denied = true;
     ctx.err = Err::access_denied;
   }

@@ -132,6 +132,31 @@ TEST_CASE("mask classes: each behaves as its name says, with exact hardware writ
   }
 }
 
+namespace {
+uint32_t g_seen_value, g_seen_mask;
+void record_write(WriteCtx&, uint32_t value, uint32_t byte_mask) {
+  g_seen_value = value;
+  g_seen_mask = byte_mask;
+}
+constinit const FieldOps kRecordOps = {.write = record_write};
+}  // namespace
+
+TEST_CASE("hooks see the merged register: unwritten lanes carry hardware's (or the shadow's) value", "[engine]") {
+  //  0x40: | byte 3 | byte 2 | byte 1 (emu) | byte 0 |    hardware 0xa1b2c3d4, shadow byte 1 = 0x77
+  auto d = plain_device();
+  d->hw.poke(0x40, 4, 0xa1b2c3d4);
+  add(*d, Field{0x40, 4, {.emu = 0x0000ff00}, &kRecordOps, "H", "test"});
+  d->wr(0x41, 1, 0x77);  // into the shadow
+  d->wr(0x40, 1, 0x11);
+  CHECK(g_seen_mask == 0x000000ff);
+  CHECK(g_seen_value == 0xa1b27711);
+  d->wr(0x42, 2, 0x5566);
+  CHECK(g_seen_mask == 0xffff0000);
+  CHECK(g_seen_value == 0x55667711);  // byte 0 is hardware's now: the plain bits were written
+  d->wr(0x40, 4, 0x01020304);
+  CHECK(g_seen_value == 0x01020304);
+}
+
 TEST_CASE("XSA-131: unclaimed registers are read from hardware, writes denied unless permissive", "[engine][xsa]") {
   auto d = plain_device();
   d->hw.poke(0x80, 4, 0xcafef00d);

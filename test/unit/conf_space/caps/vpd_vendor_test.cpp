@@ -19,6 +19,24 @@ TEST_CASE("VPD: a read request reaches hardware, a write request (F set) is refu
   CHECK(d->hw.peek(0x44, 4) == 0x12345678);
 }
 
+TEST_CASE("H1: a 1-byte write of VPD_ADDR's low byte after a read completed (F=1 in hardware) is refused",
+          "[caps][vpd]") {
+  auto d = DeviceBuilder().cap(0x40, PCI_CAP_ID_VPD).build();
+  d->hw.poke(0x42, 2, PCI_VPD_ADDR_F | 0x0010);  // the device finished reading address 0x10
+  CHECK(d->wr(0x42, 1, 0x20).err == Err::access_denied);
+  for (const HwWrite& w : d->hw.log) CHECK((w.value & (w.width == 2 ? PCI_VPD_ADDR_F : 0x80)) == 0);
+  CHECK(d->hw.log.empty());
+  // With F clear in hardware the same byte write is a read request, judged on the merged value.
+  d->hw.poke(0x42, 2, 0x0010);
+  CHECK(d->wr(0x42, 1, 0x20).err == Err::success);
+  REQUIRE(d->hw.log.size() == 1);
+  CHECK(d->hw.log[0] == HwWrite{0x42, 2, 0x0020});
+  // A word write with F clear is a new read request even though hardware still says F=1.
+  d->hw.poke(0x42, 2, PCI_VPD_ADDR_F | 0x0020);
+  CHECK(d->wr(0x42, 2, 0x0030).err == Err::success);
+  CHECK(d->hw.log.back() == HwWrite{0x42, 2, 0x0030});
+}
+
 TEST_CASE("vendor-specific capabilities are exposed read-only (virtio's register windows)", "[caps][vendor]") {
   auto d = load_device("virtio-net-modern.lspci");
   const uint32_t body = d->hw.peek(0xc8 + 4, 4);
