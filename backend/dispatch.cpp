@@ -61,12 +61,25 @@ void Dispatcher::handle(const wire::Op& in, wire::Op& out) {
   out.value = 0;
   Err err = Err::dev_not_found;
   ExportedDevice* dev = nullptr;
+  const PhysFunction* fn = nullptr;
   if (in.domain <= 0xffff && in.bus <= 0xff && in.devfn <= 0xff) {
     const int index = topology_.find_virt(
         Bdf{static_cast<uint16_t>(in.domain), static_cast<uint8_t>(in.bus), static_cast<uint8_t>(in.devfn)});
-    if (index >= 0 && devices_[index].view != nullptr) dev = &devices_[index];
+    if (index >= 0 && devices_[index].view != nullptr) {
+      dev = &devices_[index];
+      fn = &topology_.phys(index);
+    }
   }
-  switch (static_cast<Cmd>(in.cmd)) {
+  const Cmd cmd = static_cast<Cmd>(in.cmd);
+  const bool irq_op = cmd == Cmd::enable_msi || cmd == Cmd::enable_multi_msi || cmd == Cmd::disable_msi ||
+                      cmd == Cmd::enable_msix || cmd == Cmd::disable_msix;
+  if (irq_op && dev != nullptr && fn->is_bridge) {
+    // L4: a bridge's interrupts signal hot-plug and errors for everything below it: dom0's.
+    out.err = as_wire(Err::access_denied);
+    ++stats_.errors;
+    return;
+  }
+  switch (cmd) {
     case Cmd::conf_read:
       if (dev == nullptr) break;
       {
@@ -89,7 +102,7 @@ void Dispatcher::handle(const wire::Op& in, wire::Op& out) {
       if (dev != nullptr) err = disable_msi(*dev, out.value);
       break;
     case Cmd::enable_msix:
-      if (dev != nullptr) err = enable_msix(*dev, in, out);
+      if (dev != nullptr) err = enable_msix(*dev, fn->is_virtfn, in, out);
       break;
     case Cmd::disable_msix:
       if (dev != nullptr) err = disable_msix(*dev, out.value);
@@ -142,7 +155,7 @@ Err Dispatcher::disable_msi(ExportedDevice& dev, uint32_t& value) {
   return Err::success;
 }
 
-Err Dispatcher::enable_msix(ExportedDevice& dev, const wire::Op& in, wire::Op& out) {
+Err Dispatcher::enable_msix(ExportedDevice& dev, bool is_virtfn, const wire::Op& in, wire::Op& out) {
   const uint32_t n = in.value;
   if (n == 0 || n > wire::kMaxVec) return Err::op_failed;
   if (dev.irq != ExportedDevice::Irq::none) return Err::op_failed;  // XSA-157
@@ -152,7 +165,9 @@ Err Dispatcher::enable_msix(ExportedDevice& dev, const wire::Op& in, wire::Op& o
   const Result<uint32_t> cmd = dev.view->hw_read(reg::PCI_COMMAND, 2);
   if (!flags.ok() || !cmd.ok()) return Err::op_failed;
   // CVE-2015-8553: the MSI-X table lives in a BAR; with memory decoding off, touching it is a UR.
-  if ((cmd.value() & reg::PCI_COMMAND_MEMORY) == 0) return Err::op_failed;
+  // A VF's Memory Space Enable is hardwired to 0 (SR-IOV §3.4.1.3): its decoding is the PF's
+  // VF MSE, which only the platform can see, so for a VF the platform checks it (pci_physfn()).
+  if (!is_virtfn && (cmd.value() & reg::PCI_COMMAND_MEMORY) == 0) return Err::op_failed;
   const uint32_t table_size = (flags.value() & reg::PCI_MSIX_FLAGS_QSIZE) + 1;
   uint8_t seen[(reg::PCI_MSIX_FLAGS_QSIZE + 1) / 8] = {};
   uint16_t entries[wire::kMaxVec];

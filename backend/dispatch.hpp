@@ -47,7 +47,7 @@ class Dispatcher {
   Err conf_write(ExportedDevice& dev, const wire::Op& in);
   Err enable_msi(ExportedDevice& dev, uint32_t nvec, uint32_t& value);
   Err disable_msi(ExportedDevice& dev, uint32_t& value);
-  Err enable_msix(ExportedDevice& dev, const wire::Op& in, wire::Op& out);
+  Err enable_msix(ExportedDevice& dev, bool is_virtfn, const wire::Op& in, wire::Op& out);
   Err disable_msix(ExportedDevice& dev, uint32_t& value);
 
   Topology& topology_;

@@ -23,6 +23,7 @@ const char* effect_name(EffectKind k) {
     case EffectKind::set_master: return "set_master";
     case EffectKind::clear_master: return "clear_master";
     case EffectKind::set_power_state: return "set_power_state";
+    case EffectKind::set_readrq: return "set_readrq";
   }
   return "unknown";
 }
@@ -252,7 +253,11 @@ WriteResult DeviceView::write(uint32_t offset, uint32_t width, uint32_t value) {
 
 bool DeviceView::write_field(FieldEntry& e, uint32_t value, uint32_t byte_mask, WriteResult& out) {
   WriteCtx ctx{*this, e, e.field->masks, out.effects};
-  if (e.field->ops != nullptr && e.field->ops->write != nullptr) {
+  if (e.read_only) {
+    const Masks& m = e.field->masks;
+    ctx.masks = Masks{.ro = width_mask(e.field->width) & ~m.rw1c & ~m.rsvdz, .rw1c = m.rw1c, .rsvdz = m.rsvdz,
+                      .emu = m.emu};
+  } else if (e.field->ops != nullptr && e.field->ops->write != nullptr) {
     // Hooks judge the register as it would be after the write, not the guest's bytes alone: the
     // lanes the guest did not write keep their current value (hardware's, or the shadow's for
     // emulated bits). A 1-byte write next to a bit hardware set must not slip past a check on that

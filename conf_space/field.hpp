@@ -22,6 +22,7 @@ enum class EffectKind : uint8_t {
   set_master,       // bus mastering on
   clear_master,     // bus mastering off
   set_power_state,  // arg = D-state 0..3
+  set_readrq,       // PCIe max read request size, arg = DEVCTL encoding 0..5 (128 << arg bytes)
 };
 const char* effect_name(EffectKind k);
 
@@ -31,7 +32,7 @@ struct Effect {
 };
 
 struct Effects {
-  static constexpr uint8_t kMax = 4;
+  static constexpr uint8_t kMax = 4;  // one write asks for at most 3 (command: decode + master)
   Effect items[kMax] = {};
   uint8_t count = 0;
   void add(EffectKind kind, uint8_t arg = 0) {
@@ -98,6 +99,7 @@ struct FieldEntry {
   uint32_t initial = 0;   // shadow as it was when the view was built; reset() returns to it
   uint32_t orig = 0;      // hook-private bind-time value (e.g. BAR address)
   uint32_t mask = 0;      // hook-private (e.g. BAR address bits)
+  bool read_only = false; // every bit read-only but RW1C, no hook (a bridge's capabilities: L4)
 };
 
 }  // namespace pcisplit

@@ -216,6 +216,9 @@ int pcisplit_kplat_effect(struct pcisplit_dev *dev, int kind, int arg)
 	case 4:
 		rc = arg >= 0 && arg <= 3 ? pci_set_power_state(pdev, (pci_power_t)arg) : -EINVAL;
 		break;
+	case 5: /* set_readrq: the kernel's setter honours host bridges that must not see it raised */
+		rc = arg >= 0 && arg <= 5 ? pcie_set_readrq(pdev, 128 << arg) : -EINVAL;
+		break;
 	default:
 		rc = -EINVAL;
 	}

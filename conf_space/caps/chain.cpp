@@ -35,7 +35,16 @@ Err add_exposed(DeviceView& dev, const CapInfo& cap, Text& diag) {
   }
   Err err = dev.add_fields(&kCapHeader, 1, cap.offset, diag);
   if (err == Err::success) err = dev.add_fields(list.fields, list.count, cap.offset, diag);
-  return err;
+  if (err != Err::success) return err;
+  // L4: a bridge (only exportable in passthrough mode) is the path to everything below it. A guest
+  // putting a root port in D3hot, or changing its PCIe control, cuts off other domains' devices:
+  // every capability of a bridge is read-only but its RW1C status bits.
+  const Result<uint32_t> type = dev.hw_read(PCI_HEADER_TYPE, 1);
+  if (!type.ok()) return type.err();
+  if ((type.value() & PCI_HEADER_TYPE_MASK) == PCI_HEADER_TYPE_BRIDGE) {
+    for (size_t i = 0; i < list.count; ++i) dev.entry_at(static_cast<uint16_t>(cap.offset + list.fields[i].offset))->read_only = true;
+  }
+  return Err::success;
 }
 
 }  // namespace

@@ -11,18 +11,45 @@ namespace {
 
 using namespace reg;
 
-// Device control: error-reporting enables, relaxed ordering, extended tags, no-snoop and max read
-// request are the function's own business. Max payload must match the fabric (dom0 sets it), phantom
-// functions would let the device use requester IDs the IOMMU context may not cover (XSA-449 class),
-// aux power is platform policy, and bit 15 is Initiate FLR, which only the platform may do.
+// Device control (L3). Relaxed ordering and extended tags are the function's own business and go to
+// hardware. The four error-reporting enables are emulated: on a firmware-first platform a guest that
+// turns them on makes the errors it can provoke (a UR on a bad MMIO access, completions for DMA the
+// IOMMU blocked) into firmware NMIs, and turning them off would hide the device's errors from dom0's
+// AER. Max read request size is an effect: the kernel's pcie_set_readrq() honours host bridges that
+// must not see it raised. No-snoop is dom0's (XSA-402: Xen decides what non-coherent DMA a guest may
+// do). Max payload must match the fabric, phantom functions would use requester IDs the IOMMU context
+// may not cover (XSA-449 class), aux power is platform policy, and bit 15 is Initiate FLR, which only
+// the platform may do.
+constexpr uint16_t kDevctlReporting = PCI_EXP_DEVCTL_CERE | PCI_EXP_DEVCTL_NFERE | PCI_EXP_DEVCTL_FERE |
+                                      PCI_EXP_DEVCTL_URRE;
 constexpr uint16_t kDevctlRo = PCI_EXP_DEVCTL_PAYLOAD | PCI_EXP_DEVCTL_PHANTOM | PCI_EXP_DEVCTL_AUX_PME |
-                               PCI_EXP_DEVCTL_BCR_FLR;
+                               PCI_EXP_DEVCTL_NOSNOOP_EN | PCI_EXP_DEVCTL_BCR_FLR;
+constexpr uint32_t kReadrqShift = 12;
+
+void devctl_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
+  if ((byte_mask & PCI_EXP_DEVCTL_READRQ) == 0) return;
+  const Result<uint32_t> hw = ctx.dev.hw_read(ctx.entry.offset, 2);
+  if (!hw.ok()) {
+    ctx.err = hw.err();
+    return;
+  }
+  const uint32_t want = (value & PCI_EXP_DEVCTL_READRQ) >> kReadrqShift;
+  if (want == ((hw.value() & PCI_EXP_DEVCTL_READRQ) >> kReadrqShift)) return;
+  if (want > 5) {  // 6 and 7 are reserved encodings
+    ctx.denied = true;
+    return;
+  }
+  ctx.effects.add(EffectKind::set_readrq, static_cast<uint8_t>(want));
+}
+
+constinit const FieldOps kDevctlOps = {.write = devctl_write};
 
 constexpr Field kExp[] = {
     {PCI_EXP_FLAGS, 2, {.ro = 0xffff}, nullptr, "PCI_EXP_FLAGS", "§7.5.3.2"},
     {PCI_EXP_DEVCAP, 4, {.ro = 0xffffffff}, nullptr, "PCI_EXP_DEVCAP", "§7.5.3.3"},
-    {PCI_EXP_DEVCTL, 2, {.ro = kDevctlRo}, nullptr, "PCI_EXP_DEVCTL",
-     "§7.5.3.4 safe bits only: no MPS, phantom functions, aux power or FLR initiate"},
+    {PCI_EXP_DEVCTL, 2, {.ro = kDevctlRo, .rsvdp = PCI_EXP_DEVCTL_READRQ, .emu = kDevctlReporting}, &kDevctlOps,
+     "PCI_EXP_DEVCTL",
+     "§7.5.3.4 reporting enables emulated, MRRS an effect; no MPS, no-snoop, phantom functions, aux power or FLR"},
     {PCI_EXP_DEVSTA, 2, {.ro = 0xffff & ~PCI_EXP_DEVSTA_RW1C, .rw1c = PCI_EXP_DEVSTA_RW1C}, nullptr,
      "PCI_EXP_DEVSTA", "§7.5.3.5 error-detected bits RW1C"},
 };

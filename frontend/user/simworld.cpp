@@ -41,24 +41,14 @@ bool SimWorld::load(const std::string& data_dir, std::string& error) {
 }
 
 void SimWorld::toolstack_create(int ndev) {
-  const std::string be = kBe, fe = kFe;
-  put(be, "");
-  toolstack->set_perms(be, sim::Perms{0, sim::Perm::none, {{domu, sim::Perm::read}}});
-  put(fe, "");
-  toolstack->set_perms(fe, sim::Perms{domu, sim::Perm::none, {{0, sim::Perm::read}}});
-  put(be + "/frontend", fe);
-  put(be + "/frontend-id", std::to_string(domu));
-  put(be + "/online", "1");
-  put(be + "/state", "1");
-  put(fe + "/backend", be);
-  put(fe + "/backend-id", "0");
-  put(fe + "/state", "1");
-  for (int i = 0; i < ndev; ++i) {
-    put(be + "/dev-" + std::to_string(i), bdf_text(kSources[i].phys));
-    put(be + "/opts-" + std::to_string(i), "msitranslate=0,power_mgmt=0,permissive=0,rdm_policy=strict");
-    put(be + "/state-" + std::to_string(i), "1");
-  }
-  put(be + "/num_devs", std::to_string(ndev));
+  sim::Libxl libxl(*toolstack, domu);
+  for (int i = 0; i < ndev; ++i) (void)libxl.add_device(kSources[i].phys, true);
+}
+
+void SimWorld::toolstack_destroy() {
+  if (xen.alive(domu)) xen.destroy_domain(domu);
+  (void)toolstack->remove(kNoTx, kBe);
+  if (backend) backend->stop();
 }
 
 void SimWorld::start_backend() {

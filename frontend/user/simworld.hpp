@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "test/sim/hosts.hpp"
+#include "test/sim/libxl.hpp"
 
 namespace pcisplit::user {
 
@@ -25,8 +26,11 @@ class SimWorld {
 
   // Loads the four functions into dom0. False with `error` when a dump is missing or bad.
   bool load(const std::string& data_dir, std::string& error);
-  // libxl's writes for a guest with the first `ndev` functions.
+  // libxl's writes for a guest with the first `ndev` functions (test/sim/libxl: one transaction each).
   void toolstack_create(int ndev);
+  // What xl destroy (or xl's daemon after a crash) does: the domain goes, libxl removes the backend
+  // directory, and dom0's kernel removes the backend device, which stops the instance.
+  void toolstack_destroy();
   void start_backend();
   void start_frontend(AerHandler* aer);
   // All of it: the first three functions passed through and both sides Connected.

@@ -37,6 +37,12 @@ Err EmulatedFunction::apply(const Effect& e) {
         (void)cfg.write(pm + reg::PCI_PM_CTRL, 2, (v & ~3u) | e.arg);
       }
       break;
+    case EffectKind::set_readrq:  // as pcie_set_readrq() on a host bridge without restrictions
+      if (const uint8_t exp = view.cap_offset(reg::PCI_CAP_ID_EXP); exp != 0 && e.arg <= 5) {
+        const uint32_t v = cfg.read(exp + reg::PCI_EXP_DEVCTL, 2).value();
+        (void)cfg.write(exp + reg::PCI_EXP_DEVCTL, 2, (v & ~uint32_t{reg::PCI_EXP_DEVCTL_READRQ}) | (e.arg << 12));
+      }
+      break;
   }
   return Err::success;
 }

@@ -48,20 +48,26 @@ StoreStatus Libxl::add_device(Bdf phys, bool starting, bool permissive) {
   const int existing = num_devs();
   const int num = existing < 0 ? 0 : existing;
   const std::string n = std::to_string(num);
+  if (existing < 0) {
+    // libxl removes, creates and sets the permissions of both directories inside the transaction
+    // below; the simulator has no transactional set_perms, so that part comes just before it.
+    (void)xs_.remove(kNoTx, be_.c_str());
+    (void)xs_.remove(kNoTx, fe_.c_str());
+    (void)xs_.write(kNoTx, be_.c_str(), "");
+    (void)xs_.set_perms(be_, Perms{0, Perm::none, {{guest_, Perm::read}}});
+    (void)xs_.write(kNoTx, fe_.c_str(), "");
+    (void)xs_.set_perms(fe_, Perms{guest_, Perm::none, {{0, Perm::read}}});
+  }
   const StoreStatus st = commit_retrying([&](TxId tx) {
     auto put = [&](const std::string& path, const std::string& value) {
       (void)xs_.write(tx, path.c_str(), value.c_str());
     };
     if (existing < 0) {  // the first device creates the backend (libxl__create_pci_backend)
-      (void)xs_.remove(tx, be_.c_str());
-      put(be_, "");
       put(be_ + "/frontend", fe_);
       put(be_ + "/frontend-id", std::to_string(guest_));
       put(be_ + "/online", "1");
       put(be_ + "/state", "1");
       put(be_ + "/domain", "guest" + std::to_string(guest_));
-      (void)xs_.remove(tx, fe_.c_str());
-      put(fe_, "");
       put(fe_ + "/backend", be_);
       put(fe_ + "/backend-id", "0");
       put(fe_ + "/state", "1");
@@ -74,12 +80,6 @@ StoreStatus Libxl::add_device(Bdf phys, bool starting, bool permissive) {
     put(be_ + "/num_devs", std::to_string(num + 1));
     if (num != 0 && !starting) put(be_ + "/state", "7");
   });
-  if (st == StoreStatus::ok && existing < 0) {
-    // libxl sets these inside the transaction; the simulator's permissions are set outside one.
-    (void)xs_.set_perms(be_, Perms{0, Perm::none, {{guest_, Perm::read}}});
-    (void)xs_.set_perms(fe_, Perms{guest_, Perm::none, {{0, Perm::read}}});
-    (void)xs_.set_perms(fe_ + "/state", Perms{guest_, Perm::none, {{0, Perm::read}}});
-  }
   return st;
 }
 

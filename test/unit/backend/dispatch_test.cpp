@@ -16,10 +16,12 @@ namespace {
 
 // One guest with one device at 0000:00:00.0 (vpci), the shared page, and the platform's record.
 struct Backend {
-  explicit Backend(std::unique_ptr<TestDevice> d) : dev(std::move(d)) {
+  explicit Backend(std::unique_ptr<TestDevice> d, PhysFunction fn = {Bdf::make(0, 1, 0, 0)},
+                   Topology::Mode mode = Topology::Mode::vpci)
+      : topology(std::make_unique<Topology>(mode)), dev(std::move(d)) {
     Text diag;
-    REQUIRE(topology->add({Bdf::make(0, 1, 0, 0)}, diag).ok());
-    dispatcher->attach(topology->find_phys(Bdf::make(0, 1, 0, 0)), &dev->view, &platform);
+    REQUIRE(topology->add(fn, diag).ok());
+    dispatcher->attach(topology->find_phys(fn.bdf), &dev->view, &platform);
   }
   explicit Backend(const std::string& dump) : Backend(load_device(dump)) {}
 
@@ -41,7 +43,7 @@ struct Backend {
     return run(Cmd::enable_msix, 0, 0, n);
   }
 
-  std::unique_ptr<Topology> topology = std::make_unique<Topology>(Topology::Mode::vpci);
+  std::unique_ptr<Topology> topology;
   std::unique_ptr<Dispatcher> dispatcher = std::make_unique<Dispatcher>(*topology);
   std::unique_ptr<wire::SharedInfo> page = std::make_unique<wire::SharedInfo>();
   std::unique_ptr<TestDevice> dev;
@@ -169,6 +171,26 @@ TEST_CASE("CVE-2015-8553: MSI-X is refused while memory decoding is off in hardw
   b.dev->hw.poke(reg::PCI_COMMAND, 2, b.dev->hw.peek(reg::PCI_COMMAND, 2) & ~reg::PCI_COMMAND_MEMORY);
   CHECK(b.msix(1, {0}).err == E(Err::op_failed));
   CHECK(b.platform.calls.empty());
+}
+
+TEST_CASE("I1: a VF's own Memory Space bit (hardwired 0) does not block MSI-X; the platform checks the PF",
+          "[backend][dispatch]") {
+  auto d = load_device("nvme.lspci");
+  d->hw.poke(reg::PCI_COMMAND, 2, d->hw.peek(reg::PCI_COMMAND, 2) & ~reg::PCI_COMMAND_MEMORY);
+  Backend b(std::move(d), PhysFunction{Bdf::make(0, 1, 0, 1), false, true});
+  CHECK(b.msix(1, {0}).err == 0);
+  CHECK(b.platform.calls == std::vector<const char*>{"enable_msix"});
+}
+
+TEST_CASE("L4: interrupt ops on an exported bridge are refused without reaching the platform",
+          "[backend][dispatch]") {
+  Backend b(load_device("pcie-root-port.lspci"), PhysFunction{Bdf::make(0, 0, 1, 0), true, false},
+            Topology::Mode::passthrough);
+  for (Cmd c : {Cmd::enable_msi, Cmd::disable_msi, Cmd::enable_msix, Cmd::disable_msix, Cmd::enable_multi_msi}) {
+    CHECK(b.run(c, 0, 0, 1, b.topology->virt(0).devfn).err == E(Err::access_denied));
+  }
+  CHECK(b.platform.calls.empty());
+  CHECK(b.run(Cmd::conf_read, 0, 2, 0, b.topology->virt(0).devfn).err == 0);
 }
 
 namespace {

@@ -147,6 +147,38 @@ TEST_CASE("type-1 header: read-only except RW1C status bits", "[header][bridge]"
   CHECK(d->rd(0x18, 4) == d->hw.peek(0x18, 4));  // bus numbers visible as they are
 }
 
+TEST_CASE("L4: a bridge's capabilities are read-only: no D3hot, no PCIe control, no MSI enable, no effect",
+          "[header][bridge]") {
+  auto d = load_device("pcie-root-port.lspci");
+  d->policy.allow_interrupt_control = true;
+  d->view.set_policy(d->policy);
+  REQUIRE(d->view.cap_count() > 0);
+  for (uint8_t i = 0; i < d->view.cap_count(); ++i) {
+    const CapInfo& c = d->view.cap(i);
+    if (!c.exposed) continue;
+    INFO("capability 0x" << std::hex << int(c.id) << " at 0x" << int(c.offset));
+    for (uint32_t off = c.offset; off < c.offset + 0x10u && off < 0x100; off += 2) {
+      const uint32_t before = d->hw.peek(static_cast<uint16_t>(off), 2);
+      INFO("offset 0x" << std::hex << off);
+      const WriteResult w = d->wr(off, 2, ~before & 0x7fff);  // flip everything but a high RW1C-ish bit
+      CHECK(w.effects.count == 0);
+      const uint32_t after = d->hw.peek(static_cast<uint16_t>(off), 2);
+      const FieldEntry* f = d->view.field_at(static_cast<uint16_t>(off));
+      const uint32_t rw1c = f != nullptr && f->offset == off ? f->field->masks.rw1c & 0xffff : 0;
+      CHECK(((after | before) & ~rw1c) == (before & ~rw1c));  // nothing but RW1C bits written
+    }
+  }
+  // A hand-made bridge with PM and MSI: D3hot and MSI enable are refused.
+  auto b = DeviceBuilder().header_type(1).cap(0x40, PCI_CAP_ID_PM, {0x03, 0x00, 0x00, 0x00})
+               .cap(0x50, PCI_CAP_ID_MSI, {0x00, 0x00}).allow_interrupt_control().build();
+  const WriteResult w = b->wr(0x40 + PCI_PM_CTRL, 2, 3);  // D3hot
+  CHECK(w.effects.count == 0);
+  CHECK((b->hw.peek(0x40 + PCI_PM_CTRL, 2) & 3) == 0);
+  b->wr(0x50 + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE);
+  CHECK((b->hw.peek(0x50 + PCI_MSI_FLAGS, 2) & PCI_MSI_FLAGS_ENABLE) == 0);
+  CHECK(b->view.total_denials() == 2);
+}
+
 TEST_CASE("unsupported header types are refused with a message", "[header]") {
   auto d = DeviceBuilder().header_type(2).raw();
   Text diag;

@@ -112,11 +112,12 @@ TEST_CASE("end to end: hot-plug and hot-unplug with both state machines", "[sim]
   uint32_t pirq;
   REQUIRE(w.fe->enable_msix(Bdf::make(0, 0, 0, 0), entries, 1, &pirq) == Err::success);
 
-  w.put(kBe + "/state-0", "5");
-  w.put(kBe + "/state", "7");
-  CHECK(w.get(kBe + "/state-0") == "6");
-  CHECK(w.get(kBe + "/vdev-0") == "<absent>");
+  sim::Libxl libxl(*w.toolstack, w.domu);
+  REQUIRE(libxl.remove_begin(Bdf::make(0, 1, 0, 0)) == StoreStatus::ok);
+  CHECK(w.get(kBe + "/state-0") == "5");  // left for the frontend; libxl deletes it next
   CHECK(w.get(kFe + "/state") == "4");
+  REQUIRE(libxl.remove_finish(Bdf::make(0, 1, 0, 0)) == StoreStatus::ok);
+  CHECK(w.get(kBe + "/dev-0") == "0000:02:00.0");  // renumbered
   CHECK(w.fe->conf_read(Bdf::make(0, 0, 0, 0), 0, 2, v) == Err::dev_not_found);
   CHECK(w.host.released == std::vector<Bdf>{Bdf::make(0, 1, 0, 0)});
   // Back in dom0 exactly as it was bound: bus mastering and MSI-X off, PIRQ unmapped.
@@ -143,6 +144,8 @@ TEST_CASE("end to end: AER on a guest without a handler kills it and returns its
   CHECK(w.get(std::string(World::kBe) + "/aerState") == "aerfail");
   CHECK_FALSE(w.xen.alive(w.domu));
   CHECK(w.get(std::string(World::kBe) + "/state") == "6");
+  CHECK(w.host.released.empty());  // Xen still assigns them until the toolstack takes them
+  w.toolstack_destroy();
   CHECK(w.host.released.size() == 2);
   sim::EmulatedFunction* nvme = w.host.function(Bdf::make(0, 2, 0, 0));
   CHECK(nvme->cfg.read(0, 4).value() == 0x00101b36);  // the function is back in dom0, as it was
@@ -158,6 +161,7 @@ TEST_CASE("end to end: the guest dies, the backend releases its devices and clos
   w.xen.destroy_domain(w.domu);
   CHECK(w.xen.mapped_pirqs(w.domu) == 0);
   CHECK(w.get(kBe + "/state") == "6");
+  w.toolstack_destroy();
   CHECK(w.host.released == std::vector<Bdf>{Bdf::make(0, 1, 0, 0)});
   CHECK(w.get(kFe) == "<absent>");
 }
@@ -213,6 +217,7 @@ TEST_CASE("end to end: the guest destroyed in the middle of an op", "[sim][e2e]"
   CHECK(destroyed >= 1);
   CHECK((err == Err::success || err == Err::op_failed));  // answered or failed, never hung
   CHECK(w.get(kBe + "/state") == "6");
+  w.toolstack_destroy();
   CHECK(w.host.released == std::vector<Bdf>{Bdf::make(0, 1, 0, 0)});
   CHECK(w.get(kFe) == "<absent>");
   CHECK(f->cfg.bytes()[0x04] == 0x03);  // back to the bind-time command register (reset + restore)
@@ -232,8 +237,10 @@ TEST_CASE("end to end: the frontend closes in the middle of an op", "[sim][e2e]"
   CHECK(closed >= 1);
   CHECK((err == Err::success || err == Err::op_failed));
   CHECK(w.get(kBe + "/state") == "6");
-  CHECK(w.host.released.size() == 1);
+  CHECK(w.host.released.empty());  // a closed frontend only disconnects (it may come back)
   CHECK(w.fe->conf_read(Bdf::make(0, 0, 0, 0), 0, 4, v) != Err::success);  // nothing answers any more
+  w.toolstack_destroy();
+  CHECK(w.host.released.size() == 1);
 }
 
 TEST_CASE("end to end: an event-channel storm from the guest costs the backend nothing", "[sim][e2e]") {
