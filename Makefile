@@ -118,11 +118,12 @@ lab-bench: lab-deps modules
 # make fuzz runs each target FUZZ_RUNS times; make check runs each FUZZ_CHECK_SECONDS.
 FUZZ_DEPS := clang-14 libclang-rt-14-dev
 FUZZ_CXX := clang++-14
-FUZZ_TARGETS := fuzz_parsers fuzz_engine
+FUZZ_TARGETS := fuzz_parsers fuzz_engine fuzz_xenbus
 FUZZ_RUNS ?= 10000000
 FUZZ_CHECK_SECONDS ?= 20
 FUZZ_JOBS ?= 2
-FUZZ_FLAGS := -std=c++20 -O1 -g -Wall -Wextra -I. -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+FUZZ ?= 1
+FUZZ_FLAGS := -std=c++20 -O2 -g -Wall -Wextra -I. -fsanitize=address,undefined -fno-sanitize-recover=undefined \
   -fno-omit-frame-pointer -DPCISPLIT_TEST_DATA='"$(abspath test/data)"'
 FUZZ_LIB_OBJS := $(patsubst %.cpp,$(BUILD)/fuzz/obj/%.o,$(CORE_SRCS) test/sim/xenstore.cpp frontend/user/dump.cpp \
   test/fuzz/fuzz_support.cpp)
@@ -152,16 +153,22 @@ fuzz-check: fuzz-build
 	@test/fuzz/run.sh $(BUILD)/fuzz "$(FUZZ_TARGETS)" -max_total_time=$(FUZZ_CHECK_SECONDS) 2>&1 | tee $(BUILD)/fuzz/check.log; \
 	exit $$(grep -q '^fuzz: [0-9]* passed, 0 failed' $(BUILD)/fuzz/check.log && echo 0 || echo 1)
 
-# Summary: ctest's cases + the freestanding check + the module build and refusal test + the lab's
-# scenarios (unless LAB=0).
-check: deps
+# Summary: ctest's cases + the freestanding check + the module build and refusal test + one per fuzz
+# target (a short run each, unless FUZZ=0) + the lab's scenarios (unless LAB=0).
+check: deps fuzz-deps
 	@rc=0; $(MAKE) --no-print-directory unit || rc=1; \
 	$(MAKE) --no-print-directory freestanding && fs=1 || { fs=0; rc=1; }; \
 	$(MAKE) --no-print-directory module-test && ms=1 || { ms=0; rc=1; }; \
+	if [ "$(FUZZ)" != 0 ]; then \
+	  rm -f $(BUILD)/fuzz/check.log; $(MAKE) --no-print-directory fuzz-check || rc=1; \
+	  fp=$$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/fuzz/check.log 2>/dev/null | tail -1); \
+	  ff=$$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $(BUILD)/fuzz/check.log 2>/dev/null | tail -1); \
+	  [ -n "$$fp" ] || { fp=0; ff=$(words $(FUZZ_TARGETS)); echo "FUZZING DID NOT RUN: see $(BUILD)/fuzz"; }; \
+	else fp=0; ff=0; echo "fuzzing skipped (FUZZ=0)"; fi; \
 	passed=$$(grep -Eo '[0-9]+ tests failed out of [0-9]+' $(BUILD)/asan/ctest.log 2>/dev/null | awk '{print $$6-$$1}'); \
 	failed=$$(grep -Eo '[0-9]+ tests failed out of [0-9]+' $(BUILD)/asan/ctest.log 2>/dev/null | awk '{print $$1}'); \
 	[ -n "$$passed" ] || { passed=0; failed=1; }; \
-	passed=$$((passed + fs + ms)); failed=$$((failed + 2 - fs - ms)); \
+	passed=$$((passed + fs + ms + fp)); failed=$$((failed + 2 - fs - ms + ff)); \
 	if [ "$(LAB)" != 0 ]; then \
 	  rm -f $(BUILD)/lab.log; $(MAKE) --no-print-directory lab || rc=1; \
 	  lp=$$(sed -n 's/^lab: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/lab.log 2>/dev/null | tail -1); \

@@ -610,6 +610,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   w->dump_index = which % all.size();
   if (!bind(*w, all[w->dump_index], flags)) return 0;
   const bool use_process = (flags & 4) != 0;
+  static const bool trace = getenv("FUZZ_TRACE") != nullptr;  // op by op, for reading a finding
+  if (trace) fprintf(stderr, "%s permissive=%d allow_interrupt_control=%d\n", w->name, w->policy.permissive,
+                     w->policy.allow_interrupt_control);
   w->platform->big_pirqs = (flags & 8) != 0;
   static wire::SharedInfo* const shared = new wire::SharedInfo;
   static std::array<uint8_t, kMax> before{};
@@ -618,6 +621,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const uint8_t opb = in.u8();
     const uint8_t kind = opb % 16;
     if (kind == 15) {
+      if (trace) fprintf(stderr, "%s release and rebind\n", w->name);
       if (!release_and_rebind(*w)) return 0;
       continue;
     }
@@ -706,6 +710,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     const char* names[] = {"conf_read", "conf_write", "enable_msi", "disable_msi", "enable_msix", "disable_msix"};
     const char* what = op.cmd <= 5 ? names[op.cmd] : op.cmd == 10 ? "enable_multi_msi" : "unknown op";
+    if (trace) {
+      bool msi, msix, intx;
+      irq_on(*w, msi, msix, intx);
+      fprintf(stderr, "%s %s%s off=0x%x size=%d value=0x%x -> err=%d value=0x%x | hw: msi=%d msix=%d intx=%d cmd=0x%04x\n",
+              w->name, what, found ? "" : " (elsewhere)", op.offset, op.size, op.value, out.err, out.value, msi, msix,
+              intx, w->platform->rd16(PCI_COMMAND));
+    }
     if (!check_answer(*w, op, out, found, calls_before)) return 0;
     const bool good_write = op.cmd == 1 && (op.size == 1 || op.size == 2 || op.size == 4) && op.offset >= 0 &&
                             op.offset % op.size == 0 && op.offset + op.size <= w->size && found;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Runs each libFuzzer target on a fresh copy of its seed corpus (test/fuzz/corpus/TARGET) and prints
+# Runs each libFuzzer target on a fresh copy of its seed corpus (test/fuzz/corpus/TARGET, plus the
+# recorded reproducers test/fuzz/findings/TARGET-*, so a bug found once is checked on every run) and prints
 #   fuzz: TARGET execs=N findings=N time=Ns
 # per target, then "fuzz: P passed, F failed" (a target passes with no finding and a clean exit).
 # Findings: the first input breaking each invariant (FUZZ_FINDINGS_DIR, see fuzz_support.hpp) and
@@ -19,6 +20,7 @@ for t in $targets; do
   rm -rf "$out"
   mkdir -p "$out/corpus" "$out/findings"
   cp "$here/corpus/$t/"* "$out/corpus/"
+  for f in "$here/findings/$t-"*; do [ -f "$f" ] && cp "$f" "$out/corpus/finding-${f##*/}"; done
   start=$(date +%s)
   FUZZ_FINDINGS_DIR=$out/findings "$dir/$t" "$@" -timeout=10 -print_final_stats=1 \
     -artifact_prefix="$out/findings/" "$out/corpus" > "$out/log" 2>&1

@@ -39,3 +39,16 @@ while [ $i -lt 18 ]; do
   printf "\\$(printf %03o $i)\\$(printf %03o $flags)$ops" > "fuzz_engine/dump-$i"
   i=$((i + 1))
 done
+
+# fuzz_xenbus: setup byte (low 2 bits: initial devices; 0x80: passthrough), one byte per device
+# (host function index, 0x80 permissive), then steps (fuzz_xenbus.cpp): 0 frontend publishes,
+# 1 frontend state, 2/3 frontend follows the backend, 4 hot-plug, 5 detach begin, 6 detach finish
+# (libxl's renumbering), 7 guest op, 8/9 raw write/remove, 10 guest gone, 11 backend dir removed,
+# 12 stop.
+x() { name=$1; shift; printf "$*" > "fuzz_xenbus/$name"; }
+x connect '\003\000\001\002\000\000\002\002\007\000\000\000\000\000\000\014'
+x detach-renumber-twice '\003\000\001\002\000\000\002\005\001\002\002\002\006\000\005\001\002\002\002\006\000\014'
+x hotplug-detach '\001\000\000\000\002\004\003\002\002\002\005\000\002\002\002\006\000\004\001\002\002\002\014'
+x passthrough-bridge '\202\004\001\000\000\002\007\000\000\004\000\002\001\014'
+x frontend-garbage '\002\000\005\001\005\001\013\000\000\001\016\002\012\014'
+x toolstack-garbage '\002\000\001\000\000\002\010\000\300abc\010\002\001\011\003\002\013'

@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The backend's xenbus state machine (backend/xenbus.hpp) over the simulated xenstore (test/sim),
+// fed a sequence of store changes decoded from the input: what libxl writes (the initial devices,
+// hot-plug, detach in its two transactions with the renumbering that follows it: index i deleted,
+// every j > i moved to j-1 for state-, dev-, key-, vdev-, opts-, vdevfn-, num_devs - 1), what a
+// frontend writes (its page, channel and magic, any state value, following the backend or not), ops
+// posted on the shared page, the guest's home vanishing, the backend directory removed, stop().
+//
+// Checked, besides crashes and sanitizer reports:
+//   while the toolstack behaves as libxl does (no raw garbage written to the backend directory):
+//     - the functions the backend holds (exported by the host, not released) are all named by some
+//       dev-N, N < num_devs, once the backend is Connected (libxl renumbers only then);
+//     - a held function is never exported again, and only held functions are released;
+//     - the topology holds exactly the held functions;
+//     - every Connected dev-N with state-N = 3 has a vdev-N that leads (through the topology the
+//       guest's ops use) to that dev-N's function;
+//   always: after stop() no function is held and the topology is empty.
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "backend/xenbus.hpp"
+#include "conf_space/config_access.hpp"
+#include "protocol/xenstore.hpp"
+#include "quirks/quirks.hpp"
+#include "test/fuzz/fuzz_support.hpp"
+#include "test/sim/xenstore.hpp"
+
+using namespace pcisplit;
+using pcisplit::fuzz::violation;
+
+namespace {
+
+constexpr uint16_t kGuest = 1;
+const std::string kBe = "/local/domain/0/backend/pci/1/0";
+const std::string kFe = "/local/domain/1/device/pci/0";
+constexpr uint32_t kGref = 8, kPort = 5;
+const std::string kAbsent = "<absent>";  // what get() returns for a missing node (not a valid value)
+
+// The functions dom0 owns (by dump name; any that is missing from test/data is skipped), and one
+// address it does not own.
+struct HostFn {
+  Bdf bdf;
+  const char* dump;
+};
+const HostFn kHostFns[] = {
+    {Bdf::make(0, 1, 0, 0), "e1000e.lspci"},          {Bdf::make(0, 2, 0, 0), "nvme.lspci"},
+    {Bdf::make(0, 0, 0x1b, 0), "ich9-intel-hda.lspci"}, {Bdf::make(0, 3, 0, 0), "virtio-net-modern.lspci"},
+    {Bdf::make(0, 0, 0x1c, 0), "pcie-root-port.lspci"}, {Bdf::make(0, 4, 0, 0), "megasas.lspci"},
+};
+constexpr size_t kNumFns = sizeof(kHostFns) / sizeof(kHostFns[0]);
+constexpr Bdf kNotOwned = Bdf::make(0, 9, 0, 0);
+
+class NullPlatform final : public DevicePlatform {
+ public:
+  Err apply(const Effect&) override { return Err::success; }
+  Result<uint32_t> enable_msi(uint32_t) override { return 64u; }
+  Err disable_msi() override { return Err::success; }
+  Err enable_msix(const uint16_t*, uint32_t n, uint32_t* pirqs) override {
+    for (uint32_t i = 0; i < n; ++i) pirqs[i] = 100 + i;
+    return Err::success;
+  }
+  Err disable_msix() override { return Err::success; }
+  uint32_t legacy_pirq() override { return 16; }
+};
+
+struct Fn {
+  const user::Dump* dump = nullptr;
+  MemoryConfig hw;
+  std::optional<DeviceView> view;
+  NullPlatform platform;
+  bool held = false;
+};
+
+class Host final : public BackendHost {
+ public:
+  Err connect(uint16_t domid, uint32_t gref, uint32_t port, volatile wire::SharedInfo** page) override {
+    if (domid != kGuest || gref != kGref || port != kPort) return Err::op_failed;
+    *page = &this->page;
+    return Err::success;
+  }
+  void disconnect() override {}
+  void notify() override {}
+  Err export_device(Bdf phys, const xs::DevOpts& opts, PhysFunction& fn, DeviceView*& view, DevicePlatform*& platform,
+                    Text& diag) override {
+    Fn* f = find(phys);
+    if (f == nullptr || f->dump == nullptr) {
+      diag.clear();
+      diag.add("not owned by the backend");
+      return Err::dev_not_found;
+    }
+    if (f->held && strict) {
+      violation("export-of-held-function", "%04x:%02x:%02x.%x exported while the guest holds it", phys.domain,
+                phys.bus, phys.slot(), phys.fn());
+    }
+    Policy p;
+    p.permissive = opts.permissive;
+    f->view.emplace();
+    Err err = f->view->build(f->hw, f->dump->info, p, diag);
+    if (err == Err::success) err = quirks::apply_builtin(*f->view, diag);
+    if (err != Err::success) return err;
+    f->held = true;
+    const uint8_t type = f->hw.bytes()[reg::PCI_HEADER_TYPE] & reg::PCI_HEADER_TYPE_MASK;
+    fn = PhysFunction{phys, type == reg::PCI_HEADER_TYPE_BRIDGE, false};
+    view = &*f->view;
+    platform = &f->platform;
+    return Err::success;
+  }
+  void release_device(Bdf phys) override {
+    Fn* f = find(phys);
+    if (f == nullptr || !f->held) {
+      if (strict) {
+        violation("release-of-unheld-function", "%04x:%02x:%02x.%x released but not held", phys.domain, phys.bus,
+                  phys.slot(), phys.fn());
+      }
+      return;
+    }
+    f->held = false;
+    std::memcpy(f->hw.bytes(), f->dump->config.data(), f->dump->config.size());  // function reset
+  }
+  void destroy_domain(uint16_t) override {}
+  void log(const char*) override {}
+
+  Fn* find(Bdf b) {
+    for (size_t i = 0; i < kNumFns; ++i) {
+      if (kHostFns[i].bdf == b) return &fns[i];
+    }
+    return nullptr;
+  }
+
+  Fn fns[kNumFns];
+  wire::SharedInfo page{};
+  bool strict = true;  // the toolstack behaved like libxl so far
+};
+
+Host& host() {
+  static Host* const h = [] {
+    auto* hh = new Host;
+    for (size_t i = 0; i < kNumFns; ++i) {
+      for (const auto& d : fuzz::dumps()) {
+        if (d.name == kHostFns[i].dump) hh->fns[i].dump = &d.dump;
+      }
+    }
+    return hh;
+  }();
+  return *h;
+}
+
+Bdf fn_addr(uint8_t choice) { return choice % (kNumFns + 1) == kNumFns ? kNotOwned : kHostFns[choice % (kNumFns + 1)].bdf; }
+
+std::string bdf_text(Bdf b) {
+  Text t;
+  xs::format_dev(t, b);
+  return t.c_str();
+}
+
+// The backend's store connection, with a budget of requests per step: a backend whose own writes keep
+// firing its own watch would loop for ever (the simulator delivers synchronously, as a livelock of
+// xenwatch in the kernel). Past the budget every write is refused, which ends the loop; the step is
+// then reported as a livelock.
+class BudgetStore final : public Store {
+ public:
+  static constexpr uint32_t kBudget = 1000;  // the longest step of the seeds needs about 110
+  explicit BudgetStore(sim::Connection& c) : c_(c) {}
+  StoreStatus read(TxId tx, const char* path, char* out, size_t cap) override {
+    return spend() ? c_.read(tx, path, out, cap) : StoreStatus::denied;
+  }
+  StoreStatus write(TxId tx, const char* path, const char* value) override {
+    return spend() ? c_.write(tx, path, value) : StoreStatus::denied;
+  }
+  StoreStatus remove(TxId tx, const char* path) override { return spend() ? c_.remove(tx, path) : StoreStatus::denied; }
+  StoreStatus begin(TxId& tx) override { return spend() ? c_.begin(tx) : StoreStatus::denied; }
+  StoreStatus commit(TxId tx) override {
+    if (spend()) return c_.commit(tx);
+    c_.abort(tx);
+    return StoreStatus::denied;
+  }
+  void abort(TxId tx) override { c_.abort(tx); }
+  StoreStatus watch(const char* path, const char* token, StoreWatcher* w) override { return c_.watch(path, token, w); }
+  StoreStatus unwatch(const char* path, const char* token) override { return c_.unwatch(path, token); }
+
+  void new_step() { used_ = 0; }
+  bool exhausted() const { return used_ > kBudget; }
+
+ private:
+  bool spend() { return ++used_ <= kBudget; }
+  sim::Connection& c_;
+  uint32_t used_ = 0;
+};
+
+const char* const kStateWords[] = {"1", "2", "3", "4", "5", "6", "7", "8", "0", "9", "", "x", "04", "4 ", "-1", "99999999999"};
+
+struct World {
+  sim::Xenstore xs;
+  std::unique_ptr<sim::Connection> tools = xs.connect(0);
+  std::unique_ptr<sim::Connection> be_conn = xs.connect(0);
+  std::unique_ptr<sim::Connection> guest = xs.connect(kGuest);
+  BudgetStore be_store{*be_conn};
+  std::optional<BackendInstance> be;
+  bool stopped = false;
+
+  std::string get(sim::Connection& c, const std::string& path, TxId tx = kNoTx) {
+    std::string v;
+    return c.read(path, v, tx) == StoreStatus::ok ? v : kAbsent;
+  }
+  void put(const std::string& path, const std::string& v, TxId tx = kNoTx) {
+    (void)tools->write(tx, path.c_str(), v.c_str());
+  }
+  uint32_t num_devs() {
+    uint32_t n = 0;
+    Text diag;
+    if (!xs::parse_count("num_devs", get(*tools, kBe + "/num_devs").c_str(), 64, n, diag)) return 0;
+    return n;
+  }
+  xs::State be_state() {
+    xs::State s = xs::State::unknown;
+    Text diag;
+    (void)xs::parse_state("state", get(*tools, kBe + "/state").c_str(), s, diag);
+    return s;
+  }
+  bool listed(Bdf b) {
+    const uint32_t n = num_devs();
+    for (uint32_t i = 0; i < n; ++i) {
+      Bdf d;
+      Text diag;
+      if (xs::parse_dev("dev", get(*tools, kBe + "/dev-" + std::to_string(i)).c_str(), d, diag) && d == b) return true;
+    }
+    return false;
+  }
+  void write_device(uint32_t n, Bdf b, bool permissive, TxId tx) {
+    const std::string i = std::to_string(n);
+    put(kBe + "/key-" + i, bdf_text(b), tx);
+    put(kBe + "/dev-" + i, bdf_text(b), tx);
+    put(kBe + "/opts-" + i, std::string("msitranslate=0,power_mgmt=0,permissive=") + (permissive ? "1" : "0") +
+                                ",rdm_policy=strict", tx);
+    put(kBe + "/state-" + i, "1", tx);
+  }
+};
+
+// libxl's hot-plug: only against a Connected backend, one transaction, a function not assigned yet.
+void hotplug(World& w, Host& h, uint8_t choice, bool permissive) {
+  if (w.be_state() != xs::State::connected) return;
+  const Bdf b = fn_addr(choice);
+  if (w.listed(b)) return;
+  (void)h;
+  const uint32_t n = w.num_devs();
+  TxId tx;
+  (void)w.tools->begin(tx);
+  w.write_device(n, b, permissive, tx);
+  w.put(kBe + "/num_devs", std::to_string(n + 1), tx);
+  w.put(kBe + "/state", "7", tx);
+  (void)w.tools->commit(tx);
+}
+
+// libxl's detach, first transaction: state-i Closing and the backend Reconfiguring.
+void detach_begin(World& w, uint8_t choice) {
+  const uint32_t n = w.num_devs();
+  if (n == 0 || w.be_state() != xs::State::connected) return;
+  const uint32_t i = choice % n;
+  TxId tx;
+  (void)w.tools->begin(tx);
+  w.put(kBe + "/state-" + std::to_string(i), "5", tx);
+  w.put(kBe + "/state", "7", tx);
+  (void)w.tools->commit(tx);
+}
+
+// libxl's detach, second transaction, once the backend is Connected again: index i removed and the
+// later ones renumbered down.
+void detach_finish(World& w, uint8_t choice = 0) {
+  const uint32_t n = w.num_devs();
+  if (n == 0 || w.be_state() != xs::State::connected) return;
+  // libxl finishes the device it started detaching: the lowest index in Closing or Closed.
+  uint32_t i = n;
+  for (uint32_t k = 0; k < n && i == n; ++k) {
+    const std::string s = w.get(*w.tools, kBe + "/state-" + std::to_string(k));
+    if (s == "5" || s == "6") i = k;
+  }
+  if (i == n) return;  // libxl's second transaction only follows its first
+  (void)choice;
+  static const char* const kPrefixes[] = {"state-", "key-", "dev-", "vdev-", "opts-", "vdevfn-"};
+  TxId tx;
+  (void)w.tools->begin(tx);
+  for (const char* p : kPrefixes) (void)w.tools->remove(tx, (kBe + "/" + p + std::to_string(i)).c_str());
+  w.put(kBe + "/num_devs", std::to_string(n - 1), tx);
+  for (uint32_t j = i + 1; j < n; ++j) {
+    for (const char* p : kPrefixes) {
+      const std::string from = kBe + "/" + p + std::to_string(j);
+      const std::string v = w.get(*w.tools, from, tx);
+      if (v == kAbsent) continue;
+      w.put(kBe + "/" + p + std::to_string(j - 1), v, tx);
+      (void)w.tools->remove(tx, from.c_str());
+    }
+  }
+  (void)w.tools->commit(tx);
+}
+
+// What Linux's pcifront does when it sees the backend's state.
+void frontend_follow(World& w) {
+  const std::string fe = w.get(*w.guest, kFe + "/state");
+  switch (w.be_state()) {
+    case xs::State::connected:
+      if (fe == "3") (void)w.guest->write(kNoTx, (kFe + "/state").c_str(), "4");
+      break;
+    case xs::State::reconfiguring: (void)w.guest->write(kNoTx, (kFe + "/state").c_str(), "7"); break;
+    case xs::State::reconfigured: (void)w.guest->write(kNoTx, (kFe + "/state").c_str(), "4"); break;
+    case xs::State::closing: (void)w.guest->write(kNoTx, (kFe + "/state").c_str(), "6"); break;
+    default: break;
+  }
+}
+
+void frontend_publish(World& w, fuzz::Input& in) {
+  const uint8_t v = in.u8();
+  TxId tx;
+  (void)w.guest->begin(tx);
+  (void)w.guest->write(tx, (kFe + "/pci-op-ref").c_str(), (v & 1) ? "9" : "8");
+  (void)w.guest->write(tx, (kFe + "/event-channel").c_str(), (v & 2) ? "05" : "5");
+  (void)w.guest->write(tx, (kFe + "/magic").c_str(), (v & 4) ? "8" : "7");
+  (void)w.guest->commit(tx);
+  (void)w.guest->write(kNoTx, (kFe + "/state").c_str(), "3");
+}
+
+void guest_op(World& w, Host& h, fuzz::Input& in) {
+  wire::SharedInfo& p = h.page;
+  const uint8_t c = in.u8();
+  p.op.cmd = c % 11;
+  p.op.domain = 0;
+  p.op.bus = (c & 0x80) ? 1 : 0;
+  p.op.devfn = in.u8();
+  p.op.offset = in.u16() & 0xfff;
+  p.op.size = 1 << (in.u8() % 3);
+  p.op.value = in.u8() % 4;
+  for (uint32_t i = 0; i < 4; ++i) p.op.msix_entries[i].entry = static_cast<uint16_t>(i);
+  p.flags = PCISPLIT_F_ACTIVE;
+  (void)w.be->on_event();
+}
+
+// A garbage value (any text the input gives, or a word from the lists) for a backend key.
+void raw_write(World& w, Host& h, fuzz::Input& in, bool remove) {
+  static const char* const kKeys[] = {"num_devs", "state", "dev-0", "dev-1", "dev-2", "state-0", "state-1", "state-2",
+                                      "opts-0", "opts-1", "vdev-0", "root_num", "frontend", "dev-300", "state-255", ""};
+  const uint8_t k = in.u8();
+  const std::string key = kBe + (k % 16 == 15 ? std::string() : "/" + std::string(kKeys[k % 16]));
+  h.strict = false;
+  if (remove) {
+    (void)w.tools->remove(kNoTx, key.c_str());
+    return;
+  }
+  const uint8_t v = in.u8();
+  std::string value;
+  if (v < 64) value = bdf_text(fn_addr(v));
+  else if (v < 128) value = kStateWords[v % 16];
+  else value = in.text(v % 64);
+  (void)w.tools->write(kNoTx, key.c_str(), value.c_str());
+}
+
+// The invariants of the file comment, checked between steps.
+__attribute__((no_sanitize("coverage"))) bool check(World& w, Host& h, const char* step, bool final_check = false) {
+  Topology& topo = w.be->topology();
+  const bool be_dir = w.get(*w.tools, kBe + "/state") != kAbsent;
+  for (size_t i = 0; i < kNumFns; ++i) {
+    const Fn& f = h.fns[i];
+    const Bdf b = kHostFns[i].bdf;
+    // Topology::find_phys walks every slot: asked for held functions each step, for all at the end.
+    if (!f.held && !w.stopped && !final_check) continue;
+    const bool placed = topo.find_phys(b) >= 0;
+    if (w.stopped) {
+      if (f.held || placed) {
+        violation("held-after-stop", "after %s: %s still %s after stop()", step, kHostFns[i].dump,
+                  f.held ? "held" : "in the topology");
+        return false;
+      }
+      continue;
+    }
+    if (!h.strict) continue;
+    if (placed != f.held) {
+      violation("topology-differs-from-held", "after %s: %s %s but %s", step, kHostFns[i].dump,
+                f.held ? "held" : "not held", placed ? "placed" : "not placed");
+      return false;
+    }
+    // (Once the toolstack removed the backend directory, the functions go back at stop().)
+    if (f.held && w.be->state() == xs::State::connected && be_dir && !w.listed(b)) {
+      violation("held-but-not-listed", "after %s: the backend holds %s (%s) which no dev-N names", step,
+                bdf_text(b).c_str(), kHostFns[i].dump);
+      return false;
+    }
+  }
+  if (w.stopped || !h.strict || !be_dir || w.be->state() != xs::State::connected) return true;
+  const uint32_t n = w.num_devs();
+  for (uint32_t i = 0; i < n; ++i) {
+    const std::string idx = std::to_string(i);
+    if (w.get(*w.tools, kBe + "/state-" + idx) != "3") continue;
+    Bdf dev, vdev;
+    Text diag;
+    if (!xs::parse_dev("dev", w.get(*w.tools, kBe + "/dev-" + idx).c_str(), dev, diag)) continue;
+    if (!xs::parse_vdev("vdev", w.get(*w.tools, kBe + "/vdev-" + idx).c_str(), vdev, diag)) {
+      violation("connected-device-without-vdev", "after %s: state-%u is 3 but vdev-%u is missing or bad", step, i, i);
+      return false;
+    }
+    const int t = topo.find_virt(vdev);
+    if (t < 0 || !(topo.phys(t).bdf == dev)) {
+      violation("vdev-leads-elsewhere", "after %s: vdev-%u %s does not lead to dev-%u %s", step, i,
+                w.get(*w.tools, kBe + "/vdev-" + idx).c_str(), i, bdf_text(dev).c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  fuzz::current() = fuzz::Current{data, size, "fuzz_xenbus"};
+  fuzz::Input in(data, size);
+  Host& h = host();
+  for (Fn& f : h.fns) {
+    f.held = false;
+    f.view.reset();
+    if (f.dump != nullptr) {
+      f.hw.set_size(static_cast<uint16_t>(f.dump->config.size()));
+      std::memcpy(f.hw.bytes(), f.dump->config.data(), f.dump->config.size());
+    }
+  }
+  h.strict = true;
+  h.page = wire::SharedInfo{};
+
+  World w;
+  static const bool trace = getenv("FUZZ_TRACE") != nullptr;  // step by step, for reading a finding
+  const uint8_t setup = in.u8();
+  const Topology::Mode mode = (setup & 0x80) ? Topology::Mode::passthrough : Topology::Mode::vpci;
+  // What libxl writes when it creates the guest with these devices (distinct functions).
+  w.put(kBe + "/frontend", kFe);
+  w.put(kBe + "/frontend-id", "1");
+  w.put(kBe + "/online", "1");
+  w.put(kBe + "/state", "1");
+  w.put(kFe + "/backend", kBe);
+  w.put(kFe + "/backend-id", "0");
+  w.put(kFe + "/state", "1");
+  (void)w.tools->set_perms(kFe, sim::Perms{kGuest, sim::Perm::none, {{0, sim::Perm::read}}});
+  (void)w.tools->set_perms(kFe + "/state", sim::Perms{kGuest, sim::Perm::none, {{0, sim::Perm::read}}});
+  uint32_t n = 0;
+  for (uint32_t k = 0; k < (setup & 3u); ++k) {
+    const uint8_t c = in.u8();
+    const Bdf b = fn_addr(c);
+    bool dup = false;
+    for (uint32_t j = 0; j < n; ++j) dup |= w.get(*w.tools, kBe + "/dev-" + std::to_string(j)) == bdf_text(b);
+    if (dup) continue;
+    w.write_device(n++, b, (c & 0x80) != 0, kNoTx);
+  }
+  w.put(kBe + "/num_devs", std::to_string(n));
+  w.be.emplace(w.be_store, h, kGuest, mode);
+  (void)w.be->start();
+  if (w.be_store.exhausted()) {
+    violation("livelock", "start: the backend made over %u store requests", BudgetStore::kBudget);
+    w.be->stop();
+    return 0;
+  }
+  if (!check(w, h, "start")) return 0;
+
+  static const char* const kSteps[] = {"frontend publish", "frontend state", "frontend follows", "frontend follows",
+                                       "hot-plug", "detach begin", "detach finish", "guest op", "raw write",
+                                       "raw remove", "guest gone", "backend dir removed", "stop"};
+  for (int i = 0; i < 64 && !in.empty() && !w.stopped; ++i) {
+    const uint8_t op = in.u8() % 13;
+    w.be_store.new_step();
+    switch (op) {
+      case 0: frontend_publish(w, in); break;
+      case 1: (void)w.guest->write(kNoTx, (kFe + "/state").c_str(), kStateWords[in.u8() % 16]); break;
+      case 2: case 3: frontend_follow(w); break;
+      case 4: { const uint8_t c = in.u8(); hotplug(w, h, c, (c & 0x80) != 0); break; }
+      case 5: detach_begin(w, in.u8()); break;
+      case 6: detach_finish(w, in.u8()); break;
+      case 7: guest_op(w, h, in); break;
+      case 8: raw_write(w, h, in, false); break;
+      case 9: raw_write(w, h, in, true); break;
+      case 10: w.xs.release_domain(kGuest); break;
+      case 11: (void)w.tools->remove(kNoTx, kBe.c_str()); break;
+      case 12:
+        w.be->stop();
+        w.stopped = true;
+        break;
+    }
+    if (w.be_store.exhausted()) {
+      violation("livelock", "%s: the backend made over %u store requests in one step (its own writes keep "
+                "firing its watch)", kSteps[op], BudgetStore::kBudget);
+      w.be_store.new_step();
+      w.be->stop();
+      return 0;
+    }
+    if (trace) {
+      std::string held;
+      for (size_t k = 0; k < kNumFns; ++k) {
+        if (h.fns[k].held) held += std::string(" ") + kHostFns[k].dump;
+      }
+      fprintf(stderr, "step %-20s be=%s fe=%s num_devs=%u held:%s\n", kSteps[op], w.get(*w.tools, kBe + "/state").c_str(),
+              w.get(*w.tools, kFe + "/state").c_str(), w.num_devs(), held.c_str());
+      for (uint32_t k = 0; k < w.num_devs(); ++k) {
+        const std::string i = std::to_string(k);
+        fprintf(stderr, "    %u: dev=%s state=%s vdev=%s\n", k, w.get(*w.tools, kBe + "/dev-" + i).c_str(),
+                w.get(*w.tools, kBe + "/state-" + i).c_str(), w.get(*w.tools, kBe + "/vdev-" + i).c_str());
+      }
+    }
+    if (!check(w, h, kSteps[op])) return 0;
+  }
+  if (!w.stopped) {
+    if (!check(w, h, "last step", true)) return 0;
+    w.be_store.new_step();
+    w.be->stop();
+    w.stopped = true;
+    (void)check(w, h, "final stop");
+  }
+  return 0;
+}
