@@ -78,7 +78,7 @@ struct Spec {
   uint8_t rw1c[kMax] = {};        // RW1C in the device: a guest's 1 clears
   uint8_t clear_only[kMax] = {};  // may be written 0 but never set by a guest (VPD's F)
   bool claimed[kMax] = {};
-  uint16_t msi = 0, msix = 0, pm = 0;  // capability offsets (0: none)
+  uint16_t msi = 0, msix = 0, pm = 0, exp = 0;  // capability offsets (0: none)
   bool msi64 = false;
 
   void claim(uint16_t from, uint16_t n) {
@@ -154,6 +154,7 @@ __attribute__((no_sanitize("coverage"))) void build_spec(Spec& s, const uint8_t*
       case PCI_CAP_ID_VNDR:
         break;  // header exposed; the body is unclaimed (conf_space/caps/vendor.cpp)
       case PCI_CAP_ID_EXP:
+        s.exp = o;
         s.claim(o, 12);  // flags, device capabilities, control, status; link/slot/root are unclaimed
         s.writable[o + PCI_EXP_DEVCTL] = 0x1f;         // error reporting enables, relaxed ordering
         s.writable[o + PCI_EXP_DEVCTL + 1] = 0x79;     // extended tags, no-snoop, max read request
@@ -219,6 +220,15 @@ class FuzzPlatform final : public DevicePlatform {
         if (spec_.pm == 0) break;
         set16(spec_.pm + PCI_PM_CTRL, PCI_PM_CTRL_STATE_MASK, false);
         set16(spec_.pm + PCI_PM_CTRL, e.arg & 3, true);
+        break;
+      case EffectKind::set_readrq:  // pcie_set_readrq(): DEVCTL's max read request field
+        if (e.arg > 5) violation("readrq-range", "set_readrq with encoding %u (128 << arg bytes, arg <= 5)", e.arg);
+        if (spec_.exp == 0) {
+          violation("readrq-without-pcie", "set_readrq on a function without a PCIe capability");
+          break;
+        }
+        set16(spec_.exp + PCI_EXP_DEVCTL, PCI_EXP_DEVCTL_READRQ, false);
+        set16(spec_.exp + PCI_EXP_DEVCTL, static_cast<uint32_t>(e.arg & 7) << 12, true);
         break;
     }
     return fail_next ? Err::op_failed : Err::success;
