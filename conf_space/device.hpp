@@ -12,6 +12,10 @@ namespace pcisplit {
 struct DeviceInfo {
   uint64_t bar_size[6] = {};  // as the kernel's resources: a 64-bit BAR's size sits at its low index
   uint64_t rom_size = 0;
+  // The ROM's resource is really assigned and decodes alone (Linux: res->parent && !rom_bar_overlap).
+  // Otherwise the guest's ROM enable bit never reaches hardware: an unassigned ROM, or one sharing a
+  // decoder with a BAR, would start decoding at a stale address or steal the BAR's (L2).
+  bool rom_decodes = true;
   // The IRQ dom0's kernel routes the function's INTx to (pci_dev->irq, a GSI on x86), which a PV guest
   // binds by reading PCI_INTERRUPT_LINE; -1: unknown, show the hardware register.
   int32_t irq = -1;

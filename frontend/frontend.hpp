@@ -51,6 +51,9 @@ class FrontendInstance final : public StoreWatcher {
   void watch_fired(const char* path, const char* token) override;
   // The backend notified: answers an AER request if one is posted.
   void on_event();
+  // The page is about to go: no op may use it from now on. The glue calls this from teardown()
+  // under the lock its ops run under, so an op in flight on another CPU finishes first (I6).
+  void forget_page() { page_ = nullptr; }
 
   xs::State state() const { return state_; }
   uint16_t root_count() const { return nroots_; }

@@ -183,6 +183,7 @@ extern "C" int pcisplit_fn_build(pcisplit_fn* fn, const pcisplit_fn_info* info, 
   DeviceInfo di;
   for (int i = 0; i < 6; ++i) di.bar_size[i] = info->bar_size[i];
   di.rom_size = info->rom_size;
+  di.rom_decodes = info->rom_decodes != 0;
   di.irq = info->irq;
   fn->cfg.set_size(info->cfg_size);
   Policy policy;

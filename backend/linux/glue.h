@@ -29,6 +29,7 @@ struct pcisplit_backend; /* C: the xenbus device of one guest */
 struct pcisplit_fn_info {
 	uint64_t bar_size[6];
 	uint64_t rom_size;
+	int rom_decodes;    /* the ROM resource is assigned and shares no decoder */
 	int32_t irq;        /* pci_dev->irq, -1 if none */
 	uint16_t cfg_size;  /* 256 or 4096 */
 };

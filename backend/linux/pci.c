@@ -92,9 +92,14 @@ static void pcisplit_intx_update(struct pcisplit_dev *dev)
 	if (want == dev->isr_on)
 		return;
 	if (want) {
+		if (dev->isr_failed)
+			return;
 		rc = request_irq(dev->irq, pcisplit_intx, IRQF_SHARED, dev->irq_name, dev);
 		if (rc) {
-			dev_warn(&pdev->dev, "cannot install the INTx fake handler on IRQ %d: %d\n", dev->irq, rc);
+			/* Another dom0 driver holds the line unshared: say so once, not on every guest op. */
+			dev_warn(&pdev->dev, "cannot install the INTx fake handler on IRQ %d: %d; not retried for this assignment\n",
+				 dev->irq, rc);
+			dev->isr_failed = true;
 			return;
 		}
 		atomic_set(&dev->ack_intr, 1);
@@ -104,6 +109,36 @@ static void pcisplit_intx_update(struct pcisplit_dev *dev)
 		atomic_set(&dev->ack_intr, 0);
 		dev->isr_on = false;
 	}
+}
+
+/*
+ * Under op_lock: MSI or MSI-X enabled in hardware, whatever the kernel's flags say. With
+ * allow_interrupt_control a guest (qemu in a stub domain) flips the enable bits by config writes,
+ * which the kernel never sees (I5).
+ */
+static bool pcisplit_hw_msi_on(struct pci_dev *pdev, bool msix)
+{
+	u16 flags = 0;
+
+	if (msix)
+		return pdev->msix_cap && !pci_read_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS, &flags) &&
+		       (flags & PCI_MSIX_FLAGS_ENABLE);
+	return pdev->msi_cap && !pci_read_config_word(pdev, pdev->msi_cap + PCI_MSI_FLAGS, &flags) &&
+	       (flags & PCI_MSI_FLAGS_ENABLE);
+}
+
+/* Under op_lock: the enable bits a guest set behind the kernel's back, cleared. */
+static void pcisplit_hw_msi_off(struct pci_dev *pdev)
+{
+	u16 flags;
+
+	if (!pdev->msix_enabled && pcisplit_hw_msi_on(pdev, true) &&
+	    !pci_read_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS, &flags))
+		pci_write_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS,
+				      flags & ~(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL));
+	if (!pdev->msi_enabled && pcisplit_hw_msi_on(pdev, false) &&
+	    !pci_read_config_word(pdev, pdev->msi_cap + PCI_MSI_FLAGS, &flags))
+		pci_write_config_word(pdev, pdev->msi_cap + PCI_MSI_FLAGS, flags & ~PCI_MSI_FLAGS_ENABLE);
 }
 
 /* --- ConfigAccess and DevicePlatform for the core ----------------------------------------------- */
@@ -241,7 +276,7 @@ int pcisplit_kplat_enable_msi(struct pcisplit_dev *dev, uint32_t nvec, uint32_t 
 		rc = -ENODEV;
 		goto out;
 	}
-	if (pdev->msi_enabled || pdev->msix_enabled || nvec == 0 || nvec > 32) {
+	if (pdev->msi_enabled || pdev->msix_enabled || pcisplit_hw_msi_on(pdev, true) || nvec == 0 || nvec > 32) {
 		rc = -EINVAL;
 		goto out;
 	}
@@ -272,6 +307,21 @@ int pcisplit_kplat_disable_msi(struct pcisplit_dev *dev)
 	return 0;
 }
 
+static bool pcisplit_msix_table_decoded(struct pci_dev *pdev)
+{
+	u16 cmd = 0;
+
+#ifdef CONFIG_PCI_IOV
+	if (pdev->is_virtfn) {
+		struct pci_dev *pf = pci_physfn(pdev);
+		int pos = pci_find_ext_capability(pf, PCI_EXT_CAP_ID_SRIOV);
+
+		return pos && !pci_read_config_word(pf, pos + PCI_SRIOV_CTRL, &cmd) && (cmd & PCI_SRIOV_CTRL_MSE);
+	}
+#endif
+	return !pci_read_config_word(pdev, PCI_COMMAND, &cmd) && (cmd & PCI_COMMAND_MEMORY);
+}
+
 int pcisplit_kplat_enable_msix(struct pcisplit_dev *dev, const uint16_t *entries, uint32_t n, uint32_t *pirqs)
 {
 	struct pci_dev *pdev = dev->pdev;
@@ -283,8 +333,14 @@ int pcisplit_kplat_enable_msix(struct pcisplit_dev *dev, const uint16_t *entries
 		rc = -ENODEV;
 		goto out;
 	}
-	if (pdev->msi_enabled || pdev->msix_enabled || n == 0 || n > PCISPLIT_MSIX_MAX) {
+	if (pdev->msi_enabled || pdev->msix_enabled || pcisplit_hw_msi_on(pdev, false) || n == 0 ||
+	    n > PCISPLIT_MSIX_MAX) {
 		rc = -EINVAL;
+		goto out;
+	}
+	/* CVE-2015-8553 for the table's BAR; a VF decodes through its PF's VF Memory Space Enable (I1). */
+	if (!pcisplit_msix_table_decoded(pdev)) {
+		rc = -ENXIO;
 		goto out;
 	}
 	if (dev->isr_on) {
@@ -333,6 +389,7 @@ static void pcisplit_quiesce(struct pcisplit_dev *dev)
 		pci_disable_msix(pdev);
 	if (pdev->msi_enabled)
 		pci_free_irq_vectors(pdev);
+	pcisplit_hw_msi_off(pdev);
 	if (dev->enabled)
 		pci_disable_device(pdev);  /* also clears bus mastering */
 	dev->enabled = false;
@@ -364,6 +421,16 @@ static void pcisplit_msix_prepare(struct pci_dev *pdev, bool prepare)
 
 /* --- the backend's export and release ------------------------------------------------------------ */
 
+/* L2: the guest may turn the ROM's decoding on only where the kernel assigned it a window of its own. */
+static bool pcisplit_rom_decodes(struct pci_dev *pdev)
+{
+	struct resource *res = &pdev->resource[PCI_ROM_RESOURCE];
+
+	if (!resource_size(res) || !res->parent)
+		return false;
+	return !pdev->rom_bar_overlap;
+}
+
 int pcisplit_khost_export(struct pcisplit_backend *host, uint16_t domain, uint8_t bus, uint8_t devfn,
 			  int permissive, struct pcisplit_fn **fn, int *is_bridge, int *is_virtfn,
 			  char *diag, size_t cap)
@@ -390,9 +457,10 @@ int pcisplit_khost_export(struct pcisplit_backend *host, uint16_t domain, uint8_
 	}
 	dev->owner = host;
 	dev->owner_domid = domid;
+	dev->guest_permissive = permissive;
 	kref_get(&dev->ref);
 	list_add_tail(&dev->owner_node, &host->exported);
-	perm = pcisplit_effective_permissive(dev, permissive);
+	perm = pcisplit_effective_permissive(dev);
 	irqctl = dev->allow_interrupt_control;
 	mutex_unlock(&pcisplit_devs_lock);
 
@@ -400,6 +468,7 @@ int pcisplit_khost_export(struct pcisplit_backend *host, uint16_t domain, uint8_
 	for (j = 0; j < 6; j++)
 		info.bar_size[j] = pci_resource_len(pdev, j);
 	info.rom_size = pci_resource_len(pdev, PCI_ROM_RESOURCE);
+	info.rom_decodes = pcisplit_rom_decodes(pdev);
 	info.irq = pdev->irq ? (int32_t)pdev->irq : -1;
 	info.cfg_size = pdev->cfg_size > 256 ? 4096 : 256;
 	rc = pcisplit_fn_build(dev->fn, &info, perm, irqctl, diag, cap);
@@ -415,6 +484,7 @@ int pcisplit_khost_export(struct pcisplit_backend *host, uint16_t domain, uint8_
 			strscpy(diag, "left pciback", cap);
 		} else {
 			atomic_long_set(&dev->handled, 0);  /* counts this assignment; kept after release */
+			dev->isr_failed = false;
 			xen_unregister_device_domain_owner(pdev);  /* a stale owner from a dead guest */
 			if (xen_register_device_domain_owner(pdev, domid)) {
 				rc = -5;
@@ -442,6 +512,7 @@ void pcisplit_khost_release(struct pcisplit_backend *host, uint16_t domain, uint
 {
 	struct pcisplit_dev *dev = NULL, *it;
 	int tries, rc = -ENODEV;
+	bool gone = false;
 
 	mutex_lock(&pcisplit_devs_lock);
 	list_for_each_entry(it, &host->exported, owner_node) {
@@ -455,35 +526,57 @@ void pcisplit_khost_release(struct pcisplit_backend *host, uint16_t domain, uint
 	if (!dev)
 		return;
 
-	mutex_lock(&dev->op_lock);
-	if (!dev->gone)
-		pcisplit_quiesce(dev);
-	mutex_unlock(&dev->op_lock);
 	/*
-	 * Reset without op_lock: remove() may hold the device lock and wait for op_lock. If the device
-	 * lock stays busy, remove() is taking the function away and resets it itself.
+	 * M1: a function that left pciback (remove() ran: unbound, maybe bound to its dom0 driver or
+	 * assigned again since) is not ours to touch. The reset runs under the device lock, taken with
+	 * trylock (remove() holds it while it waits for op_lock; an AER report holds it while it waits
+	 * for this backend's lock), and `gone` is read under it, so remove() cannot slip in between the
+	 * check and the reset. Lock order: device lock -> op_lock, as in remove().
 	 */
 	for (tries = 0; tries < 50; tries++) {
-		rc = pci_try_reset_function(dev->pdev);
-		if (rc != -EAGAIN)
+		if (device_trylock(&dev->pdev->dev)) {
+			mutex_lock(&dev->op_lock);
+			gone = dev->gone;
+			if (!gone)
+				pcisplit_quiesce(dev);
+			mutex_unlock(&dev->op_lock);
+			rc = gone ? 0 : pci_reset_function_locked(dev->pdev);
+			mutex_lock(&dev->op_lock);
+			if (!gone) {
+				if (rc && rc != -ENOTTY)
+					dev_warn(&dev->pdev->dev, "reset on release: %d\n", rc);
+				pcisplit_restore(dev);
+				xen_unregister_device_domain_owner(dev->pdev);
+			}
+			mutex_unlock(&dev->op_lock);
+			device_unlock(&dev->pdev->dev);
 			break;
+		}
 		msleep(20);
 	}
-	mutex_lock(&dev->op_lock);
-	if (!dev->gone) {
-		if (rc && rc != -ENOTTY)
-			dev_warn(&dev->pdev->dev, "reset on release: %d\n", rc);
-		pcisplit_restore(dev);
-		xen_unregister_device_domain_owner(dev->pdev);
+	if (tries == 50) {
+		/* The device lock stayed busy for 1 s: quiesce at least, never reset blind. */
+		mutex_lock(&dev->op_lock);
+		gone = dev->gone;
+		if (!gone) {
+			pcisplit_quiesce(dev);
+			pcisplit_restore(dev);
+			xen_unregister_device_domain_owner(dev->pdev);
+			dev_warn(&dev->pdev->dev, "released without a reset: the device lock stayed busy\n");
+		}
+		mutex_unlock(&dev->op_lock);
 	}
-	mutex_unlock(&dev->op_lock);
 
 	mutex_lock(&pcisplit_devs_lock);
 	list_del(&dev->owner_node);
 	dev->owner = NULL;
+	dev->guest_permissive = false;
 	dev->allow_interrupt_control = false;  /* per assignment, as in-tree */
 	mutex_unlock(&pcisplit_devs_lock);
-	dev_info(&dev->pdev->dev, "released: reset, bind-time config restored\n");
+	if (gone)
+		dev_info(&dev->pdev->dev, "released by its old guest after it left pciback: not touched\n");
+	else
+		dev_info(&dev->pdev->dev, "released: reset, bind-time config restored\n");
 	pcisplit_dev_put(dev);
 }
 

@@ -50,7 +50,9 @@ struct pcisplit_dev {
 	struct pcisplit_backend *owner;
 	u16 owner_domid;
 	bool permissive;
+	bool guest_permissive;        /* the guest config's opts-N permissive=1, for this assignment */
 	bool allow_interrupt_control;
+	unsigned int policy_gen;      /* last pcisplit_apply_permissive_all() pass that updated the view */
 	unsigned int nquirks;
 	struct pcisplit_quirk quirks[PCISPLIT_MAX_QUIRKS];
 
@@ -58,6 +60,7 @@ struct pcisplit_dev {
 	bool gone;       /* left pciback while exported: hardware is no longer ours */
 	bool enabled;    /* pci_enable_device done on the guest's behalf */
 	bool isr_on;     /* INTx fake handler installed */
+	bool isr_failed; /* request_irq failed this assignment: not retried, warned once (L7) */
 	int irq;         /* routed legacy IRQ, taken when enabled (bind, guest enable); 0 if none */
 	char irq_name[32];
 	struct msix_entry msix[PCISPLIT_MSIX_MAX];
@@ -95,10 +98,13 @@ void pcisplit_pci_exit(void);
 void pcisplit_dev_put(struct pcisplit_dev *dev);
 struct pcisplit_dev *pcisplit_find(u16 domain, u8 bus, u8 devfn);
 
-/* The permissive policy a function gets: the module's, the admin's per function, or the guest config's. */
-static inline bool pcisplit_effective_permissive(const struct pcisplit_dev *dev, bool guest_opt)
+/*
+ * The permissive policy a function gets: the module's, the admin's per function, or the guest
+ * config's for this assignment (kept, so an admin's later sysfs write does not drop it: I2).
+ */
+static inline bool pcisplit_effective_permissive(const struct pcisplit_dev *dev)
 {
-	return pcisplit_permissive || dev->permissive || guest_opt;
+	return pcisplit_permissive || dev->permissive || dev->guest_permissive;
 }
 
 /* sysfs.c */

@@ -98,7 +98,7 @@ static ssize_t slots_show(struct device_driver *drv, char *buf)
 }
 static DRIVER_ATTR_RO(slots);
 
-/* A write naming one bound function: finds it under pcisplit_devs_lock (held on success). */
+/* A write naming one bound function: finds it and takes a reference (pcisplit_dev_put() it). */
 static int pcisplit_lookup_write(const char *buf, size_t count, struct pcisplit_dev **out)
 {
 	struct pcisplit_slot slot;
@@ -111,30 +111,95 @@ static int pcisplit_lookup_write(const char *buf, size_t count, struct pcisplit_
 		return -EINVAL;  /* one function, not a pattern */
 	mutex_lock(&pcisplit_devs_lock);
 	dev = pcisplit_find(slot.domain, slot.bus, PCI_DEVFN(slot.slot, slot.fn));
-	if (!dev) {
-		mutex_unlock(&pcisplit_devs_lock);
+	if (dev)
+		kref_get(&dev->ref);
+	mutex_unlock(&pcisplit_devs_lock);
+	if (!dev)
 		return -ENODEV;
-	}
 	*out = dev;
 	return 0;
 }
 
-static void pcisplit_update_policy(struct pcisplit_dev *dev)
+/*
+ * L6: an admin's change to a function's live view (policy, quirk) runs under the lock of the backend
+ * the function is exported to, the lock every guest op on that view and the export's build of it run
+ * under, so the change never interleaves with them. The lock order is be->lock -> pcisplit_devs_lock:
+ * the owner is read, its lock taken, and the owner read again until both agree. Returns with
+ * pcisplit_devs_lock held and, if the function is exported, its backend locked and referenced (NULL
+ * if not); pcisplit_owner_unlock() undoes both. The caller holds a reference on dev.
+ */
+static struct pcisplit_backend *pcisplit_owner_lock(struct pcisplit_dev *dev)
 {
-	/* Under pcisplit_devs_lock. A live view picks the change up at its next access. */
-	if (dev->owner)
-		pcisplit_fn_set_policy(dev->fn, pcisplit_effective_permissive(dev, false),
-				       dev->allow_interrupt_control);
+	struct pcisplit_backend *be = NULL, *now;
+
+	for (;;) {
+		mutex_lock(&pcisplit_devs_lock);
+		now = dev->owner;
+		if (now == be)
+			return be;
+		if (now)
+			pcisplit_backend_get(now);
+		mutex_unlock(&pcisplit_devs_lock);
+		if (be) {
+			mutex_unlock(&be->lock);
+			pcisplit_backend_put(be);
+		}
+		be = now;
+		if (be)
+			mutex_lock(&be->lock);
+	}
 }
 
+static void pcisplit_owner_unlock(struct pcisplit_backend *be)
+{
+	mutex_unlock(&pcisplit_devs_lock);
+	if (be) {
+		mutex_unlock(&be->lock);
+		pcisplit_backend_put(be);
+	}
+}
+
+/* Under pcisplit_owner_lock(). A live view picks the change up at its next access. */
+static void pcisplit_update_policy(struct pcisplit_dev *dev)
+{
+	if (!dev->owner)
+		return;
+	mutex_lock(&dev->op_lock);
+	pcisplit_fn_set_policy(dev->fn, pcisplit_effective_permissive(dev), dev->allow_interrupt_control);
+	mutex_unlock(&dev->op_lock);
+}
+
+/* The module-wide permissive flag changed: every exported view, one at a time under its owner's lock. */
 void pcisplit_apply_permissive_all(void)
 {
-	struct pcisplit_dev *dev;
+	static unsigned int pcisplit_policy_pass;  /* under pcisplit_devs_lock */
+	struct pcisplit_backend *be;
+	struct pcisplit_dev *dev, *next;
+	unsigned int pass;
 
 	mutex_lock(&pcisplit_devs_lock);
-	list_for_each_entry(dev, &pcisplit_devs, node)
-		pcisplit_update_policy(dev);
+	pass = ++pcisplit_policy_pass;
 	mutex_unlock(&pcisplit_devs_lock);
+	for (;;) {
+		next = NULL;
+		mutex_lock(&pcisplit_devs_lock);
+		list_for_each_entry(dev, &pcisplit_devs, node) {
+			if (dev->policy_gen < pass) {  /* a later pass already did it: done */
+				next = dev;
+				kref_get(&next->ref);
+				break;
+			}
+		}
+		mutex_unlock(&pcisplit_devs_lock);
+		if (!next)
+			return;
+		be = pcisplit_owner_lock(next);
+		pcisplit_update_policy(next);
+		if (next->policy_gen < pass)
+			next->policy_gen = pass;
+		pcisplit_owner_unlock(be);
+		pcisplit_dev_put(next);
+	}
 }
 
 static ssize_t pcisplit_list_flag(char *buf, size_t flag_offset)
@@ -156,14 +221,18 @@ static ssize_t permissive_store(struct device_driver *drv, const char *buf, size
 	struct pcisplit_dev *dev;
 	int rc = pcisplit_lookup_write(buf, count, &dev);
 
+	struct pcisplit_backend *be;
+
 	if (rc)
 		return rc;
+	be = pcisplit_owner_lock(dev);
 	if (!dev->permissive) {
 		dev->permissive = true;
 		dev_warn(&dev->pdev->dev, "permissive mode is potentially unsafe\n");
 	}
 	pcisplit_update_policy(dev);
-	mutex_unlock(&pcisplit_devs_lock);
+	pcisplit_owner_unlock(be);
+	pcisplit_dev_put(dev);
 	return count;
 }
 
@@ -178,11 +247,15 @@ static ssize_t allow_interrupt_control_store(struct device_driver *drv, const ch
 	struct pcisplit_dev *dev;
 	int rc = pcisplit_lookup_write(buf, count, &dev);
 
+	struct pcisplit_backend *be;
+
 	if (rc)
 		return rc;
+	be = pcisplit_owner_lock(dev);
 	dev->allow_interrupt_control = true;
 	pcisplit_update_policy(dev);
-	mutex_unlock(&pcisplit_devs_lock);
+	pcisplit_owner_unlock(be);
+	pcisplit_dev_put(dev);
 	return count;
 }
 
@@ -217,13 +290,14 @@ static ssize_t irq_handler_state_store(struct device_driver *drv, const char *bu
 	/* Toggles acking of a handler that is installed (in-tree semantics); nothing else changes. */
 	if (READ_ONCE(dev->isr_on))
 		atomic_set(&dev->ack_intr, !atomic_read(&dev->ack_intr));
-	mutex_unlock(&pcisplit_devs_lock);
+	pcisplit_dev_put(dev);
 	return count;
 }
 static DRIVER_ATTR_WO(irq_handler_state);
 
 static ssize_t quirks_store(struct device_driver *drv, const char *buf, size_t count)
 {
+	struct pcisplit_backend *be;
 	struct pcisplit_slot bdf;
 	struct pcisplit_dev *dev;
 	char text[80], diag[160];
@@ -243,8 +317,14 @@ static ssize_t quirks_store(struct device_driver *drv, const char *buf, size_t c
 	}
 	mutex_lock(&pcisplit_devs_lock);
 	dev = pcisplit_find(bdf.domain, bdf.bus, PCI_DEVFN(bdf.slot, bdf.fn));
-	rc = dev ? 0 : -ENODEV;
-	if (!rc && reg + size > (dev->pdev->cfg_size > 256 ? 4096 : 256))
+	if (dev)
+		kref_get(&dev->ref);
+	mutex_unlock(&pcisplit_devs_lock);
+	if (!dev)
+		return -ENODEV;
+	be = pcisplit_owner_lock(dev);
+	rc = 0;
+	if (reg + size > (dev->pdev->cfg_size > 256 ? 4096 : 256))
 		rc = -EINVAL;
 	for (i = 0; !rc && i < dev->nquirks; i++) {
 		if (reg < dev->quirks[i].reg + dev->quirks[i].size && dev->quirks[i].reg < reg + size)
@@ -254,13 +334,18 @@ static ssize_t quirks_store(struct device_driver *drv, const char *buf, size_t c
 	if (!rc && dev->nquirks == PCISPLIT_MAX_QUIRKS)
 		rc = -ENOSPC;
 	/* Exported: the live view takes it now or the write is refused (overlap with a field). */
-	if (!rc && dev->owner && pcisplit_fn_add_quirk(dev->fn, reg, size, mask, diag, sizeof(diag))) {
-		pr_warn_ratelimited("xen-pciback: quirks: %s\n", diag);
-		rc = -EINVAL;
+	if (!rc && be) {
+		mutex_lock(&dev->op_lock);
+		if (pcisplit_fn_add_quirk(dev->fn, reg, size, mask, diag, sizeof(diag))) {
+			pr_warn_ratelimited("xen-pciback: quirks: %s\n", diag);
+			rc = -EINVAL;
+		}
+		mutex_unlock(&dev->op_lock);
 	}
 	if (!rc)
 		dev->quirks[dev->nquirks++] = (struct pcisplit_quirk){ reg, size, mask };
-	mutex_unlock(&pcisplit_devs_lock);
+	pcisplit_owner_unlock(be);
+	pcisplit_dev_put(dev);
 	return rc < 0 ? rc : count;
 }
 

@@ -141,7 +141,8 @@ void pcisplit_khost_destroy_domain(struct pcisplit_backend *be, uint16_t domid)
 
 void pcisplit_khost_log(struct pcisplit_backend *be, const char *msg)
 {
-	dev_info(&be->xdev->dev, "%s\n", msg);
+	/* Ratelimited: some of these lines follow what a guest writes (L1, XSA-130 class). */
+	dev_info_ratelimited(&be->xdev->dev, "%s\n", msg);
 }
 
 /* --- the xenbus driver -------------------------------------------------------------------------- */

@@ -82,6 +82,8 @@ extern "C" void pcisplit_fe_watch_fired(pcisplit_fe* fe, const char* path, const
 
 extern "C" void pcisplit_fe_event(pcisplit_fe* fe) { fe->instance.on_event(); }
 
+extern "C" void pcisplit_fe_forget_page(pcisplit_fe* fe) { fe->instance.forget_page(); }
+
 extern "C" int pcisplit_fe_state(pcisplit_fe* fe) { return static_cast<int>(fe->instance.state()); }
 
 extern "C" int pcisplit_fe_root_count(pcisplit_fe* fe) { return fe->instance.root_count(); }

@@ -68,7 +68,16 @@ fail_ring:
 
 void pcisplit_kfh_teardown(struct pcisplit_front *front)
 {
+	unsigned long flags;
+
 	pcisplit_remove_roots(front);
+	/*
+	 * I6: an op in flight on another CPU holds op_lock and uses the page; taking the lock waits for
+	 * it, and the core forgets the page under it, so no later op starts on a freed page.
+	 */
+	spin_lock_irqsave(&front->op_lock, flags);
+	pcisplit_fe_forget_page(front->core);
+	spin_unlock_irqrestore(&front->op_lock, flags);
 	if (front->irq > 0) {
 		unbind_from_irqhandler(front->irq, front);  /* also closes the event channel */
 		front->irq = 0;

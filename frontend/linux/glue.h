@@ -25,6 +25,7 @@ int pcisplit_fe_start(struct pcisplit_fe *fe);
 void pcisplit_fe_stop(struct pcisplit_fe *fe);
 void pcisplit_fe_watch_fired(struct pcisplit_fe *fe, const char *path, const char *token);
 void pcisplit_fe_event(struct pcisplit_fe *fe);  /* answers a posted AER request, process context */
+void pcisplit_fe_forget_page(struct pcisplit_fe *fe);  /* under op_lock, before the page is freed */
 int pcisplit_fe_state(struct pcisplit_fe *fe);
 int pcisplit_fe_root_count(struct pcisplit_fe *fe);
 void pcisplit_fe_root(struct pcisplit_fe *fe, int i, uint16_t *domain, uint8_t *bus);

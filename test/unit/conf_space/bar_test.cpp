@@ -95,6 +95,22 @@ TEST_CASE("expansion ROM: sizing keeps the enable bit out of the mask, enable re
   CHECK(d->hw.peek(PCI_ROM_ADDRESS, 4) == 0xfe000000);
 }
 
+TEST_CASE("L2: the ROM enable bit stays off in hardware for an unassigned or shared ROM, or a BAR reading 0",
+          "[bar][rom]") {
+  auto shared = load_device("e1000e.lspci");
+  shared->info.rom_decodes = false;  // the platform: no parent resource, or rom_bar_overlap
+  shared->build();
+  shared->wr(PCI_ROM_ADDRESS, 4, 0xfe000001);
+  CHECK(shared->hw.log.empty());
+  CHECK((shared->rd(PCI_ROM_ADDRESS, 4) & PCI_ROM_ADDRESS_ENABLE) == 0);
+  CHECK(shared->view.denials(PCI_ROM_ADDRESS) == 1);
+
+  auto zero = load_device("e1000e.lspci");
+  zero->hw.poke(PCI_ROM_ADDRESS, 4, 0);  // a ROM BAR that reads 0 while disabled
+  zero->wr(PCI_ROM_ADDRESS, 1, PCI_ROM_ADDRESS_ENABLE);
+  CHECK(zero->hw.log.empty());
+}
+
 TEST_CASE("a BAR size the platform reports that is not a power of two fails the build", "[bar]") {
   auto d = DeviceBuilder().bar(0, 0xfe000000, 0x3000).raw();
   Text diag;
