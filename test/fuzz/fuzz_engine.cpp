@@ -175,6 +175,8 @@ __attribute__((no_sanitize("coverage"))) void build_spec(Spec& s, const uint8_t*
     s.writable[0x44] = 0x07;
   }
   for (uint16_t b = 0; b < size; ++b) {
+    // docs/conf_space.md: a bridge is read-only but for RW1C bits, its capabilities included (L4).
+    if (type1 && s.claimed[b]) s.writable[b] = 0;
     if (!s.claimed[b] && pol.permissive) s.writable[b] = 0xff;
   }
 }
