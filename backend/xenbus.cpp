@@ -170,6 +170,13 @@ void BackendInstance::reevaluate() {
       return;
     }
   }
+  // libxl removing a connected device writes online=0 and state=Closing here, then waits for Closed.
+  if (be == xs::State::closing) {
+    quiesce_all();
+    disconnect();
+    set_state(xs::State::closed);
+    return;
+  }
   // A frontend state that vanished after the handshake means the guest's xenstore home is gone.
   const bool fe_gone = fe == xs::State::unknown && state_ != xs::State::init_wait && state_ != xs::State::initialised;
   if (fe == xs::State::closing || fe == xs::State::closed || fe_gone) {

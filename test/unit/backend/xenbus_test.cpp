@@ -597,3 +597,22 @@ TEST_CASE("L1: garbage in the frontend's state node is logged once and changes n
   CHECK(w.host.released.empty());
   CHECK(post_read(*w.be, *w.host.page, 0, 0, 0, 2).err == 0);
 }
+
+TEST_CASE("libxl's device removal (online=0, state=Closing) is answered with Closed; stop() releases",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_create({kA});
+  w.frontend_publish();
+  w.fe_state("4");
+  TxId tx;
+  REQUIRE(w.toolstack->begin(tx) == StoreStatus::ok);
+  w.toolstack->write(tx, (kBe + "/online").c_str(), "0");
+  w.toolstack->write(tx, (kBe + "/state").c_str(), "5");
+  REQUIRE(w.toolstack->commit(tx) == StoreStatus::ok);
+  CHECK(w.get(kBe + "/state") == "6");
+  CHECK(w.host.disconnects >= 1);
+  CHECK(w.host.released.empty());
+  w.be->stop();
+  CHECK(w.host.released == std::vector<Bdf>{kA});
+}
