@@ -86,18 +86,15 @@ void rom_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
   // The enable bit is the device's own: decoding happens at the unchanged host address, and only
   // when there is one: an assigned ROM resource that shares no decoder, and an address in the BAR
   // (some ROM BARs read 0 while disabled; enabling then would decode at address 0). Else refused.
-  const Result<uint32_t> hw = ctx.dev.hw_read(ctx.entry.offset, 4);
-  if (!hw.ok()) {
-    ctx.err = hw.err();
-    return;
-  }
-  const bool may_decode = ctx.dev.info().rom_decodes && (hw.value() & ctx.entry.mask) != 0;
+  uint32_t hw;
+  if (!hook_hw_read(ctx, hw)) return;
+  const bool may_decode = ctx.dev.info().rom_decodes && (hw & ctx.entry.mask) != 0;
   if (!may_decode) {
-    if ((value & reg::PCI_ROM_ADDRESS_ENABLE) != (hw.value() & reg::PCI_ROM_ADDRESS_ENABLE)) ctx.denied = true;
+    if ((value & reg::PCI_ROM_ADDRESS_ENABLE) != (hw & reg::PCI_ROM_ADDRESS_ENABLE)) ctx.denied = true;
     return;
   }
-  const uint32_t want = (hw.value() & ~reg::PCI_ROM_ADDRESS_ENABLE) | (value & reg::PCI_ROM_ADDRESS_ENABLE);
-  if (want != hw.value()) ctx.err = ctx.dev.hw_write(ctx.entry.offset, 4, want);
+  const uint32_t want = (hw & ~reg::PCI_ROM_ADDRESS_ENABLE) | (value & reg::PCI_ROM_ADDRESS_ENABLE);
+  if (want != hw) ctx.err = ctx.dev.hw_write(ctx.entry.offset, 4, want);
 }
 
 }  // namespace

@@ -6,6 +6,18 @@
 
 namespace pcisplit {
 
+// For write hooks: the register's current hardware value. False, with the error set for the guest,
+// when hardware cannot be read (the hook then changes nothing).
+inline bool hook_hw_read(WriteCtx& ctx, uint32_t& out) {
+  const Result<uint32_t> hw = ctx.dev.hw_read(ctx.entry.offset, ctx.entry.field->width);
+  if (!hw.ok()) {
+    ctx.err = hw.err();
+    return false;
+  }
+  out = hw.value();
+  return true;
+}
+
 // A capability we expose. Some capabilities change layout with their flags (MSI: 64-bit, per-vector
 // masking), so a table may pick one of several field lists; `select` returns the index or -1 if the
 // capability's layout is one we do not understand (then it is hidden).

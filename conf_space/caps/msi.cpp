@@ -13,12 +13,9 @@ using namespace reg;
 // that a guest must never reach the address, data or mask registers Xen programmed.
 void msi_flags_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
   if ((byte_mask & PCI_MSI_FLAGS_ENABLE) == 0) return;
-  const Result<uint32_t> hw = ctx.dev.hw_read(ctx.entry.offset, 2);
-  if (!hw.ok()) {
-    ctx.err = hw.err();
-    return;
-  }
-  if (((hw.value() ^ value) & PCI_MSI_FLAGS_ENABLE) == 0) return;  // generic: other bits read-only
+  uint32_t hw;
+  if (!hook_hw_read(ctx, hw)) return;
+  if (((hw ^ value) & PCI_MSI_FLAGS_ENABLE) == 0) return;  // generic: other bits read-only
   const Result<bool> allowed = guest_may_switch(ctx.dev, IrqType::msi, (value & PCI_MSI_FLAGS_ENABLE) != 0);
   if (!allowed.ok()) {
     ctx.err = allowed.err();

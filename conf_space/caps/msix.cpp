@@ -14,13 +14,10 @@ constexpr uint16_t kControl = PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL;
 // MSI are off; otherwise the write is refused whole (XSA-157 class: no half-set interrupt state).
 void msix_flags_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
   if ((byte_mask & kControl) == 0) return;
-  const Result<uint32_t> hw = ctx.dev.hw_read(ctx.entry.offset, 2);
-  if (!hw.ok()) {
-    ctx.err = hw.err();
-    return;
-  }
-  if (((hw.value() ^ value) & kControl & byte_mask) == 0) return;
-  const bool enabling = (value & PCI_MSIX_FLAGS_ENABLE) != 0 && (hw.value() & PCI_MSIX_FLAGS_ENABLE) == 0;
+  uint32_t hw;
+  if (!hook_hw_read(ctx, hw)) return;
+  if (((hw ^ value) & kControl & byte_mask) == 0) return;
+  const bool enabling = (value & PCI_MSIX_FLAGS_ENABLE) != 0 && (hw & PCI_MSIX_FLAGS_ENABLE) == 0;
   const Result<bool> allowed = guest_may_switch(ctx.dev, IrqType::msix, enabling);
   if (!allowed.ok()) {
     ctx.err = allowed.err();

@@ -28,13 +28,10 @@ constexpr uint32_t kReadrqShift = 12;
 
 void devctl_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
   if ((byte_mask & PCI_EXP_DEVCTL_READRQ) == 0) return;
-  const Result<uint32_t> hw = ctx.dev.hw_read(ctx.entry.offset, 2);
-  if (!hw.ok()) {
-    ctx.err = hw.err();
-    return;
-  }
+  uint32_t hw;
+  if (!hook_hw_read(ctx, hw)) return;
   const uint32_t want = (value & PCI_EXP_DEVCTL_READRQ) >> kReadrqShift;
-  if (want == ((hw.value() & PCI_EXP_DEVCTL_READRQ) >> kReadrqShift)) return;
+  if (want == ((hw & PCI_EXP_DEVCTL_READRQ) >> kReadrqShift)) return;
   if (want > 5) {  // 6 and 7 are reserved encodings
     ctx.denied = true;
     return;

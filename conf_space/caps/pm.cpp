@@ -11,13 +11,10 @@ using namespace reg;
 // the config the transition loses. PME status is RW1C; data select is harmless.
 void pm_ctrl_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
   if ((byte_mask & PCI_PM_CTRL_STATE_MASK) == 0) return;
-  const Result<uint32_t> hw = ctx.dev.hw_read(ctx.entry.offset, 2);
-  if (!hw.ok()) {
-    ctx.err = hw.err();
-    return;
-  }
+  uint32_t hw;
+  if (!hook_hw_read(ctx, hw)) return;
   const uint8_t want = value & PCI_PM_CTRL_STATE_MASK;
-  if ((hw.value() & PCI_PM_CTRL_STATE_MASK) != want) ctx.effects.add(EffectKind::set_power_state, want);
+  if ((hw & PCI_PM_CTRL_STATE_MASK) != want) ctx.effects.add(EffectKind::set_power_state, want);
 }
 
 constinit const FieldOps kPmCtrlOps = {.write = pm_ctrl_write};

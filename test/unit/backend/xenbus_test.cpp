@@ -276,22 +276,6 @@ TEST_CASE("hot-unplug: the device released, state-N and vdev-N left for the fron
   CHECK(post_read(*w.be, *w.host.page, 0, 0, 0, 4).err == static_cast<int32_t>(Err::dev_not_found));
 }
 
-TEST_CASE("the frontend closing disconnects, the backend follows to Closed, the devices stay the guest's",
-          "[backend][xenbus]") {
-  World w;
-  w.host.add(Bdf::make(0, 1, 0, 0), "e1000e.lspci");
-  w.create({"0000:01:00.0"});
-  w.frontend_publish();
-  w.fe_state("5");
-  CHECK(w.get(kBe + "/state") == "5");
-  CHECK(w.host.released.empty());
-  CHECK(w.host.disconnects >= 1);
-  w.fe_state("6");
-  CHECK(w.get(kBe + "/state") == "6");
-  w.be->stop();  // the toolstack removes the backend: now they go back to dom0
-  CHECK(w.host.released.size() == 1);
-}
-
 TEST_CASE("a backend directory without a frontend key is refused", "[backend][xenbus]") {
   World w;
   w.put(kBe + "/state", "1");
