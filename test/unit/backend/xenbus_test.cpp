@@ -137,6 +137,12 @@ struct World {
       }
     }
   }
+  // A guest created with `devs` whose frontend connected.
+  void libxl_connected(const std::vector<Bdf>& devs) {
+    libxl_create(devs);
+    frontend_publish();
+    fe_state("4");
+  }
   void reconfigure_round() {
     REQUIRE(get(kBe + "/state") == "7");
     fe_state("7");
@@ -455,9 +461,7 @@ TEST_CASE("a guest created with several devices, one libxl transaction each, get
 TEST_CASE("H2: detach A then C after libxl renumbered releases A and C, never B", "[backend][xenbus][libxl]") {
   World w;
   add_four(w);
-  w.libxl_create({kA, kB, kC});
-  w.frontend_publish();
-  w.fe_state("4");
+  w.libxl_connected({kA, kB, kC});
   const int vb = w.vdevfn_of(kB), vc = w.vdevfn_of(kC);
   w.libxl_detach(kA);  // B moves to index 0, C to 1
   CHECK(w.get(kBe + "/dev-0") == "0000:02:00.0");
@@ -471,9 +475,7 @@ TEST_CASE("H2: detach A, attach C at the freed count, detach B: B's record survi
           "[backend][xenbus][libxl]") {
   World w;
   add_four(w);
-  w.libxl_create({kA, kB});
-  w.frontend_publish();
-  w.fe_state("4");
+  w.libxl_connected({kA, kB});
   const int vb = w.vdevfn_of(kB);
   w.libxl_detach(kA);
   w.libxl_attach(kC);  // libxl puts it at num_devs = 1, where B's index used to be
@@ -491,9 +493,7 @@ TEST_CASE("detach first, last, attach, detach middle: the held set follows libxl
           "[backend][xenbus][libxl]") {
   World w;
   add_four(w);
-  w.libxl_create({kA, kB, kC});
-  w.frontend_publish();
-  w.fe_state("4");
+  w.libxl_connected({kA, kB, kC});
   w.libxl_detach(kA);
   w.libxl_detach(kC);
   w.libxl_attach(kD);
@@ -509,9 +509,7 @@ TEST_CASE("detach first, last, attach, detach middle: the held set follows libxl
 TEST_CASE("the backend leaves state-N Closing for the frontend: no jump to Closed", "[backend][xenbus][libxl]") {
   World w;
   add_four(w);
-  w.libxl_create({kA, kB});
-  w.frontend_publish();
-  w.fe_state("4");
+  w.libxl_connected({kA, kB});
   REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
   CHECK(w.get(kBe + "/state-0") == "5");  // the backend waits for the frontend's Reconfiguring
   CHECK(w.host.released.empty());
@@ -526,9 +524,7 @@ TEST_CASE("a device the toolstack removed from the list without a reconfiguratio
   // xl pci-detach -f with a frontend that never follows: libxl gives up waiting and removes the keys.
   World w;
   add_four(w);
-  w.libxl_create({kA, kB});
-  w.frontend_publish();
-  w.fe_state("4");
+  w.libxl_connected({kA, kB});
   REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
   REQUIRE(w.libxl.remove_finish(kA) == StoreStatus::ok);
   CHECK(w.host.released == std::vector<Bdf>{kA});
@@ -547,9 +543,7 @@ TEST_CASE("a BDF listed twice is refused at its second index without touching th
 TEST_CASE("L5: a frontend that closes only disconnects; it can reconnect; stop() releases", "[backend][xenbus]") {
   World w;
   add_four(w);
-  w.libxl_create({kA, kB});
-  w.frontend_publish();
-  w.fe_state("4");
+  w.libxl_connected({kA, kB});
   w.fe_state("5");
   CHECK(w.get(kBe + "/state") == "5");
   w.fe_state("6");
@@ -570,9 +564,7 @@ TEST_CASE("L5: a frontend that closes only disconnects; it can reconnect; stop()
 TEST_CASE("L1: garbage in the frontend's state node is logged once and changes nothing", "[backend][xenbus]") {
   World w;
   add_four(w);
-  w.libxl_create({kA});
-  w.frontend_publish();
-  w.fe_state("4");
+  w.libxl_connected({kA});
   const size_t logs = w.host.logs.size();
   for (int i = 0; i < 1000; ++i) w.fe_state(("x" + std::to_string(i)).c_str());
   CHECK(w.host.logs.size() == logs + 1);
@@ -586,9 +578,7 @@ TEST_CASE("libxl's device removal (online=0, state=Closing) is answered with Clo
           "[backend][xenbus][libxl]") {
   World w;
   add_four(w);
-  w.libxl_create({kA});
-  w.frontend_publish();
-  w.fe_state("4");
+  w.libxl_connected({kA});
   TxId tx;
   REQUIRE(w.toolstack->begin(tx) == StoreStatus::ok);
   w.toolstack->write(tx, (kBe + "/online").c_str(), "0");
