@@ -122,6 +122,9 @@ void FrontendInstance::reevaluate() {
     read_roots();
     host_.rescan();
     set_state(xs::State::connected);
+  } else if (be == xs::State::closed && state_ == xs::State::initialised) {
+    // A backend still Closed from this frontend's previous life (module reloaded): it answers our
+    // Initialised by starting over (InitWait, Initialised, Connected). Closing would be a refusal.
   } else if ((be == xs::State::closing || be == xs::State::closed) && state_ != xs::State::closed) {
     if (page_ != nullptr) host_.teardown();
     page_ = nullptr;
