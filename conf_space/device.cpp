@@ -262,15 +262,18 @@ bool DeviceView::write_field(FieldEntry& e, uint32_t value, uint32_t byte_mask, 
     // lanes the guest did not write keep their current value (hardware's, or the shadow's for
     // emulated bits). A 1-byte write next to a bit hardware set must not slip past a check on that
     // bit (H1: VPD's F flag). docs/conf_space.md, "Hooks judge the merged value".
+    // The snapshot the hook judges is the one generic_write() takes the unwritten bytes from: a bit
+    // hardware sets between two reads (a VPD read completing) cannot reach hardware unjudged.
+    const Masks& m = e.field->masks;
     const uint32_t wm = width_mask(e.field->width);
     uint32_t merged = value & byte_mask & wm;
     if ((byte_mask & wm) != wm) {
-      const Result<uint32_t> cur = field_value(e);
-      if (!cur.ok()) {
-        out.err = cur.err();
+      uint32_t hw = 0;
+      if ((wm & ~m.emu & ~m.rsvdz) != 0 && !hook_hw_read(ctx, hw)) {
+        out.err = ctx.err;
         return false;
       }
-      merged |= cur.value() & ~byte_mask & wm;
+      merged |= ((e.shadow & m.emu) | (hw & ~m.emu)) & ~m.rsvdz & ~byte_mask & wm;
     }
     e.field->ops->write(ctx, merged, byte_mask);
   }
@@ -295,14 +298,7 @@ void DeviceView::generic_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask
   const bool hw_write = ((rw | m.rw1c) & be) != 0;
 
   uint32_t hw_cur = 0;
-  if (ro_hw != 0 || (hw_write && keep != 0)) {
-    const Result<uint32_t> hw = cfg_->read(e.offset, width);
-    if (!hw.ok()) {
-      ctx.err = hw.err();
-      return;
-    }
-    hw_cur = hw.value();
-  }
+  if ((ro_hw != 0 || (hw_write && keep != 0)) && !hook_hw_read(ctx, hw_cur)) return;
   const uint32_t visible = (e.shadow & m.emu) | (hw_cur & ~m.emu);
   if (((g ^ visible) & m.ro & be & ~m.rsvdz) != 0) ctx.denied = true;
 

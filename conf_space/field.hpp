@@ -50,6 +50,10 @@ struct WriteCtx {
   FieldEntry& entry;
   Masks masks;              // starts as the descriptor's
   Effects& effects;
+  // One hardware snapshot per field write, shared by the engine and the hook (hook_hw_read): the
+  // bytes the guest did not write reach hardware as judged, never from a second, later read.
+  bool have_hw = false;
+  uint32_t hw = 0;
   bool handled = false;     // the hook did all of the write; skip the generic mask logic
   bool denied = false;      // count a denial for this register
   Err err = Err::success;   // a non-success error is returned to the guest

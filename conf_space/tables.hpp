@@ -6,15 +6,20 @@
 
 namespace pcisplit {
 
-// For write hooks: the register's current hardware value. False, with the error set for the guest,
-// when hardware cannot be read (the hook then changes nothing).
+// For write hooks: the register's hardware value as this write sees it (read once per field write;
+// the engine writes the unwritten bytes from the same snapshot). False, with the error set for the
+// guest, when hardware cannot be read (the hook then changes nothing).
 inline bool hook_hw_read(WriteCtx& ctx, uint32_t& out) {
-  const Result<uint32_t> hw = ctx.dev.hw_read(ctx.entry.offset, ctx.entry.field->width);
-  if (!hw.ok()) {
-    ctx.err = hw.err();
-    return false;
+  if (!ctx.have_hw) {
+    const Result<uint32_t> hw = ctx.dev.hw_read(ctx.entry.offset, ctx.entry.field->width);
+    if (!hw.ok()) {
+      ctx.err = hw.err();
+      return false;
+    }
+    ctx.hw = hw.value();
+    ctx.have_hw = true;
   }
-  out = hw.value();
+  out = ctx.hw;
   return true;
 }
 
