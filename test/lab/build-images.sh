@@ -77,11 +77,11 @@ mkdir -p "$out"
 zcat "$src/boot/xen-4.17-amd64.gz" > "$out/xen"
 cp "$src/boot/vmlinuz-$kver" "$out/vmlinuz"
 
-# --- domU: busybox, kmod, lspci, the frontend and two device drivers -------------------------------
+# --- domU: busybox, kmod, lspci, the frontend and the device drivers --------------------------------
 domu=$out/domu-root
 base_root "$domu"
 rm -f "$domu/var"
-copy_modules "$domu" xen-pcifront e1000e nvme
+copy_modules "$domu" xen-pcifront e1000e nvme e1000  # e1000: the multi boot's e1000 family devices
 cp "$here/domu-init.sh" "$domu/init"
 chmod +x "$domu/init"
 (cd "$domu" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$out/domu.cpio.gz"

@@ -15,10 +15,14 @@ echo "@@DOM0-UP pair=$(cat /lab/pair)"
 echo 40 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null || echo "@@DOM0-ERROR no hung task detector"
 for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs; do /sbin/modprobe "$m" || echo "@@DOM0-ERROR modprobe $m"; done
 mount -t xenfs xenfs /proc/xen
-xenstored --pid-file=/run/xenstored.pid
+boot=$(sed -n 's/.*lab_boot=\([a-z0-9]*\).*/\1/p' /proc/cmdline)
+# The multi boot records every xenstore request (xenstored's trace: requests with their values and
+# the connection that sent them) as a reference of libxl's sequences.
+trace=""
+[ "$boot" = multi ] && trace="--trace-file=/tmp/xenstored.trace"
+xenstored --pid-file=/run/xenstored.pid $trace
 xen-init-dom0 >/dev/null
 xenconsoled --log=guest --log-dir=/var/log/xen/console
-boot=$(sed -n 's/.*lab_boot=\([a-z0-9]*\).*/\1/p' /proc/cmdline)
 echo "@@DOM0-READY boot=$boot"
 . /lab/dom0-lib.sh
 . "/lab/boot-$boot.sh"

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Helpers for the lab's dom0 scenarios. Results are marker lines the host parses:
 #   @@SCENARIO NAME            a scenario starts
-#   @@RESULT NAME PASS|FAIL|HOST SECONDS DETAIL   (HOST: the host decides from dumps in the log)
+#   @@RESULT NAME PASS|FAIL|LIMIT|N/A|HOST SECONDS DETAIL   (HOST: the host decides from dumps in the
+#   log; LIMIT: a known limitation of the in-tree drivers; N/A: the scenario cannot run with this pair)
 
 # busybox-static's shell prefers its own applets (a modprobe without /proc/cmdline options, -c or
 # dependency handling): always run kmod's.
@@ -47,9 +48,12 @@ last_number() { sed -n "s/.*$2\([0-9]*\).*/\1/p" "$1" | tail -1; }
 # lines FILE: how many lines FILE has now (to wait only for what comes after).
 lines() { wc -l < "$1" 2>/dev/null || echo 0; }
 
-# guest_cfg NAME MODE BDF [ARGS]: a PV guest with one passed-through device; MODE goes to the guest's
-# /init, ARGS (optional) to its kernel command line.
+# guest_cfg NAME MODE BDFS [ARGS]: a PV guest with the passed-through devices BDFS (one BDF, or several
+# separated by spaces, in that order in pci=[...]); MODE goes to the guest's /init, ARGS (optional) to
+# its kernel command line.
 guest_cfg() {
+  local pcis="" b
+  for b in $3; do pcis="$pcis${pcis:+, }'$b'"; done
   cat > "/tmp/$1.cfg" <<CFG
 name = "$1"
 type = "pv"
@@ -58,17 +62,25 @@ ramdisk = "/lab/domu/initrd.gz"
 extra = "console=hvc0 iommu=soft loglevel=${GUEST_LOGLEVEL:-4} lab_mode=$2${4:+ $4}"
 memory = 256
 vcpus = 1
-pci = [ '$3' ]
+pci = [ $pcis ]
 on_crash = "destroy"
 CFG
 }
 
-# start_guest NAME MODE BDF [ARGS]: create it and copy its console to ours, prefixed with its name.
+# start_guest NAME MODE BDFS [ARGS]: create it and copy its console to ours, prefixed with its name.
 start_guest() {
   guest_cfg "$1" "$2" "$3" "${4:-}"
   : > "$(guest_log "$1")"
   (tail -F "$(guest_log "$1")" 2>/dev/null | while IFS= read -r line; do echo "[$1] $line"; done) &
   xl create "/tmp/$1.cfg" 2>&1 | sed "s/^/[xl] /"
+}
+
+# guest_cmd NAME LINE: types LINE on the guest's console (xenconsoled's pty for it); the guest's /init
+# reads commands there in the modes that take them (multi).
+guest_cmd() {
+  local tty
+  tty=$(xenstore-read "/local/domain/$(xl domid "$1")/console/tty" 2>/dev/null)
+  [ -n "$tty" ] && [ -c "$tty" ] && printf '%s\n' "$2" > "$tty"
 }
 
 # Kernel complaints that must never appear in dom0.

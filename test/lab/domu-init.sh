@@ -50,6 +50,31 @@ drivers() {
   echo "@@GUEST-DRIVERS-DONE"
 }
 
+# idset: the functions the guest sees as "vendor:device=driver", sorted, one space between (empty if
+# none): the multi boot compares it with the set it expects after each step.
+idset() {
+  for d in /sys/bus/pci/devices/*; do
+    [ -e "$d" ] || continue
+    echo "$(sed 's/^0x//' "$d/vendor"):$(sed 's/^0x//' "$d/device")=$(driver_of "$d")"
+  done | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# nic_irqs: per network interface, "vendor:device=N" with N the interrupts taken so far by the lines
+# its driver uses (vcpus=1: the count is column 2; e1000e's MSI-X vectors are named ethX-rx-0 etc.; a
+# line shared by two functions, e.g. the INTx of a two-function slot, lists "ethX, ethY" and counts
+# for both).
+nic_irqs() {
+  for n in /sys/class/net/eth*; do
+    [ -e "$n/device/vendor" ] || continue
+    i=${n##*/}
+    echo "$(sed 's/^0x//' "$n/device/vendor"):$(sed 's/^0x//' "$n/device/device")=$(awk -v i="$i" '
+      { for (k = 3; k <= NF; k++) { f = $k; sub(/,$/, "", f); if (f == i || index(f, i "-") == 1) { s += $2; break } } }
+      END {print s + 0}' /proc/interrupts)"
+  done | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+ifup_all() { for n in /sys/class/net/eth*; do [ -e "$n" ] && ip link set "${n##*/}" up; done; }
+
 wait_devices
 case "$mode" in
   cycles)
@@ -136,6 +161,51 @@ case "$mode" in
     grep -E 'nvme|pcifront' /proc/interrupts
     echo "@@GUEST-NVME-MSIX-IRQS $(awk '/nvme/ && /msi/ {s += $2} END {print s + 0}' /proc/interrupts)"
     echo "@@GUEST-NVME-DONE"
+    ;;
+  multi)
+    # Several devices, hot-plugged and unplugged by dom0: every change of the set is reported once the
+    # drivers have bound and the interfaces are up (e1000/e1000e then take a watchdog interrupt every
+    # 2 s). Commands typed on the console by dom0 (guest_cmd): "irqs TAG" prints each interface's
+    # interrupt count, "reconnect" closes and unloads the frontend and loads it again.
+    modprobe e1000e
+    modprobe nvme
+    modprobe e1000
+    sleep 2
+    lspci -nnk
+    last="-"
+    while :; do
+      now=$(idset)
+      if [ "$now" != "$last" ]; then
+        sleep 3
+        ifup_all
+        sleep 1
+        now=$(idset)
+        echo "@@GUEST-SET ${now:-none} @@ at $(ls /sys/bus/pci/devices | tr '\n' ' ')"
+        last=$now
+      fi
+      if read -r -t 1 cmd arg; then
+        case $cmd in
+          irqs) echo "@@GUEST-IRQS $arg $(nic_irqs) @@" ;;
+          reconnect)
+            # xenbus holds a reference on a frontend driver's module while it drives a device, so the
+            # device (pci-0) is unbound from the driver first: the frontend closes, then unloads.
+            echo "@@GUEST-RECONNECT-BEGIN $(idset) @@"
+            echo pci-0 > /sys/bus/xen/drivers/pcifront/unbind 2>/tmp/unbind.err ||
+              echo "@@GUEST-XENBUS-UNBIND failed: $(cat /tmp/unbind.err)"
+            if rmmod xen-pcifront 2>/tmp/rmmod.err; then
+              echo "@@GUEST-RMMOD ok, the guest now sees: $(idset) @@"
+              sleep 2
+              if modprobe xen-pcifront; then echo "@@GUEST-MODPROBE ok"; else echo "@@GUEST-MODPROBE failed"; fi
+            else
+              echo "@@GUEST-RMMOD failed: $(cat /tmp/rmmod.err); refcnt $(cat /sys/module/xen_pcifront/refcnt 2>&1)," \
+                "holders [$(ls /sys/module/xen_pcifront/holders 2>&1 | tr '\n' ' ')] @@"
+            fi
+            last="-"  # report the set again, whatever it is
+            ;;
+        esac
+      fi
+      sleep 0.2
+    done
     ;;
   aer)
     echo "@@GUEST-AER-READY $(devs)"
