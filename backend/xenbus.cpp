@@ -100,6 +100,14 @@ void BackendInstance::write_key(const char* key, const char* value) {
   }
 }
 
+void BackendInstance::remove_indexed(const char* prefix, uint32_t n) {
+  Text key, path;
+  xs::key_name(key, prefix, n);
+  path.add(be_path_).add("/").add(key.c_str());
+  char buf[8];
+  if (store_.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::not_found) (void)store_.remove(kNoTx, path.c_str());
+}
+
 void BackendInstance::write_indexed(const char* prefix, uint32_t n, const char* value) {
   Text key;
   xs::key_name(key, prefix, n);
@@ -209,55 +217,113 @@ void BackendInstance::setup() {
   set_state(xs::State::initialised);
 }
 
+// Reads num_devs and every state-N, dev-N and vdev-N in one transaction: libxl's renumbering commits
+// wholly before or after it, so a function is never "missing" because the list moved under the scan.
+BackendInstance::Snap BackendInstance::snapshot(Text& diag) {
+  StoreStatus st = StoreStatus::again;
+  for (int attempt = 0; attempt < kTxRetries && st == StoreStatus::again; ++attempt) {
+    TxId tx = kNoTx;
+    if (store_.begin(tx) != StoreStatus::ok) return Snap::retry;
+    char buf[96];
+    Text path;
+    path.add(be_path_).add("/").add(xs::kNumDevs);
+    st = store_.read(tx, path.c_str(), buf, sizeof buf);
+    if (st != StoreStatus::ok || !xs::parse_count(xs::kNumDevs, buf, xs::kMaxDevs, nlisted_, diag)) {
+      store_.abort(tx);
+      if (st == StoreStatus::ok || st == StoreStatus::not_found) return Snap::fatal;
+      return Snap::retry;
+    }
+    for (uint32_t n = 0; n < nlisted_ && st == StoreStatus::ok; ++n) {
+      ListedDev& d = listed_[n];
+      d = ListedDev{};
+      const char* const prefixes[] = {xs::kStatePrefix, xs::kDevPrefix, xs::kVdevPrefix};
+      for (const char* prefix : prefixes) {
+        Text key;
+        xs::key_name(key, prefix, n);
+        path.clear();
+        path.add(be_path_).add("/").add(key.c_str());
+        st = store_.read(tx, path.c_str(), buf, sizeof buf);
+        if (st == StoreStatus::not_found) {
+          st = StoreStatus::ok;  // absent: that key says nothing
+          continue;
+        }
+        if (st != StoreStatus::ok) break;  // a store failure is no evidence: nothing is decided
+        Text ignored;
+        if (prefix == xs::kStatePrefix && !xs::parse_state(key.c_str(), buf, d.state, ignored)) d.state = xs::State::unknown;
+        if (prefix == xs::kDevPrefix) d.dev_ok = xs::parse_dev(key.c_str(), buf, d.phys, ignored);
+        if (prefix == xs::kVdevPrefix) d.vdev_ok = xs::parse_vdev(key.c_str(), buf, d.virt, ignored);
+      }
+    }
+    if (st != StoreStatus::ok) {
+      store_.abort(tx);
+      return Snap::retry;
+    }
+    st = store_.commit(tx);
+  }
+  return st == StoreStatus::ok ? Snap::ok : Snap::retry;
+}
+
 bool BackendInstance::sync(Sync mode, bool* changed) {
   const uint32_t before = changes_;
-  char buf[96];
-  uint32_t num = 0;
+  if (changed != nullptr) *changed = false;
   Text diag;
-  if (!read_key(xs::kNumDevs, buf, sizeof buf) || !xs::parse_count(xs::kNumDevs, buf, xs::kMaxDevs, num, diag)) {
+  const Snap snap = snapshot(diag);
+  if (snap == Snap::fatal) {
     fatal(diag.size() != 0 ? diag.c_str() : "backend: missing num_devs");
     return false;
   }
-  // Which held functions the list still names as live (Initialising..Connected). One bit per
-  // topology slot; a function named Closing/Closed, or not at all, loses its bit.
+  if (snap == Snap::retry) {  // the store failed: change nothing; the next watch firing tries again
+    host_.log("backend: cannot read the device list; nothing changed");
+    return true;
+  }
+  // Which held functions the list still names as the guest's. One bit per topology slot; a function
+  // released below, or named nowhere, loses its bit.
   bool listed[Topology::kMaxDevices] = {};
-  for (uint32_t n = 0; n < num; ++n) {
-    Text key;
-    xs::key_name(key, xs::kStatePrefix, n);
-    xs::State s = xs::State::unknown;
-    if (!read_key(key.c_str(), buf, sizeof buf) || !xs::parse_state(key.c_str(), buf, s, diag)) continue;
-    xs::key_name(key, xs::kDevPrefix, n);
-    Bdf phys;
-    const bool have = read_key(key.c_str(), buf, sizeof buf);
-    if (!xs::parse_dev(key.c_str(), have ? buf : nullptr, phys, diag)) {
-      if (s == xs::State::initialising && mode != Sync::release_only) refuse(n, diag.c_str());
+  for (uint32_t n = 0; n < nlisted_; ++n) {
+    const ListedDev& d = listed_[n];
+    const bool adding = d.state == xs::State::initialising && mode != Sync::release_only;
+    if (d.state == xs::State::unknown) continue;
+    if (!d.dev_ok) {
+      if (adding) refuse_bad_dev(n);
       continue;
     }
-    const int held = topology_.find_phys(phys);
-    if (s == xs::State::closing || s == xs::State::closed) {
+    const int held = topology_.find_phys(d.phys);
+    if (d.state == xs::State::closing || d.state == xs::State::closed) {
       // Given back once the frontend has followed into Reconfiguring (it first removes the device
-      // from the guest); until then it stays the guest's.
-      if (held >= 0 && mode == Sync::reconfigure) release(phys);
+      // from the guest); until then it stays the guest's. Closed is only taken from an index that
+      // names the held function's guest address too: our own refusals write Closed (6), and a
+      // refused duplicate must not take the original with it.
+      const bool ours = held >= 0 && (d.state == xs::State::closing || (d.vdev_ok && topology_.virt(held) == d.virt));
+      if (ours && mode == Sync::reconfigure) release(d.phys);
       else if (held >= 0) listed[held] = true;
       continue;
     }
     if (held >= 0) {
-      if (s == xs::State::initialising && mode != Sync::release_only && listed[held]) {
+      if (adding && listed[held]) {
         refuse(n, "device listed twice for this guest");
         continue;
       }
       listed[held] = true;
       continue;
     }
-    if (s == xs::State::initialising && mode != Sync::release_only && export_one(n, phys)) {
-      listed[topology_.find_phys(phys)] = true;
-    }
+    if (adding && export_one(n, d.phys)) listed[topology_.find_phys(d.phys)] = true;
   }
+  // Named by no dev-N in a consistent read: the toolstack removed it.
   for (int i = 0; i < Topology::kMaxDevices; ++i) {
     if (topology_.in_use(i) && !listed[i]) release(topology_.phys(i).bdf);
   }
   if (changed != nullptr) *changed = changes_ != before;
   return true;
+}
+
+// dev-N of a device being added cannot be parsed: refused with the parser's reason.
+void BackendInstance::refuse_bad_dev(uint32_t n) {
+  char buf[96];
+  Text key, diag;
+  Bdf phys;
+  xs::key_name(key, xs::kDevPrefix, n);
+  const bool have = read_key(key.c_str(), buf, sizeof buf);
+  if (!xs::parse_dev(key.c_str(), have ? buf : nullptr, phys, diag)) refuse(n, diag.c_str());
 }
 
 bool BackendInstance::export_one(uint32_t n, Bdf phys) {
@@ -282,6 +348,7 @@ bool BackendInstance::export_one(uint32_t n, Bdf phys) {
       xs::format_vdev(v, virt.value());
       write_indexed(xs::kVdevPrefix, n, v.c_str());
       write_indexed(xs::kStatePrefix, n, "3");
+      remove_indexed("error-", n);  // a refusal of whatever libxl had at this index before
     }
   }
   if (!ok) refuse(n, diag.c_str());

@@ -92,7 +92,20 @@ class BackendInstance final : public StoreWatcher {
     reconfigure,   // Reconfiguring on both sides: export Initialising, release Closing/Closed
   };
 
+  // One index of libxl's list, as snapshot() read it.
+  struct ListedDev {
+    xs::State state = xs::State::unknown;  // unknown: state-N absent or malformed
+    bool dev_ok = false;                   // dev-N present and well-formed
+    Bdf phys;
+    bool vdev_ok = false;                  // vdev-N present and well-formed
+    Bdf virt;
+  };
+  enum class Snap : uint8_t { ok, fatal, retry };
+
   void reevaluate();
+  Snap snapshot(Text& diag);
+  void refuse_bad_dev(uint32_t n);
+  void remove_indexed(const char* prefix, uint32_t n);
   void setup();  // export every dev-N in state Initialising, publish, -> Initialised
   void attach();
   void reconfigure();
@@ -126,6 +139,8 @@ class BackendInstance final : public StoreWatcher {
   bool fe_malformed_logged_ = false;         // a guest writing garbage in a loop is logged once (L1)
   uint64_t fe_malformed_ = 0;
   uint32_t changes_ = 0;  // functions exported or released so far (sync() compares)
+  ListedDev listed_[xs::kMaxDevs];  // sync()'s snapshot of the list
+  uint32_t nlisted_ = 0;
   bool aer_outstanding_ = false;
   Coalescer coalescer_;
 };

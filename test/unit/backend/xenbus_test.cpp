@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The backend instance against the simulated xenstore, written to as libxl and Linux's pcifront do.
+#include <functional>
 #include <map>
 
 #include "backend/xenbus.hpp"
@@ -128,11 +129,13 @@ struct World {
   // libxl's own sequences (test/sim/libxl.hpp), with the frontend's part played as Linux's pcifront
   // plays it: on Reconfiguring it removes the Closing devices and follows, then Connected.
   sim::Libxl libxl{*toolstack, kGuest};
+  Store* be_store = nullptr;  // the backend's store, when a test interposes on it
   void libxl_create(const std::vector<Bdf>& devs) {
     for (size_t i = 0; i < devs.size(); ++i) {
       REQUIRE(libxl.add_device(devs[i], true) == StoreStatus::ok);
       if (i == 0) {  // the kernel probes the backend device as soon as its directory appears
-        be = std::make_unique<BackendInstance>(*backend_conn, host, kGuest, Topology::Mode::vpci);
+        Store& st = be_store != nullptr ? *be_store : *backend_conn;
+        be = std::make_unique<BackendInstance>(st, host, kGuest, Topology::Mode::vpci);
         REQUIRE(be->start() == StoreStatus::ok);
       }
     }
@@ -589,4 +592,65 @@ TEST_CASE("libxl's device removal (online=0, state=Closing) is answered with Clo
   CHECK(w.host.released.empty());
   w.be->stop();
   CHECK(w.host.released == std::vector<Bdf>{kA});
+}
+
+namespace {
+// The backend's store with a hook on reads inside a transaction: lets a test commit libxl's
+// renumbering transaction in the middle of the backend's scan of the list.
+class InterposedStore final : public Store {
+ public:
+  explicit InterposedStore(Store& inner) : inner_(inner) {}
+  std::function<void(const char* path)> on_tx_read;
+  StoreStatus read(TxId tx, const char* path, char* out, size_t cap) override {
+    if (tx != kNoTx && on_tx_read) on_tx_read(path);
+    return inner_.read(tx, path, out, cap);
+  }
+  StoreStatus write(TxId tx, const char* path, const char* value) override { return inner_.write(tx, path, value); }
+  StoreStatus remove(TxId tx, const char* path) override { return inner_.remove(tx, path); }
+  StoreStatus begin(TxId& tx) override { return inner_.begin(tx); }
+  StoreStatus commit(TxId tx) override { return inner_.commit(tx); }
+  void abort(TxId tx) override { inner_.abort(tx); }
+  StoreStatus watch(const char* path, const char* token, StoreWatcher* w) override { return inner_.watch(path, token, w); }
+  StoreStatus unwatch(const char* path, const char* token) override { return inner_.unwatch(path, token); }
+
+ private:
+  Store& inner_;
+};
+}  // namespace
+
+TEST_CASE("libxl's renumbering committed in the middle of the backend's scan releases nothing still attached",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  InterposedStore store(*w.backend_conn);
+  w.be_store = &store;
+  w.libxl_connected({kA, kB});
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
+  w.fe_state("7");
+  REQUIRE(w.host.released == std::vector<Bdf>{kA});
+  bool done = false;
+  store.on_tx_read = [&](const char* path) {  // libxl, polling for state 4, commits while we scan
+    if (!done && std::string(path) == kBe + "/state-1") {
+      done = true;
+      REQUIRE(w.libxl.remove_finish(kA) == StoreStatus::ok);
+    }
+  };
+  w.fe_state("4");
+  CHECK(done);
+  CHECK(w.get(kBe + "/dev-0") == "0000:02:00.0");
+  CHECK(w.host.released == std::vector<Bdf>{kA});  // B is still the guest's
+  CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kB), 0, 2).err == 0);
+}
+
+TEST_CASE("a refused duplicate (state-N Closed) does not take the original with it at the next reconfiguration",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_connected({kA});
+  REQUIRE(w.libxl.add_device(kA, false) == StoreStatus::ok);  // the same function again
+  w.reconfigure_round();
+  CHECK(w.get(kBe + "/state-1") == "6");
+  w.libxl_attach(kB);  // any later reconfiguration
+  CHECK(w.host.released.empty());
+  CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kA), 0, 2).err == 0);
 }
