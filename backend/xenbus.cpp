@@ -160,15 +160,18 @@ void BackendInstance::watch_fired(const char*, const char*) {
 
 void BackendInstance::reevaluate() {
   const FeState fs = read_fe_state();
-  if (fs.present && !fs.valid) return;  // garbage changes nothing; the last good state stands
-  const xs::State fe = fs.present ? fs.state : xs::State::unknown;
+  // Garbage in the guest's node changes nothing: the last good state stands (and the toolstack's
+  // requests are still served).
+  const xs::State fe = !fs.present ? xs::State::unknown : fs.valid ? fs.state : fe_last_;
   const xs::State be = read_be_state();  // libxl writes Reconfiguring here for hot-plug
   if (be == xs::State::unknown) return;  // the toolstack removed the backend: stop() follows
   if (state_ == xs::State::closing || state_ == xs::State::closed) {
     // A frontend that starts again (module reloaded, kexec) after it closed: as blkback does, go
     // back to InitWait; the functions were kept, so the handshake republishes them.
-    if (fe == xs::State::initialising || fe == xs::State::init_wait ||
-        (fe == xs::State::initialised && state_ == xs::State::closed)) {
+    // Only from Closed: a backend Closing after fatal() stays there until the frontend closes too,
+    // so a list it cannot read never turns into a restart loop.
+    if (state_ == xs::State::closed &&
+        (fe == xs::State::initialising || fe == xs::State::init_wait || fe == xs::State::initialised)) {
       set_state(xs::State::init_wait);
     } else {
       if ((fe == xs::State::closed || fe == xs::State::unknown) && state_ != xs::State::closed) {
@@ -179,7 +182,8 @@ void BackendInstance::reevaluate() {
     }
   }
   // libxl removing a connected device writes online=0 and state=Closing here, then waits for Closed.
-  if (be == xs::State::closing) {
+  // (Our own Closing, from fatal(), leaves online alone and is handled above.)
+  if (be == xs::State::closing && offline()) {
     quiesce_all();
     disconnect();
     set_state(xs::State::closed);
@@ -209,6 +213,11 @@ void BackendInstance::reevaluate() {
   // A device libxl removed from the list without a reconfiguration (xl pci-detach -f with a frontend
   // that never followed) is given back all the same.
   if (state_ == xs::State::connected || state_ == xs::State::reconfigured) (void)sync(Sync::release_only);
+}
+
+bool BackendInstance::offline() {
+  char buf[8];
+  return read_key("online", buf, sizeof buf) && buf[0] == '0' && buf[1] == '\0';
 }
 
 void BackendInstance::setup() {

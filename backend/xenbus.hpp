@@ -107,6 +107,7 @@ class BackendInstance final : public StoreWatcher {
   void refuse_bad_dev(uint32_t n);
   void remove_indexed(const char* prefix, uint32_t n);
   void setup();  // export every dev-N in state Initialising, publish, -> Initialised
+  bool offline();  // the toolstack wrote online=0 (device removal)
   void attach();
   void reconfigure();
   bool sync(Sync mode, bool* changed = nullptr);  // false: fatal (num_devs unreadable)

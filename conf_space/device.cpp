@@ -55,6 +55,7 @@ Err DeviceView::build(ConfigAccess& cfg, const DeviceInfo& info, const Policy& p
     return type.err();
   }
   Err err;
+  bridge_ = (type.value() & reg::PCI_HEADER_TYPE_MASK) == reg::PCI_HEADER_TYPE_BRIDGE;
   switch (type.value() & reg::PCI_HEADER_TYPE_MASK) {
     case reg::PCI_HEADER_TYPE_NORMAL: err = add_header_type0(*this, diag); break;
     case reg::PCI_HEADER_TYPE_BRIDGE: err = add_header_type1(*this, diag); break;
@@ -236,9 +237,12 @@ WriteResult DeviceView::write(uint32_t offset, uint32_t width, uint32_t value) {
     denied |= write_field(e, fval, be, out);
     i = end - offset;
   }
-  if (unclaimed != 0 && !policy_.permissive) denied = true;  // XSA-131: unknown registers are not the guest's
+  // XSA-131: unknown registers are not the guest's. Never a bridge's, even when permissive: its link,
+  // slot, ACS, AER and DPC controls are the path to every device below it (L4).
+  const bool permissive = policy_.permissive && !bridge_;
+  if (unclaimed != 0 && !permissive) denied = true;
   if (denied) count_denial(static_cast<uint16_t>(offset));
-  if (unclaimed == 0 || !policy_.permissive) return out;
+  if (unclaimed == 0 || !permissive) return out;
   Err err = Err::success;
   if (unclaimed == (1u << width) - 1) {
     err = cfg_->write(static_cast<uint16_t>(offset), static_cast<uint8_t>(width), value);

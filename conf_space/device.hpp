@@ -100,6 +100,7 @@ class DeviceView {
   DeviceInfo info_;
   Policy policy_;
   uint16_t size_ = 0;
+  bool bridge_ = false;  // type-1 header: never permissive
   uint16_t nfields_ = 0;
   uint8_t ncaps_ = 0;
   uint8_t nquirks_ = 0;

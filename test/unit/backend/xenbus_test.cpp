@@ -654,3 +654,29 @@ TEST_CASE("a refused duplicate (state-N Closed) does not take the original with 
   CHECK(w.host.released.empty());
   CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kA), 0, 2).err == 0);
 }
+
+TEST_CASE("an unreadable num_devs closes the backend once; it does not restart in a loop", "[backend][xenbus]") {
+  World w;
+  w.host.add(kA, "e1000e.lspci");
+  w.create({"0000:01:00.0"});
+  w.put(kBe + "/num_devs", "999");
+  w.fe_state("1");  // a frontend still Initialising
+  CHECK(w.get(kBe + "/state") == "5");
+  const size_t logs = w.host.logs.size();
+  w.fe_state("2");
+  CHECK(w.get(kBe + "/state") == "5");
+  CHECK(w.host.logs.size() == logs);
+}
+
+TEST_CASE("libxl's removal request is served while the frontend's state node holds garbage", "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_connected({kA});
+  w.fe_state("garbage");
+  TxId tx;
+  REQUIRE(w.toolstack->begin(tx) == StoreStatus::ok);
+  w.toolstack->write(tx, (kBe + "/online").c_str(), "0");
+  w.toolstack->write(tx, (kBe + "/state").c_str(), "5");
+  REQUIRE(w.toolstack->commit(tx) == StoreStatus::ok);
+  CHECK(w.get(kBe + "/state") == "6");
+}

@@ -179,6 +179,18 @@ TEST_CASE("L4: a bridge's capabilities are read-only: no D3hot, no PCIe control,
   CHECK(b->view.total_denials() == 2);
 }
 
+TEST_CASE("L4: a bridge is never permissive: link control and extended space stay denied", "[header][bridge]") {
+  auto d = load_device("pcie-root-port.lspci");
+  d->policy.permissive = true;
+  d->view.set_policy(d->policy);
+  const uint8_t exp = d->view.cap_offset(PCI_CAP_ID_EXP);
+  REQUIRE(exp != 0);
+  d->wr(exp + 0x10, 2, 0x0010);  // LNKCTL: link disable
+  d->wr(0x100, 4, 0xffffffff);   // extended space (AER, ACS, DPC on real ports)
+  CHECK(d->hw.log.empty());
+  CHECK(d->view.total_denials() == 2);
+}
+
 TEST_CASE("unsupported header types are refused with a message", "[header]") {
   auto d = DeviceBuilder().header_type(2).raw();
   Text diag;
