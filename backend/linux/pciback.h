@@ -18,6 +18,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/ratelimit.h>
 #include <linux/pci.h>
 #include <linux/workqueue.h>
 #include <xen/xenbus.h>
@@ -81,6 +82,7 @@ struct pcisplit_backend {
 	void *page;                   /* the frontend's page, mapped */
 	bool stopping;
 	struct list_head exported;    /* pcisplit_dev.owner_node, under pcisplit_devs_lock */
+	struct ratelimit_state log_rs; /* this guest's share of dom0's log (lines its writes can cause) */
 	struct pcisplit_xs_watch watches[2];
 };
 

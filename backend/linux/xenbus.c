@@ -14,6 +14,7 @@
  *   then stops the instance (releasing every function), then waits for the work to finish.
  */
 #include <linux/module.h>
+#include <linux/ratelimit.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <xen/events.h>
@@ -87,20 +88,24 @@ int pcisplit_khost_connect(struct pcisplit_backend *be, uint32_t gref, uint32_t 
 		return -EBUSY;
 	rc = xenbus_map_ring_valloc(be->xdev, &ref, 1, &addr);
 	if (rc) {
-		dev_err(&be->xdev->dev, "cannot map grant %u of domain %u: %d\n", gref, be->xdev->otherend_id, rc);
+		if (__ratelimit(&be->log_rs))
+			dev_err(&be->xdev->dev, "cannot map grant %u of domain %u: %d\n", gref, be->xdev->otherend_id, rc);
 		return rc;
 	}
 	rc = bind_interdomain_evtchn_to_irqhandler_lateeoi(be->xdev, port, pcisplit_event, 0, "pcisplit-be", be);
 	if (rc < 0) {
-		dev_err(&be->xdev->dev, "cannot bind event channel %u of domain %u: %d\n", port,
-			be->xdev->otherend_id, rc);
+		if (__ratelimit(&be->log_rs))
+			dev_err(&be->xdev->dev, "cannot bind event channel %u of domain %u: %d\n", port,
+				be->xdev->otherend_id, rc);
 		xenbus_unmap_ring_vfree(be->xdev, addr);
 		return rc;
 	}
 	be->irq = rc;
 	be->page = addr;
 	*page = addr;
-	dev_info(&be->xdev->dev, "connected to domain %u (grant %u, port %u)\n", be->xdev->otherend_id, gref, port);
+	if (__ratelimit(&be->log_rs))
+		dev_info(&be->xdev->dev, "connected to domain %u (grant %u, port %u)\n", be->xdev->otherend_id, gref,
+			 port);
 	return 0;
 }
 
@@ -141,8 +146,9 @@ void pcisplit_khost_destroy_domain(struct pcisplit_backend *be, uint16_t domid)
 
 void pcisplit_khost_log(struct pcisplit_backend *be, const char *msg)
 {
-	/* Ratelimited: some of these lines follow what a guest writes (L1, XSA-130 class). */
-	dev_info_ratelimited(&be->xdev->dev, "%s\n", msg);
+	/* Ratelimited per guest: some of these lines follow what a guest writes (L1, XSA-130 class). */
+	if (__ratelimit(&be->log_rs))
+		dev_info(&be->xdev->dev, "%s\n", msg);
 }
 
 /* --- the xenbus driver -------------------------------------------------------------------------- */
@@ -174,6 +180,7 @@ static int pcisplit_xb_probe(struct xenbus_device *xdev, const struct xenbus_dev
 		return -ENOMEM;
 	kref_init(&be->ref);
 	mutex_init(&be->lock);
+	ratelimit_state_init(&be->log_rs, 5 * HZ, 10);  /* per guest: one noisy guest hides no other's lines */
 	INIT_WORK(&be->work, pcisplit_work);
 	INIT_LIST_HEAD(&be->exported);
 	be->xdev = xdev;
