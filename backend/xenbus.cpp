@@ -209,10 +209,38 @@ void BackendInstance::reevaluate() {
   }
   if (state_ == xs::State::initialised && fe == xs::State::initialised) attach();
   if (be == xs::State::reconfiguring && fe == xs::State::reconfiguring) reconfigure();
+  if (be == xs::State::reconfiguring && fe != xs::State::reconfiguring && !detach_timer_ && closing_listed()) {
+    detach_timer_ = true;
+    host_.arm_timer(kDetachGraceMs);
+  }
+  if (be != xs::State::reconfiguring) detach_timer_ = false;
   if (state_ == xs::State::reconfigured && fe == xs::State::connected) set_state(xs::State::connected);
-  // A device libxl removed from the list without a reconfiguration (xl pci-detach -f with a frontend
-  // that never followed) is given back all the same.
+  // A function whose keys the toolstack removed without a reconfiguration we saw is given back all
+  // the same (the list is read in one transaction: never on a half-renumbered list).
   if (state_ == xs::State::connected || state_ == xs::State::reconfigured) (void)sync(Sync::release_only);
+}
+
+// A held function that libxl's list says is being detached (Closing).
+bool BackendInstance::closing_listed() {
+  Text diag;
+  if (snapshot(diag) != Snap::ok) return false;
+  for (uint32_t n = 0; n < nlisted_; ++n) {
+    const ListedDev& d = listed_[n];
+    if (d.state == xs::State::closing && d.dev_ok && topology_.find_phys(d.phys) >= 0) return true;
+  }
+  return false;
+}
+
+void BackendInstance::timer_fired() {
+  if (!detach_timer_) return;
+  detach_timer_ = false;
+  if (read_be_state() != xs::State::reconfiguring) return;
+  const FeState fs = read_fe_state();
+  if (fs.valid && fs.state == xs::State::reconfiguring) return;  // it followed meanwhile
+  bool changed = false;
+  if (!sync(Sync::force_detach, &changed) || !changed) return;
+  host_.log("backend: the frontend did not follow a detach within 10 s: the function was taken back");
+  publish_roots();
 }
 
 bool BackendInstance::offline() {
@@ -290,7 +318,7 @@ bool BackendInstance::sync(Sync mode, bool* changed) {
   bool listed[Topology::kMaxDevices] = {};
   for (uint32_t n = 0; n < nlisted_; ++n) {
     const ListedDev& d = listed_[n];
-    const bool adding = d.state == xs::State::initialising && mode != Sync::release_only;
+    const bool adding = d.state == xs::State::initialising && (mode == Sync::add || mode == Sync::reconfigure);
     if (d.state == xs::State::unknown) continue;
     if (!d.dev_ok) {
       if (adding) refuse_bad_dev(n);
@@ -303,7 +331,7 @@ bool BackendInstance::sync(Sync mode, bool* changed) {
       // names the held function's guest address too: our own refusals write Closed (6), and a
       // refused duplicate must not take the original with it.
       const bool ours = held >= 0 && (d.state == xs::State::closing || (d.vdev_ok && topology_.virt(held) == d.virt));
-      if (ours && mode == Sync::reconfigure) release(d.phys);
+      if (ours && (mode == Sync::reconfigure || mode == Sync::force_detach)) release(d.phys);
       else if (held >= 0) listed[held] = true;
       continue;
     }

@@ -34,6 +34,9 @@ class BackendHost {
   // Destroys the guest (AER it cannot handle). The toolstack is not relied on: xl never reads aerState.
   virtual void destroy_domain(uint16_t domid) = 0;
   virtual void log(const char* message) = 0;
+  // Asks for one call of BackendInstance::timer_fired() in `ms` milliseconds (re-arming moves it).
+  // A host without timers never forces a detach the frontend ignores.
+  virtual void arm_timer(uint32_t ms) { (void)ms; }
 
  protected:
   ~BackendHost() = default;
@@ -49,6 +52,13 @@ class BackendInstance final : public StoreWatcher {
   StoreStatus start();
   // Tears everything down (the backend device goes away or the guest died).
   void stop();
+  // A detach the frontend does not follow into Reconfiguring within this time is forced: libxl gives
+  // up waiting after 10 s, deassigns the function and lists it as assignable again, and the guest
+  // must not keep reaching it through this backend (the in-tree backend lets it).
+  static constexpr uint32_t kDetachGraceMs = 10000;
+  // The host's timer (arm_timer) ran out.
+  void timer_fired();
+
   // The frontend notified the event channel. True when an op was posted and answered; false for a
   // spurious event (the glue tells Xen, which throttles event storms: XSA-332).
   bool on_event();
@@ -90,6 +100,7 @@ class BackendInstance final : public StoreWatcher {
     release_only,  // Connected without a reconfiguration: the list only shrinks behind our back
     add,           // before the frontend connects: export every dev-N in state Initialising
     reconfigure,   // Reconfiguring on both sides: export Initialising, release Closing/Closed
+    force_detach,  // the frontend ignored a detach past kDetachGraceMs: release Closing/Closed only
   };
 
   // One index of libxl's list, as snapshot() read it.
@@ -108,6 +119,7 @@ class BackendInstance final : public StoreWatcher {
   void remove_indexed(const char* prefix, uint32_t n);
   void setup();  // export every dev-N in state Initialising, publish, -> Initialised
   bool offline();  // the toolstack wrote online=0 (device removal)
+  bool closing_listed();
   void attach();
   void reconfigure();
   bool sync(Sync mode, bool* changed = nullptr);  // false: fatal (num_devs unreadable)
@@ -142,6 +154,7 @@ class BackendInstance final : public StoreWatcher {
   uint32_t changes_ = 0;  // functions exported or released so far (sync() compares)
   ListedDev listed_[xs::kMaxDevs];  // sync()'s snapshot of the list
   uint32_t nlisted_ = 0;
+  bool detach_timer_ = false;  // armed for a detach the frontend has not followed yet
   bool aer_outstanding_ = false;
   Coalescer coalescer_;
 };

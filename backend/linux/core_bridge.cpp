@@ -116,6 +116,7 @@ class KernelHost final : public BackendHost {
   void release_device(Bdf phys) override { pcisplit_khost_release(host_, phys.domain, phys.bus, phys.devfn); }
   void destroy_domain(uint16_t domid) override { pcisplit_khost_destroy_domain(host_, domid); }
   void log(const char* message) override { pcisplit_khost_log(host_, message); }
+  void arm_timer(uint32_t ms) override { pcisplit_khost_arm_timer(host_, ms); }
   volatile wire::SharedInfo* page() const { return page_; }
 
  private:
@@ -287,6 +288,8 @@ void log_op(pcisplit_be* be, const char* what, const volatile wire::Op& op) {
 }
 
 }  // namespace
+
+extern "C" void pcisplit_be_timer(pcisplit_be* be) { be->instance.timer_fired(); }
 
 extern "C" int pcisplit_be_event(pcisplit_be* be, int verbose) {
   volatile wire::SharedInfo* page = be->host.page();

@@ -71,6 +71,7 @@ int pcisplit_be_state(struct pcisplit_be *be);  /* XenbusState */
 void pcisplit_be_watch_fired(struct pcisplit_be *be, const char *path, const char *token);
 /* 1: an op was answered; 0: spurious. With `verbose`, logs the op through pcisplit_khost_log. */
 int pcisplit_be_event(struct pcisplit_be *be, int verbose);
+void pcisplit_be_timer(struct pcisplit_be *be);
 /* AER: post (1) or cannot (0); answered?; finish -> PCI_ERS_RESULT_* value (1 = none); kill. */
 int pcisplit_be_aer_post(struct pcisplit_be *be, uint16_t domain, uint8_t bus, uint8_t devfn,
 			 uint32_t cmd, int32_t state);
@@ -103,6 +104,8 @@ int pcisplit_khost_export(struct pcisplit_backend *host, uint16_t domain, uint8_
 void pcisplit_khost_release(struct pcisplit_backend *host, uint16_t domain, uint8_t bus, uint8_t devfn);
 void pcisplit_khost_destroy_domain(struct pcisplit_backend *host, uint16_t domid);
 void pcisplit_khost_log(struct pcisplit_backend *host, const char *msg);
+/* One call of pcisplit_be_timer() in `ms` milliseconds, under the backend's lock. */
+void pcisplit_khost_arm_timer(struct pcisplit_backend *host, uint32_t ms);
 
 #ifdef __cplusplus
 }

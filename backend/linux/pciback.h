@@ -78,6 +78,7 @@ struct pcisplit_backend {
 	struct kref ref;              /* the xenbus device holds one; an AER report holds one */
 	struct mutex lock;
 	struct work_struct work;      /* processes the posted op in process context */
+	struct delayed_work timer;    /* the core's timer (a detach the frontend ignores) */
 	int irq;                      /* event channel's irq, 0 when not bound */
 	void *page;                   /* the frontend's page, mapped */
 	bool stopping;

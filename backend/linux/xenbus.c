@@ -11,7 +11,8 @@
  *   EOIs, flagging the event spurious when nothing was posted, so Xen throttles a storm. One op is
  *   in flight per guest by construction (one work item, one page).
  * - remove() unregisters the watches before taking backend->lock (a callback may be waiting for it),
- *   then stops the instance (releasing every function), then waits for the work to finish.
+ *   then stops the instance (releasing every function), then waits for the work and the core's
+ *   timer (a delayed work that takes backend->lock and does nothing once stopping) to finish.
  */
 #include <linux/module.h>
 #include <linux/ratelimit.h>
@@ -76,6 +77,25 @@ static void pcisplit_work(struct work_struct *work)
 		xen_irq_lateeoi(be->irq, done ? 0 : XEN_EOI_FLAG_SPURIOUS);
 	}
 	mutex_unlock(&be->lock);
+}
+
+static void pcisplit_timer(struct work_struct *work)
+{
+	struct pcisplit_backend *be = container_of(to_delayed_work(work), struct pcisplit_backend, timer);
+
+	mutex_lock(&be->lock);
+	if (!be->stopping) {
+		pcisplit_be_timer(be->core);
+		be->xdev->state = pcisplit_be_state(be->core);
+	}
+	mutex_unlock(&be->lock);
+}
+
+/* Under be->lock (from the core). */
+void pcisplit_khost_arm_timer(struct pcisplit_backend *be, uint32_t ms)
+{
+	if (!be->stopping)
+		mod_delayed_work(system_wq, &be->timer, msecs_to_jiffies(ms));
 }
 
 int pcisplit_khost_connect(struct pcisplit_backend *be, uint32_t gref, uint32_t port, void **page)
@@ -182,6 +202,7 @@ static int pcisplit_xb_probe(struct xenbus_device *xdev, const struct xenbus_dev
 	mutex_init(&be->lock);
 	ratelimit_state_init(&be->log_rs, 5 * HZ, 10);  /* per guest: one noisy guest hides no other's lines */
 	INIT_WORK(&be->work, pcisplit_work);
+	INIT_DELAYED_WORK(&be->timer, pcisplit_timer);
 	INIT_LIST_HEAD(&be->exported);
 	be->xdev = xdev;
 	be->core = pcisplit_be_alloc(be, xdev->otherend_id, pcisplit_passthrough);
@@ -211,6 +232,7 @@ static void pcisplit_xb_remove(struct xenbus_device *xdev)
 	be->stopping = true;
 	mutex_unlock(&be->lock);
 	cancel_work_sync(&be->work);
+	cancel_delayed_work_sync(&be->timer);
 	dev_set_drvdata(&xdev->dev, NULL);
 	pcisplit_backend_put(be);
 }

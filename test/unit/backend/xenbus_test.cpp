@@ -63,6 +63,8 @@ struct FakeHost final : BackendHost {
   void destroy_domain(uint16_t domid) override { destroyed.push_back(domid); }
   std::vector<uint16_t> destroyed;
   void log(const char* m) override { logs.emplace_back(m); }
+  std::vector<uint32_t> timers;
+  void arm_timer(uint32_t ms) override { timers.push_back(ms); }
 };
 
 // Posts one config read on the page, as a frontend would, and lets the backend take it.
@@ -524,7 +526,8 @@ TEST_CASE("the backend leaves state-N Closing for the frontend: no jump to Close
 
 TEST_CASE("a device the toolstack removed from the list without a reconfiguration is released",
           "[backend][xenbus][libxl]") {
-  // xl pci-detach -f with a frontend that never follows: libxl gives up waiting and removes the keys.
+  // Not a libxl 4.17 sequence (it stops before its second transaction when the backend does not
+  // reach Connected); a toolstack that removes the keys anyway still gets the function back.
   World w;
   add_four(w);
   w.libxl_connected({kA, kB});
@@ -679,4 +682,34 @@ TEST_CASE("libxl's removal request is served while the frontend's state node hol
   w.toolstack->write(tx, (kBe + "/state").c_str(), "5");
   REQUIRE(w.toolstack->commit(tx) == StoreStatus::ok);
   CHECK(w.get(kBe + "/state") == "6");
+}
+
+TEST_CASE("a detach the frontend ignores is forced after the grace time; nothing else is touched",
+          "[backend][xenbus][libxl]") {
+  // libxl waits 10 s for Connected, then deassigns the function and lists it as assignable: the
+  // guest must not keep reaching it through this backend.
+  World w;
+  add_four(w);
+  w.libxl_connected({kA, kB});
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);  // the frontend stays Connected
+  CHECK(w.host.timers == std::vector<uint32_t>{BackendInstance::kDetachGraceMs});
+  CHECK(w.host.released.empty());
+  w.be->timer_fired();
+  CHECK(w.host.released == std::vector<Bdf>{kA});
+  CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kA), 0, 2).err == static_cast<int32_t>(Err::dev_not_found));
+  CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kB), 0, 2).err == 0);
+  w.be->timer_fired();  // a stale timer does nothing
+  CHECK(w.host.released == std::vector<Bdf>{kA});
+}
+
+TEST_CASE("a detach the frontend follows in time is not forced", "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_connected({kA, kB});
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
+  w.reconfigure_round();
+  REQUIRE(w.libxl.remove_finish(kA) == StoreStatus::ok);
+  w.be->timer_fired();
+  CHECK(w.host.released == std::vector<Bdf>{kA});
+  CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kB), 0, 2).err == 0);
 }
