@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The backend instance against the simulated xenstore, written to as libxl and Linux's pcifront do.
+#include <fstream>
 #include <functional>
 #include <map>
+#include <sstream>
 
 #include "backend/xenbus.hpp"
 #include "support/fake_device.hpp"
@@ -712,4 +714,145 @@ TEST_CASE("a detach the frontend follows in time is not forced", "[backend][xenb
   w.be->timer_fired();
   CHECK(w.host.released == std::vector<Bdf>{kA});
   CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kB), 0, 2).err == 0);
+}
+
+namespace {
+// One entry of test/data/libxl-pci-xenstore.log's section 1 (xenstored's trace): who wrote, and the
+// requests of one transaction (or one request alone), paths with BE/FE expanded.
+struct TraceEntry {
+  std::string step, who;
+  struct Req {
+    enum { write, rm, mkdir } op;
+    std::string path, value;
+  };
+  std::vector<Req> reqs;
+};
+
+std::vector<TraceEntry> read_trace() {
+  std::ifstream in(data_path("libxl-pci-xenstore.log"));
+  REQUIRE(in.good());
+  std::vector<TraceEntry> out;
+  std::string line, step;
+  bool in_section = false, in_tx = false;
+  auto expand = [](std::string p) {
+    if (p.rfind("BE", 0) == 0) return kBe + p.substr(2);
+    if (p.rfind("FE", 0) == 0) return kFe + p.substr(2);
+    return p;
+  };
+  auto parse_req = [&](std::string r) {
+    TraceEntry::Req q{TraceEntry::Req::write, "", ""};
+    if (r.rfind("RM ", 0) == 0) return TraceEntry::Req{TraceEntry::Req::rm, expand(r.substr(3)), ""};
+    if (r.rfind("MKDIR ", 0) == 0) return TraceEntry::Req{TraceEntry::Req::mkdir, expand(r.substr(6)), ""};
+    const size_t eq = r.find(" = \"");
+    REQUIRE(eq != std::string::npos);
+    q.path = expand(r.substr(0, eq));
+    q.value = r.substr(eq + 4, r.size() - eq - 5);
+    return q;
+  };
+  while (std::getline(in, line)) {
+    if (line.rfind("# ==== 1.", 0) == 0) in_section = true;
+    else if (line.rfind("# ==== 2.", 0) == 0) break;
+    if (!in_section || line.empty()) continue;
+    if (line.rfind("# ---- ", 0) == 0) {
+      step = line.substr(7, line.find(':') - 7);
+      continue;
+    }
+    if (line[0] == '#') continue;
+    if (in_tx) {
+      if (line == "}") in_tx = false;
+      else out.back().reqs.push_back(parse_req(line.substr(2)));
+      continue;
+    }
+    std::istringstream words(line);
+    TraceEntry e;
+    e.step = step;
+    words >> e.who;
+    std::string rest;
+    std::getline(words, rest);
+    rest = rest.substr(rest.find_first_not_of(' '));
+    out.push_back(e);
+    if (rest == "transaction {") in_tx = true;
+    else out.back().reqs.push_back(parse_req(rest));
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("libxl's recorded sequence (test/data/libxl-pci-xenstore.log) replayed: the backend follows it step by step",
+          "[backend][xenbus][libxl]") {
+  // The toolstack's and Linux's frontend's writes exactly as xenstored saw them with Linux's pair;
+  // our backend answers with its own writes (the recorded backend lines are Linux's and are skipped).
+  const std::vector<TraceEntry> trace = read_trace();
+  REQUIRE(trace.size() > 20);
+  const Bdf s4 = Bdf::make(0, 0, 4, 0), s5 = Bdf::make(0, 0, 5, 0), s6 = Bdf::make(0, 0, 6, 0),
+            s70 = Bdf::make(0, 0, 7, 0), s71 = Bdf::make(0, 0, 7, 1);
+  World w;
+  w.host.add(s4, "e1000e.lspci");
+  w.host.add(s5, "nvme.lspci");
+  w.host.add(s6, "e1000.lspci");
+  w.host.add(s70, "ich9-ahci.lspci");
+  w.host.add(s71, "ich9-intel-hda.lspci");
+  // Step -> what libxl believes the guest holds once the step is over, and what went back to dom0.
+  const std::map<std::string, std::pair<std::vector<Bdf>, std::vector<Bdf>>> expect = {
+      {"multi-create", {{s4, s70, s5, s71, s6}, {}}},
+      {"detach-first", {{s70, s5, s71, s6}, {s4}}},
+      {"detach-last", {{s70, s5, s71}, {s4, s6}}},
+      {"reattach-first", {{s70, s5, s71, s4}, {s4, s6}}},
+      {"detach-middle", {{s70, s71, s4}, {s4, s6, s5}}},
+      {"frontend-reconnect", {{s70, s71, s4}, {s4, s6, s5}}},
+  };
+  auto check_step = [&](const std::string& step) {
+    INFO("after step " << step);
+    const auto it = expect.find(step);
+    if (it == expect.end()) return;
+    CHECK(w.host.released == it->second.second);
+    for (Bdf b : it->second.first) {
+      const int i = w.libxl.index_of(b);
+      REQUIRE(i >= 0);
+      INFO("dev-" << i);
+      CHECK(w.get(kBe + "/state-" + std::to_string(i)) == "3");
+      if (step != "frontend-reconnect") CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(b), 0, 2).err == 0);
+    }
+  };
+  std::string step = trace.front().step;
+  for (const TraceEntry& e : trace) {
+    if (e.step != step) {
+      check_step(step);
+      step = e.step;
+    }
+    if (e.who == "backend") continue;
+    sim::Connection& conn = e.who == "libxl" ? *w.toolstack : *w.guest;
+    TxId tx = kNoTx;
+    REQUIRE(conn.begin(tx) == StoreStatus::ok);
+    for (const TraceEntry::Req& r : e.reqs) {
+      if (r.op == TraceEntry::Req::rm) (void)conn.remove(tx, r.path.c_str());
+      else if (r.op == TraceEntry::Req::mkdir) (void)conn.write(tx, r.path.c_str(), "");
+      else (void)conn.write(tx, r.path.c_str(), r.value.c_str());
+      // The frontend's grant and port as recorded are what the host maps.
+      if (r.path == kFe + "/pci-op-ref") w.host.grant = static_cast<uint32_t>(std::stoul(r.value));
+      if (r.path == kFe + "/event-channel") w.host.port = static_cast<uint32_t>(std::stoul(r.value));
+    }
+    const bool creates = e.reqs.size() > 1 && e.reqs[1].op == TraceEntry::Req::mkdir;
+    if (creates) {
+      // libxl sets the directories' permissions inside this transaction; the simulator cannot.
+      REQUIRE(conn.commit(tx) == StoreStatus::ok);
+      w.toolstack->set_perms(kBe, sim::Perms{0, sim::Perm::none, {{kGuest, sim::Perm::read}}});
+      w.toolstack->set_perms(kFe, sim::Perms{kGuest, sim::Perm::none, {{0, sim::Perm::read}}});
+      for (const char* k : {"/backend", "/backend-id", "/state"}) {
+        w.toolstack->set_perms(kFe + k, sim::Perms{kGuest, sim::Perm::none, {{0, sim::Perm::read}}});
+      }
+    } else {
+      REQUIRE(conn.commit(tx) == StoreStatus::ok);
+    }
+    if (!w.be) {  // dom0's kernel probes the backend device once its directory exists
+      w.be = std::make_unique<BackendInstance>(*w.backend_conn, w.host, kGuest, Topology::Mode::vpci);
+      REQUIRE(w.be->start() == StoreStatus::ok);
+    }
+  }
+  check_step(step);
+  // The recorded frontend came back, saw Linux's backend still Closed and closed again: ours keeps
+  // the functions the guest still holds until the toolstack removes the backend (xl destroy).
+  CHECK(w.get(kBe + "/state") == "6");
+  w.be->stop();
+  CHECK(w.host.released.size() == 6);
 }
