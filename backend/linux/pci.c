@@ -540,7 +540,12 @@ void pcisplit_khost_release(struct pcisplit_backend *host, uint16_t domain, uint
 			if (!gone)
 				pcisplit_quiesce(dev);
 			mutex_unlock(&dev->op_lock);
-			rc = gone ? 0 : pci_reset_function_locked(dev->pdev);
+			if (!gone) {
+				/* As pci_try_reset_function(): userspace config access waits out the reset. */
+				pci_cfg_access_lock(dev->pdev);
+				rc = pci_reset_function_locked(dev->pdev);
+				pci_cfg_access_unlock(dev->pdev);
+			}
 			mutex_lock(&dev->op_lock);
 			if (!gone) {
 				if (rc && rc != -ENOTTY)
