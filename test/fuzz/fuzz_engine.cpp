@@ -731,7 +731,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (!check_answer(*w, op, out, found, calls_before)) return 0;
     const bool good_write = op.cmd == 1 && (op.size == 1 || op.size == 2 || op.size == 4) && op.offset >= 0 &&
-                            op.offset % op.size == 0 && op.offset + op.size <= w->size && found;
+                            op.offset % op.size == 0 && int64_t{op.offset} + op.size <= w->size && found;
     if (!check_hw(*w, before.data(), good_write ? &op : nullptr, what)) return 0;
     if (op.cmd == 4 && out.err == 0) {
       for (uint32_t i = 0; i < op.value; ++i) {
