@@ -12,8 +12,9 @@
 # pci-detach of one of them takes that line away from the guest (it unmaps the guest's PIRQ and
 # revokes its IRQ permission), so the other one's interrupts stop whatever the backend does
 # (docs/lab.md).
-# libxl's xenstore traffic is recorded all along (a xenstore-watch log and a snapshot after each step),
-# printed between @@XS-BEGIN and @@XS-END; lab.sh keeps it as logs/PAIR-multi-xenstore.log.
+# libxl's xenstore traffic is recorded all along (xenstored's trace, started by dom0-init.sh for this
+# boot, a xenstore-watch log and a snapshot after each step), printed between @@XS-BEGIN and @@XS-END;
+# lab.sh keeps it as logs/PAIR-multi-xenstore.log (the in-tree pair's: test/data/libxl-pci-xenstore.log).
 A=0000:00:04.0
 B=0000:00:05.0
 C=0000:00:06.0
@@ -152,15 +153,17 @@ guest_irqs() {
   wait_log "$LOG" "@@GUEST-IRQS $1 " 30 "$from" >/dev/null || { echo "no-answer"; return; }
   tail -n "+$((from + 1))" "$LOG" | grep -o "@@GUEST-IRQS $1 .*@@" | head -1 | sed "s/@@GUEST-IRQS $1 //; s/ *@@$//"
 }
-# stalled SAMPLE1 SAMPLE2 KEY...: the keys whose count did not grow from SAMPLE1 to SAMPLE2. e1000 and
-# e1000e raise an interrupt from their watchdog every 2 s while the interface is up.
+# stalled SAMPLE1 SAMPLE2 KEY...: the keys whose count did not grow from SAMPLE1 to SAMPLE2 ("KEY:A->B"),
+# or that have no interface in the guest ("KEY:absent"). e1000 and e1000e raise an interrupt from their
+# watchdog every 2 s while the interface is up.
 stalled() {
   local s1=" $1 " s2=" $2 " k a b out=""
   shift 2
   for k in "$@"; do
     a=$(echo "$s1" | sed -n "s/.* $k=\([0-9]*\) .*/\1/p")
     b=$(echo "$s2" | sed -n "s/.* $k=\([0-9]*\) .*/\1/p")
-    if [ -z "$a" ] || [ -z "$b" ] || [ "$b" -le "$a" ]; then out="$out $k:${a:-?}->${b:-?}"; fi
+    if [ -z "$a" ] || [ -z "$b" ]; then out="$out $k:absent"
+    elif [ "$b" -le "$a" ]; then out="$out $k:$a->$b"; fi
   done
   echo "$out"
 }
@@ -237,7 +240,7 @@ bdf_of_key() { local b; for b in $ALL; do [ "$(id_of "$b" | cut -d= -f1)" = "$1"
 # row with dom0's messages as evidence, when nothing else is wrong.
 verdict() {
   local from=$1 wait=$2 stayed=$3 before=$4 nics=${5:-$3} want hard="" soft="" r b was now i1 i2 st gw
-  local item k irq new warn off
+  local item k irq new warn off n
   want=$(want_set $CUR)
   if ! wait_log "$LOG" "@@GUEST-SET ${want:-none} @@" "$wait" "$from" >/dev/null; then
     hard="guest sees [$(tail -n "+$((from + 1))" "$LOG" | grep -o '@@GUEST-SET .* @@' | tail -1 |
@@ -245,6 +248,11 @@ verdict() {
   fi
   echo "@@T $(cut -d' ' -f1 /proc/uptime) $SCENARIO: the guest's set"
   r=$(records $CUR)
+  if [ -n "$r" ]; then  # once more after 2 s: a transient read (or a crashed reader) is not a record
+    echo "@@RECORDS-FIRST-READ$r"
+    sleep 2
+    r=$(records $CUR)
+  fi
   [ -z "$r" ] || hard="$hard records:$r;"
   for b in $stayed; do
     was=$(echo "$before" | sed -n "s/^$b //p")
@@ -260,6 +268,7 @@ verdict() {
   st=$(stalled "$i1" "$i2" $(nic_keys $nics))
   for item in $st; do
     k=$(echo "$item" | cut -d: -f1-2)
+    case $item in *:absent) hard="$hard no interface of $k in the guest;"; continue ;; esac
     b=$(bdf_of_key "$k")
     irq=$(cat "/sys/bus/pci/devices/$b/irq" 2>/dev/null)
     off=$(disabled_lines)
@@ -275,8 +284,15 @@ verdict() {
   done
   gw=$(tail -n "+$((from + 1))" "$LOG" | grep -E 'WARNING:|BUG:|Oops|general protection' | head -2 | tr '\n' ' ')
   [ -z "$gw" ] || hard="$hard the guest warned: $gw;"
+  # an op the backend did not answer within the frontend's bound (2 s) failed in the guest
+  n=$(tail -n "+$((from + 1))" "$LOG" | grep -cE 'pciback not responding|pciback did not answer within')
+  [ "$n" -eq 0 ] || hard="$hard $n op(s) timed out in the guest ($(tail -n "+$((from + 1))" "$LOG" |
+    grep -oE 'pciback not responding!*|pciback did not answer within [0-9]+ ms' | head -1));"
   new=$(dmesg_since_begin)
-  warn=$(echo "$new" | grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|refcount_t')
+  # a user-space fault in dom0 (a busybox process of these scripts: "traps: ... general protection
+  # fault ... in busybox", seen twice under TCG on a loaded host) is reported, not taken as the kernel's
+  echo "$new" | grep 'traps: ' | sed 's/^/@@DOM0-USER-FAULT /'
+  warn=$(echo "$new" | grep -v 'traps: ' | grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|refcount_t')
   if [ -n "$warn" ]; then
     if [ -n "$soft" ] && ! echo "$warn" | grep -qv 'Call Trace' &&
        [ "$(echo "$warn" | grep -c 'Call Trace')" -eq "$(echo "$new" | grep -c 'nobody cared')" ]; then
@@ -360,10 +376,26 @@ else
   [ -z "$gw" ] || echo "@@GUEST-WARNED-AT-CLOSE $gw"
   FE_SOFT=""
   if [ -n "$gw" ]; then FE_SOFT="the guest warned when the frontend closed: $gw;"; fi
-  if wait_log "$LOG" "@@GUEST-SET ${want:-none} @@" 90 "$((from + at))" >/dev/null; then
+  # wait up to 90 s for the set; give up after 15 s of both ends Closed (6) once the frontend is back
+  domid=$(xl domid guest)
+  i=0
+  closed=0
+  back=""
+  while [ $i -lt 90 ] && [ $closed -lt 15 ]; do
+    tail -n "+$((from + at + 1))" "$LOG" | grep -q -- "@@GUEST-SET ${want:-none} @@" && { back=1; break; }
+    if tail -n "+$((from + 1))" "$LOG" | grep -q "@@GUEST-MODPROBE" &&
+       [ "$(xenstore-read "/local/domain/0/backend/pci/$domid/0/state" 2>/dev/null)" = 6 ] &&
+       [ "$(xenstore-read "/local/domain/$domid/device/pci/0/state" 2>/dev/null)" = 6 ]; then
+      closed=$((closed + 1))
+    else
+      closed=0
+    fi
+    sleep 1
+    i=$((i + 1))
+  done
+  if [ -n "$back" ]; then
     verdict "$((from + at))" 10 "" "" "$CUR"
   else
-    domid=$(xl domid guest)
     bstate=$(xenstore-read "/local/domain/0/backend/pci/$domid/0/state" 2>/dev/null)
     fstate=$(xenstore-read "/local/domain/$domid/device/pci/0/state" 2>/dev/null)
     seen=$(tail -n "+$((from + at))" "$LOG" | grep -o '@@GUEST-SET .* @@' | tail -1 | sed 's/@@GUEST-SET //; s/ @@//')
@@ -398,7 +430,9 @@ modprobe e1000e
 xs_step "unbind-while-assigned: $A unbound from pciback while assigned"
 echo "$A" > "$PCIBACK/unbind" || echo "@@UNBIND-FAILED"
 sleep 3
-alive_after_unbind=$(xl domid guest >/dev/null 2>&1 && echo running || echo gone)
+# the guest's state 3 s after the unbind (xl list's flags; ours shuts it down at the unbind)
+alive_after_unbind=$(xl list guest 2>/dev/null | awk 'NR == 2 {print "state " $5}')
+alive_after_unbind=${alive_after_unbind:-gone}
 dmesg | grep -iE "pciback|pcisplit" | tail -5 | sed 's/^/@@UNBIND-DMESG /'
 echo "$A" > /sys/bus/pci/drivers/e1000e/bind || echo "@@BIND-E1000E-FAILED"
 sleep 3
@@ -414,7 +448,7 @@ else
   before=$(state_of)
   info0=$(info_of)
   xs_step "unbind-while-assigned: xl destroy guest"
-  if [ "$alive_after_unbind" = running ]; then xl destroy guest 2>&1 | sed 's/^/[xl] /'; fi
+  if xl domid guest >/dev/null 2>&1; then xl destroy guest 2>&1 | sed 's/^/[xl] /'; fi
   sleep 5
   after=$(state_of)
   info1=$(info_of)
@@ -425,10 +459,10 @@ else
     result FAIL "the device changed under dom0's e1000e: [$before] -> [$after]"
   elif ! echo "$before" | grep -qE 'cmd=0*[0-9a-f]*[4-7cdef]( |$)'; then
     result FAIL "dom0's e1000e did not enable Bus Master, the check proves nothing: [$before]"
-  elif dmesg_since_begin | grep -qE 'WARNING:|BUG:|Oops|general protection|Call Trace|refcount_t'; then
-    result FAIL "dom0 warned: $(dmesg_since_begin | grep -E 'WARNING:|BUG:|Oops|Call Trace' | tail -2 | tr '\n' ' ')"
+  elif dmesg_since_begin | grep -v 'traps: ' | grep -qE 'WARNING:|BUG:|Oops|general protection|Call Trace|refcount_t'; then
+    result FAIL "dom0 warned: $(dmesg_since_begin | grep -v 'traps: ' | grep -E 'WARNING:|BUG:|Oops|Call Trace' | tail -2 | tr '\n' ' ')"
   else
-    result PASS "guest $alive_after_unbind after the unbind; $A with dom0's e1000e unchanged across the" \
+    result PASS "guest 3 s after the unbind: $alive_after_unbind; $A with dom0's e1000e unchanged across the" \
       "destroy [$after] (info: [$info0] -> [$info1])"
   fi
 fi
