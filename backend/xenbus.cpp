@@ -122,6 +122,7 @@ void BackendInstance::set_state(xs::State s) {
 }
 
 void BackendInstance::fatal(const char* what) {
+  failed_ = true;
   host_.log(what);
   write_key("error", what);
   quiesce_all();
@@ -167,10 +168,9 @@ void BackendInstance::reevaluate() {
   if (be == xs::State::unknown) return;  // the toolstack removed the backend: stop() follows
   if (state_ == xs::State::closing || state_ == xs::State::closed) {
     // A frontend that starts again (module reloaded, kexec) after it closed: as blkback does, go
-    // back to InitWait; the functions were kept, so the handshake republishes them.
-    // Only from Closed: a backend Closing after fatal() stays there until the frontend closes too,
-    // so a list it cannot read never turns into a restart loop.
-    if (state_ == xs::State::closed &&
+    // back to InitWait; the functions were kept, so the handshake republishes them. Only from
+    // Closed, and never after fatal(): a list it cannot read must not turn into a restart loop.
+    if (state_ == xs::State::closed && !failed_ &&
         (fe == xs::State::initialising || fe == xs::State::init_wait || fe == xs::State::initialised)) {
       set_state(xs::State::init_wait);
     } else {
@@ -178,6 +178,12 @@ void BackendInstance::reevaluate() {
         set_state(xs::State::closed);
       }
       if (fe == xs::State::unknown) (void)sync(Sync::release_only);
+      // Ready for the next frontend at once: Linux's pcifront, loaded again, publishes and goes
+      // Initialised straight away, and gives up on a backend it finds Closed.
+      if (fe == xs::State::closed && state_ == xs::State::closed && !failed_ && !offline()) {
+        set_state(xs::State::init_wait);
+        setup();
+      }
       return;
     }
   }
@@ -190,8 +196,10 @@ void BackendInstance::reevaluate() {
     return;
   }
   // A frontend state that vanished after the handshake means the guest's xenstore home is gone.
-  const bool fe_gone = fe == xs::State::unknown && state_ != xs::State::init_wait && state_ != xs::State::initialised;
-  if (fe == xs::State::closing || fe == xs::State::closed || fe_gone) {
+  const bool live = state_ == xs::State::connected || state_ == xs::State::reconfiguring ||
+                    state_ == xs::State::reconfigured;
+  const bool fe_gone = fe == xs::State::unknown && live;
+  if (((fe == xs::State::closing || fe == xs::State::closed) && live) || fe_gone) {
     // Only a disconnect (L5): Xen still assigns the functions to the guest, so they stay its own,
     // owner and all, until the toolstack takes them (dev-N removed, or the backend removed).
     quiesce_all();

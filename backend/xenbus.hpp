@@ -155,6 +155,7 @@ class BackendInstance final : public StoreWatcher {
   ListedDev listed_[xs::kMaxDevs];  // sync()'s snapshot of the list
   uint32_t nlisted_ = 0;
   bool detach_timer_ = false;  // armed for a detach the frontend has not followed yet
+  bool failed_ = false;        // fatal() ran: no restart for a new frontend until the backend goes
   bool aer_outstanding_ = false;
   Coalescer coalescer_;
 };
