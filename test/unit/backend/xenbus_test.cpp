@@ -144,6 +144,14 @@ struct World {
       }
     }
   }
+  // libxl__initiate_device_generic_remove on a connected backend: online=0 and Closing, one transaction.
+  void libxl_remove_backend() {
+    TxId tx;
+    REQUIRE(toolstack->begin(tx) == StoreStatus::ok);
+    toolstack->write(tx, (kBe + "/online").c_str(), "0");
+    toolstack->write(tx, (kBe + "/state").c_str(), "5");
+    REQUIRE(toolstack->commit(tx) == StoreStatus::ok);
+  }
   // A guest created with `devs` whose frontend connected.
   void libxl_connected(const std::vector<Bdf>& devs) {
     libxl_create(devs);
@@ -587,11 +595,7 @@ TEST_CASE("libxl's device removal (online=0, state=Closing) is answered with Clo
   World w;
   add_four(w);
   w.libxl_connected({kA});
-  TxId tx;
-  REQUIRE(w.toolstack->begin(tx) == StoreStatus::ok);
-  w.toolstack->write(tx, (kBe + "/online").c_str(), "0");
-  w.toolstack->write(tx, (kBe + "/state").c_str(), "5");
-  REQUIRE(w.toolstack->commit(tx) == StoreStatus::ok);
+  w.libxl_remove_backend();
   CHECK(w.get(kBe + "/state") == "6");
   CHECK(w.host.disconnects >= 1);
   CHECK(w.host.released.empty());
@@ -678,11 +682,7 @@ TEST_CASE("libxl's removal request is served while the frontend's state node hol
   add_four(w);
   w.libxl_connected({kA});
   w.fe_state("garbage");
-  TxId tx;
-  REQUIRE(w.toolstack->begin(tx) == StoreStatus::ok);
-  w.toolstack->write(tx, (kBe + "/online").c_str(), "0");
-  w.toolstack->write(tx, (kBe + "/state").c_str(), "5");
-  REQUIRE(w.toolstack->commit(tx) == StoreStatus::ok);
+  w.libxl_remove_backend();
   CHECK(w.get(kBe + "/state") == "6");
 }
 
