@@ -125,8 +125,25 @@ Err Dispatcher::conf_write(ExportedDevice& dev, const wire::Op& in) {
   return err;
 }
 
+// MSI or MSI-X on in hardware: with allow_interrupt_control a guest may set the enable bits by config
+// writes, which the dispatcher's own record never sees. Unreadable counts as on (fail closed).
+bool Dispatcher::hw_irq_on(ExportedDevice& dev) {
+  const uint8_t msi = dev.view->cap_offset(reg::PCI_CAP_ID_MSI);
+  const uint8_t msix = dev.view->cap_offset(reg::PCI_CAP_ID_MSIX);
+  if (msi != 0) {
+    const Result<uint32_t> f = dev.view->hw_read(msi + reg::PCI_MSI_FLAGS, 2);
+    if (!f.ok() || (f.value() & reg::PCI_MSI_FLAGS_ENABLE) != 0) return true;
+  }
+  if (msix != 0) {
+    const Result<uint32_t> f = dev.view->hw_read(msix + reg::PCI_MSIX_FLAGS, 2);
+    if (!f.ok() || (f.value() & reg::PCI_MSIX_FLAGS_ENABLE) != 0) return true;
+  }
+  return false;
+}
+
 Err Dispatcher::enable_msi(ExportedDevice& dev, uint32_t nvec, uint32_t& value) {
   if (dev.irq != ExportedDevice::Irq::none) return Err::op_failed;  // XSA-157: MSI or MSI-X already on
+  if (hw_irq_on(dev)) return Err::op_failed;
   const uint8_t cap = dev.view->cap_offset(reg::PCI_CAP_ID_MSI);
   if (cap == 0) return Err::op_failed;
   const Result<uint32_t> flags = dev.view->hw_read(cap + reg::PCI_MSI_FLAGS, 2);
@@ -159,6 +176,7 @@ Err Dispatcher::enable_msix(ExportedDevice& dev, bool is_virtfn, const wire::Op&
   const uint32_t n = in.value;
   if (n == 0 || n > wire::kMaxVec) return Err::op_failed;
   if (dev.irq != ExportedDevice::Irq::none) return Err::op_failed;  // XSA-157
+  if (hw_irq_on(dev)) return Err::op_failed;
   const uint8_t cap = dev.view->cap_offset(reg::PCI_CAP_ID_MSIX);
   if (cap == 0) return Err::op_failed;
   const Result<uint32_t> flags = dev.view->hw_read(cap + reg::PCI_MSIX_FLAGS, 2);

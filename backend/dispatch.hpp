@@ -45,6 +45,7 @@ class Dispatcher {
 
  private:
   Err conf_write(ExportedDevice& dev, const wire::Op& in);
+  bool hw_irq_on(ExportedDevice& dev);
   Err enable_msi(ExportedDevice& dev, uint32_t nvec, uint32_t& value);
   Err disable_msi(ExportedDevice& dev, uint32_t& value);
   Err enable_msix(ExportedDevice& dev, bool is_virtfn, const wire::Op& in, wire::Op& out);

@@ -122,12 +122,14 @@ void BackendInstance::set_state(xs::State s) {
 }
 
 void BackendInstance::fatal(const char* what) {
+  const bool again = failed_;
   failed_ = true;
+  if (again && (state_ == xs::State::closing || state_ == xs::State::closed)) return;  // said once
   host_.log(what);
   write_key("error", what);
   quiesce_all();
   disconnect();
-  set_state(xs::State::closing);
+  if (state_ != xs::State::closed) set_state(xs::State::closing);
 }
 
 StoreStatus BackendInstance::start() {
@@ -177,7 +179,7 @@ void BackendInstance::reevaluate() {
       if ((fe == xs::State::closed || fe == xs::State::unknown) && state_ != xs::State::closed) {
         set_state(xs::State::closed);
       }
-      if (fe == xs::State::unknown) (void)sync(Sync::release_only);
+      if (fe == xs::State::unknown && !failed_) (void)sync(Sync::release_only);
       // Ready for the next frontend at once: Linux's pcifront, loaded again, publishes and goes
       // Initialised straight away, and gives up on a backend it finds Closed.
       if (fe == xs::State::closed && state_ == xs::State::closed && !failed_ && !offline()) {

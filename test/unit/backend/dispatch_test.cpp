@@ -173,6 +173,19 @@ TEST_CASE("CVE-2015-8553: MSI-X is refused while memory decoding is off in hardw
   CHECK(b.platform.calls.empty());
 }
 
+TEST_CASE("MSI or MSI-X already on in hardware (a config write under allow_interrupt_control) refuses the enable ops",
+          "[backend][dispatch]") {
+  Backend b("nvme.lspci");
+  const uint8_t msi = b.dev->view.cap_offset(reg::PCI_CAP_ID_MSI);
+  const uint8_t msix = b.dev->view.cap_offset(reg::PCI_CAP_ID_MSIX);
+  REQUIRE(msix != 0);
+  const uint16_t flags = static_cast<uint16_t>(b.dev->hw.peek(msix + reg::PCI_MSIX_FLAGS, 2));
+  b.dev->hw.poke(msix + reg::PCI_MSIX_FLAGS, 2, flags | reg::PCI_MSIX_FLAGS_ENABLE);
+  CHECK(b.msix(1, {0}).err == E(Err::op_failed));
+  if (msi != 0) CHECK(b.run(Cmd::enable_msi).err == E(Err::op_failed));
+  CHECK(b.platform.calls.empty());
+}
+
 TEST_CASE("I1: a VF's own Memory Space bit (hardwired 0) does not block MSI-X; the platform checks the PF",
           "[backend][dispatch]") {
   auto d = load_device("nvme.lspci");
