@@ -124,6 +124,30 @@ row_diffs() {
       return n }'
 }
 
+# The guest's own writes to registers our backend emulates are allowed to differ from the prediction
+# (made before the guest ran): PCIe DEVCTL's four error-reporting enables (docs/conf_space.md, L3; the
+# guest's kernel sets them at boot since Linux 6.0). Drops "OFF:was->now" entries at DEVCTL's low byte
+# that differ only in bits 0-3. $1: diffs, $2: the dump whose capability list locates DEVCTL.
+emulated_only() {
+  local devctl
+  devctl=$(grep -E '^[0-9a-f]{2,3}: ' "$2" | awk '
+    function hexnum(s,   n, k) { sub(":", "", s); n = 0;
+      for (k = 1; k <= length(s); k++) n = n * 16 + index("0123456789abcdef", substr(s, k, 1)) - 1
+      return n }
+    { base = hexnum($1); for (i = 2; i <= 17; i++) b[base + i - 2] = hexnum($i) }
+    END { p = b[52]; n = 0; while (p >= 64 && n++ < 48) { if (b[p] == 16) { printf "%03x", p + 8; exit } p = b[p + 1] } }')
+  local e out=""
+  for e in $1; do
+    if [ -n "$devctl" ] && [ "${e%%:*}" = "$devctl" ]; then
+      local was=${e#*:} now
+      now=${was#*->}; was=${was%%->*}
+      [ $(( (0x$was ^ 0x$now) & ~0x0f )) -eq 0 ] && continue
+    fi
+    out="$out$e "
+  done
+  echo "$out"
+}
+
 # What our backend will show the guest: pcisplit guest-dump of dom0's dump (with resource sizes).
 predicted_rows() {
   local tool
@@ -146,8 +170,8 @@ judge_config_view() {
   expected=$(predicted_rows "$hwdump")
   if [ "${pair_be[$pair]}" = ours ]; then  # our backend's view is predicted exactly
     local d
-    d=$(row_diffs "$expected" "$guest")
-    if [ -n "$expected" ] && [ -z "$d" ]; then echo "PASS the guest sees exactly pcisplit's predicted view"
+    d=$(emulated_only "$(row_diffs "$expected" "$guest")" "$hwdump")
+    if [ -n "$expected" ] && [ -z "${d// /}" ]; then echo "PASS the guest sees exactly pcisplit's predicted view (but the DEVCTL reporting enables it set)"
     else echo "FAIL differs from pcisplit's prediction at: ${d:-no prediction (pcisplit not built)}"; fi
     return
   fi
