@@ -240,7 +240,7 @@ bdf_of_key() { local b; for b in $ALL; do [ "$(id_of "$b" | cut -d= -f1)" = "$1"
 # row with dom0's messages as evidence, when nothing else is wrong.
 verdict() {
   local from=$1 wait=$2 stayed=$3 before=$4 nics=${5:-$3} want hard="" soft="" r b was now i1 i2 st gw
-  local item k irq new warn off n
+  local item k irq new warn off n note
   want=$(want_set $CUR)
   if ! wait_log "$LOG" "@@GUEST-SET ${want:-none} @@" "$wait" "$from" >/dev/null; then
     hard="guest sees [$(tail -n "+$((from + 1))" "$LOG" | grep -o '@@GUEST-SET .* @@' | tail -1 |
@@ -284,10 +284,13 @@ verdict() {
   done
   gw=$(tail -n "+$((from + 1))" "$LOG" | grep -E 'WARNING:|BUG:|Oops|general protection' | head -2 | tr '\n' ' ')
   [ -z "$gw" ] || hard="$hard the guest warned: $gw;"
-  # an op the backend did not answer within the frontend's bound (2 s) failed in the guest
+  # ops the backend did not answer within the frontend's bound (2 s) failed in the guest: reported in
+  # the detail, not judged alone (the in-tree pair had two when a second lab ran on this 2-core
+  # machine); what they break (a device missing from the guest's set) fails the step
   n=$(tail -n "+$((from + 1))" "$LOG" | grep -cE 'pciback not responding|pciback did not answer within')
-  [ "$n" -eq 0 ] || hard="$hard $n op(s) timed out in the guest ($(tail -n "+$((from + 1))" "$LOG" |
-    grep -oE 'pciback not responding!*|pciback did not answer within [0-9]+ ms' | head -1));"
+  note=""
+  [ "$n" -eq 0 ] || note=" [$n op(s) timed out in the guest: $(tail -n "+$((from + 1))" "$LOG" |
+    grep -oE 'pciback not responding!*|pciback did not answer within [0-9]+ ms' | head -1)]"
   new=$(dmesg_since_begin)
   # a user-space fault in dom0 (a busybox process of these scripts: "traps: ... general protection
   # fault ... in busybox", seen twice under TCG on a loaded host) is reported, not taken as the kernel's
@@ -305,13 +308,13 @@ verdict() {
   # FE_SOFT (set by the caller): a limitation of Linux's frontend seen before this verdict
   if [ -z "$hard$soft$FE_SOFT" ]; then
     result PASS "guest: [$want]; xl pci-list, backend dev-N/vdev-N, pciback slots agree;" \
-      "config unchanged on the $(echo $stayed | wc -w) that stayed; interrupts counting: $(nic_keys $nics | tr '\n' ' ')"
+      "config unchanged on the $(echo $stayed | wc -w) that stayed; interrupts counting: $(nic_keys $nics | tr '\n' ' ')$note"
   elif [ -z "$hard" ] && { [ -z "$soft" ] || in_tree_backend; } && { [ -z "$FE_SOFT" ] || in_tree_frontend; }; then
     result LIMIT "${soft:+in-tree backend:$soft }${FE_SOFT:+in-tree frontend: $FE_SOFT }otherwise as expected" \
-      "(guest [$want], records agree, config unchanged)"
+      "(guest [$want], records agree, config unchanged)$note"
   else
     diag "$(xl domid guest)" | grep -v '^@@DIAG' | sed 's/^/@@DIAG /'
-    result FAIL "$hard$soft${FE_SOFT:+ $FE_SOFT}"
+    result FAIL "$hard$soft${FE_SOFT:+ $FE_SOFT}$note"
   fi
 }
 
