@@ -186,7 +186,7 @@ TEST_CASE("MSI or MSI-X already on in hardware (a config write under allow_inter
   CHECK(b.platform.calls.empty());
 }
 
-TEST_CASE("I1: a VF's own Memory Space bit (hardwired 0) does not block MSI-X; the platform checks the PF",
+TEST_CASE("I1: a VF's own Memory Space bit (hardwired 0) does not block MSI-X, the platform checks the PF",
           "[backend][dispatch]") {
   auto d = load_device("nvme.lspci");
   d->hw.poke(reg::PCI_COMMAND, 2, d->hw.peek(reg::PCI_COMMAND, 2) & ~reg::PCI_COMMAND_MEMORY);

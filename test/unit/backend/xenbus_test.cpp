@@ -556,7 +556,7 @@ TEST_CASE("a BDF listed twice is refused at its second index without touching th
   CHECK(w.host.released.empty());
 }
 
-TEST_CASE("L5: a frontend that closes only disconnects; it can reconnect; stop() releases", "[backend][xenbus]") {
+TEST_CASE("L5: a frontend that closes only disconnects, it can reconnect, stop() releases", "[backend][xenbus]") {
   World w;
   add_four(w);
   w.libxl_connected({kA, kB});
@@ -590,7 +590,7 @@ TEST_CASE("L1: garbage in the frontend's state node is logged once and changes n
   CHECK(post_read(*w.be, *w.host.page, 0, 0, 0, 2).err == 0);
 }
 
-TEST_CASE("libxl's device removal (online=0, state=Closing) is answered with Closed; stop() releases",
+TEST_CASE("libxl's device removal (online=0, state=Closing) is answered with Closed, stop() releases",
           "[backend][xenbus][libxl]") {
   World w;
   add_four(w);
@@ -664,7 +664,7 @@ TEST_CASE("a refused duplicate (state-N Closed) does not take the original with 
   CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kA), 0, 2).err == 0);
 }
 
-TEST_CASE("an unreadable num_devs closes the backend once; it does not restart in a loop", "[backend][xenbus]") {
+TEST_CASE("an unreadable num_devs closes the backend once, it does not restart in a loop", "[backend][xenbus]") {
   World w;
   w.host.add(kA, "e1000e.lspci");
   w.create({"0000:01:00.0"});
@@ -686,7 +686,7 @@ TEST_CASE("libxl's removal request is served while the frontend's state node hol
   CHECK(w.get(kBe + "/state") == "6");
 }
 
-TEST_CASE("a detach the frontend ignores is forced after the grace time; nothing else is touched",
+TEST_CASE("a detach the frontend ignores is forced after the grace time, nothing else is touched",
           "[backend][xenbus][libxl]") {
   // libxl waits 10 s for Connected, then deassigns the function and lists it as assignable: the
   // guest must not keep reaching it through this backend.
