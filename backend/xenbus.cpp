@@ -249,7 +249,7 @@ void BackendInstance::timer_fired() {
   if (fs.valid && fs.state == xs::State::reconfiguring) return;  // it followed meanwhile
   bool changed = false;
   if (!sync(Sync::force_detach, &changed) || !changed) return;
-  host_.log("backend: the frontend did not follow a detach within 10 s: the function was taken back");
+  host_.log("backend: the frontend did not follow a detach within 60 s: the function was taken back");
   publish_roots();
 }
 
