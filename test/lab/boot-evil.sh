@@ -148,9 +148,14 @@ checks() {
       PROBLEMS="$PROBLEMS; answers: $(echo "$EVIL_OUT" | grep -- '-> UNEXPECTED' | head -4 | sed 's/^.*evil: [^:]*: //; s/ -> UNEXPECTED//' | tr '\n' '|')"
     fi
   fi
-  # 2. dom0's kernel
+  # 2. dom0's kernel, and dom0's programs: a segfault is what memory corruption looks like from there
   w=$(dmesg | awk -v m="evil-mark $SCENARIO" 'index($0, m) { p = 1; next } p' | grep -E "$WARN_RE" | head -3)
   [ -z "$w" ] || PROBLEMS="$PROBLEMS; dom0: $(echo "$w" | tr '\n' '|')"
+  w=$(dmesg | awk -v m="evil-mark $SCENARIO" 'index($0, m) { p = 1; next } p' | grep -E 'segfault|traps:')
+  if [ -n "$w" ]; then
+    echo "$w" | sed 's/^/@@DOM0-SEGFAULT /'
+    PROBLEMS="$PROBLEMS; dom0 programs crashed $(echo "$w" | grep -c .) time(s): $(echo "$w" | head -2 | tr '\n' '|')"
+  fi
   # 3. the device's config in dom0
   lspci -xxxx -s "$EVIL_BDF" > "/tmp/evil-after-$SCENARIO.lspci"
   d=$(cfg_diff "$BASE" "/tmp/evil-after-$SCENARIO.lspci")
@@ -162,8 +167,10 @@ checks() {
   case " $en" in *"_enable=1"*) PROBLEMS="$PROBLEMS; interrupts left on in hardware: $en" ;; esac
   # 4. the witness
   beats=$(tail -n "+$((WFROM + 1))" "$WLOG" | tr -d '\r' | grep -o '@@WITNESS .*')
-  n=$(echo "$beats" | grep -c WITNESS)
-  bad=$(echo "$beats" | grep WITNESS | grep -vc 'id=10d38086 .*driver=e1000e')
+  n=$(echo "$beats" | grep -c 'WITNESS ')
+  bad=$(echo "$beats" | grep 'WITNESS ' | grep -vc 'id=10d38086 .*driver=e1000e')
+  w=$(tail -n "+$((WFROM + 1))" "$WLOG" | tr -d '\r' | grep -o '@@WITNESS-KMSG .*' | sed 's/@@WITNESS-KMSG //')
+  [ -z "$w" ] || PROBLEMS="$PROBLEMS; witness kernel: $(echo "$w" | head -2 | tr '\n' '|')"
   last=$(echo "$beats" | tail -1 | sed -n 's/.*irqs=\([0-9]*\).*/\1/p')
   NOTES="$NOTES; witness: $n heartbeats, eth0 irqs ${W0:-?}->${last:-?}"
   if [ "$n" -lt 2 ] || [ "$bad" -ne 0 ] || [ -z "$last" ] || [ -z "$W0" ] || [ "$last" -le "$W0" ]; then
@@ -245,8 +252,11 @@ scenario evil-destroy
 RESTARTED_NOW=""
 echo "evil-mark evil-destroy" > /dev/kmsg
 WFROM=$(lines "$WLOG")
+edom=$(xl domid evil 2>/dev/null)
+echo "@@EVIL-BEFORE-DESTROY backend state $(xenstore-read "/local/domain/0/backend/pci/$edom/0/state" 2>&1), frontend state $(xenstore-read "/local/domain/$edom/device/pci/0/state" 2>&1)"
 xl destroy evil
 sleep 5
+dmesg | awk '/evil-mark evil-destroy/ { p = 1; next } p' | grep -iE 'pciback|pcisplit' | tail -20 | sed 's/^/@@DOM0-AT-DESTROY /'
 lspci -xxxx -s "$EVIL_BDF" > /tmp/evil-after-destroy.lspci
 d=$(cfg_diff "$BASE" /tmp/evil-after-destroy.lspci)
 w=$(dmesg | awk '/evil-mark evil-destroy/ { p = 1; next } p' | grep -E "$WARN_RE" | head -3)
@@ -258,7 +268,8 @@ forbidden=$(echo "$d" | head -1 | tr ' ' '\n' | grep '!$' | tr '\n' ' ')
 case " $(echo "$d" | tail -1)" in *"_enable=1"*) PROBLEMS="$PROBLEMS; interrupts on after the destroy: $(echo "$d" | tail -1)" ;; esac
 AGAINLOG=$(guest_log again)
 start_guest again basic "$EVIL_BDF"
-if ! wait_log "$AGAINLOG" "@@GUEST-DRIVER 0000:00:00.0 e1000e" 180; then
+if ! wait_log "$AGAINLOG" "@@GUEST-DRIVERS-DONE" 180 || ! grep -q "@@GUEST-DRIVER 0000:00:00.0 e1000e" "$AGAINLOG"; then
+  diag "$(xl domid again 2>/dev/null)"
   PROBLEMS="$PROBLEMS; a fresh guest did not bind e1000e on $EVIL_BDF: $(grep '@@GUEST' "$AGAINLOG" | tr -d '\r' | tail -3 | tr '\n' '|')"
 fi
 xl destroy again
@@ -266,6 +277,7 @@ beats=$(tail -n "+$((WFROM + 1))" "$WLOG" | grep -c '@@WITNESS .*id=10d38086 .*d
 [ "$beats" -ge 2 ] || PROBLEMS="$PROBLEMS; the witness stopped ($beats heartbeats during this scenario)"
 NOTES="destroyed; assignable; config vs before: $(echo "$d" | head -1 | sed 's/ *$//')"
 [ -n "$(echo "$d" | head -1 | tr -d ' ')" ] || NOTES="${NOTES}none"
-NOTES="$NOTES; a fresh guest bound e1000e; witness: $beats heartbeats"
+grep -q "@@GUEST-DRIVER 0000:00:00.0 e1000e" "$AGAINLOG" && NOTES="$NOTES; a fresh guest bound e1000e"
+NOTES="$NOTES; witness: $beats heartbeats"
 [ -z "$RESTARTS" ] || NOTES="$NOTES; evil guest re-created before:$RESTARTS"
 verdict

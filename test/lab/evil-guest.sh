@@ -40,6 +40,10 @@ case $mode in
       id=$(dd if="$d/config" bs=4 count=1 2>/dev/null | od -An -tx4 | tr -d ' ')
       irqs=$(awk '/eth0/ {s += $2} END {print s + 0}' /proc/interrupts)
       echo "@@WITNESS $n id=$id irqs=$irqs driver=$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)"
+      # The kernel's own account of anything that went wrong here (a segfault's address and program).
+      dmesg | grep -E 'segfault|traps:|general protection|BUG|WARNING|Oops' > /tmp/k.now
+      tail -n "+$(($(wc -l < /tmp/k.seen 2>/dev/null || echo 0) + 1))" /tmp/k.now | sed 's/^/@@WITNESS-KMSG /'
+      mv /tmp/k.now /tmp/k.seen
       sleep 2
     done
     ;;
