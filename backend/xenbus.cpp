@@ -168,6 +168,19 @@ void BackendInstance::reevaluate() {
   const xs::State fe = !fs.present ? xs::State::unknown : fs.valid ? fs.state : fe_last_;
   const xs::State be = read_be_state();  // libxl writes Reconfiguring here for hot-plug
   if (be == xs::State::unknown) return;  // the toolstack removed the backend: stop() follows
+  // The guest is gone: libxl removed its home at the end of a destroy and leaves this directory
+  // behind (Xen 4.17's libxl waits 10 s for state 4 after its detach request, gives up and never
+  // writes online=0 here), so nobody else will ever end this backend. Nothing of the guest can reach
+  // the functions any more: give them back now, as Linux's backend unregisters itself when its
+  // frontend is gone. The home is dom0's node, so a live guest cannot fake this by deleting its own
+  // frontend directory (that only disconnects, below).
+  if (fe == xs::State::unknown && guest_home_gone()) {
+    quiesce_all();
+    disconnect();
+    release_all();
+    if (state_ != xs::State::closed) set_state(xs::State::closed);
+    return;
+  }
   if (state_ == xs::State::closing || state_ == xs::State::closed) {
     // A frontend that starts again (module reloaded, kexec) after it closed: as blkback does, go
     // back to InitWait; the functions were kept, so the handshake republishes them. Only from
@@ -251,6 +264,13 @@ void BackendInstance::timer_fired() {
   if (!sync(Sync::force_detach, &changed) || !changed) return;
   host_.log("backend: the frontend did not follow a detach within 60 s: the function was taken back");
   publish_roots();
+}
+
+bool BackendInstance::guest_home_gone() {
+  Text home;
+  home.add("/local/domain/").add_dec(domid_);
+  char buf[8];
+  return store_.read(kNoTx, home.c_str(), buf, sizeof buf) == StoreStatus::not_found;
 }
 
 bool BackendInstance::offline() {

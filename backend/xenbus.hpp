@@ -121,6 +121,7 @@ class BackendInstance final : public StoreWatcher {
   void remove_indexed(const char* prefix, uint32_t n);
   void setup();  // export every dev-N in state Initialising, publish, -> Initialised
   bool offline();  // the toolstack wrote online=0 (device removal)
+  bool guest_home_gone();  // /local/domain/<domid> no longer exists: the toolstack destroyed the guest
   bool closing_listed();
   void attach();
   void reconfigure();

@@ -857,3 +857,34 @@ TEST_CASE("libxl's recorded sequence (test/data/libxl-pci-xenstore.log) replayed
   w.be->stop();
   CHECK(w.host.released.size() == 6);
 }
+
+// Found in the lab (boot aer, aer-forward with our backend): a guest our backend shut down after an
+// AER was destroyed by xl, libxl's detach request got no state 4 within its 10 s (the dead frontend
+// cannot follow), libxl removed the guest's home and left this directory: the function stayed held,
+// and the next guest was refused it ("already assigned to domain 1").
+TEST_CASE("a destroyed guest (home removed and backend directory left with state-N Closing) gets its functions released",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_connected({kA, kB});
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);  // libxl's detach at destroy: nobody follows
+  CHECK(w.host.released.empty());
+  REQUIRE(w.toolstack->remove(kNoTx, "/local/domain/1") == StoreStatus::ok);
+  CHECK(w.host.released == std::vector<Bdf>{kA, kB});
+  CHECK(w.get(kBe + "/state") == "6");
+  w.be->stop();  // the kernel's device, if it ever goes, releases nothing twice
+  CHECK(w.host.released == std::vector<Bdf>{kA, kB});
+}
+
+TEST_CASE("a live guest that deletes its own frontend state node only disconnects: its functions stay held",
+          "[backend][xenbus]") {
+  World w;
+  add_four(w);
+  w.libxl_connected({kA});
+  REQUIRE(w.guest->remove(kNoTx, (kFe + "/state").c_str()) == StoreStatus::ok);
+  CHECK(w.get(kBe + "/state") == "6");
+  CHECK(w.host.disconnects >= 1);
+  CHECK(w.host.released.empty());  // its home (dom0's node) is still there: Xen still assigns them
+  w.be->stop();
+  CHECK(w.host.released == std::vector<Bdf>{kA});
+}
