@@ -15,20 +15,26 @@ kver=$(cat "$src/.kver")
 out=$lab/images/$pair
 libpath="$src/usr/lib/x86_64-linux-gnu:$src/lib/x86_64-linux-gnu"
 
-# copy_bin ROOT FILE...: each binary plus the shared libraries ldd finds for it.
+# copy_libs ROOT FILE: the shared libraries ldd finds for FILE (the fetched Xen libraries first).
+copy_libs() {
+  local root=$1 lib
+  for lib in $(LD_LIBRARY_PATH=$libpath ldd "$2" 2>/dev/null | awk '/=> \// {print $3} /^\t\/lib/ {print $1}'); do
+    local ldest=${lib#"$src"}
+    [ -e "$root$ldest" ] && continue
+    mkdir -p "$root$(dirname "$ldest")"
+    cp -L "$lib" "$root$ldest"
+  done
+}
+
+# copy_bin ROOT FILE...: each binary plus its shared libraries.
 copy_bin() {
-  local root=$1 f lib
+  local root=$1 f
   shift
   for f in "$@"; do
     local dest=${f#"$src"}
     mkdir -p "$root$(dirname "$dest")"
     cp -L "$f" "$root$dest"
-    for lib in $(LD_LIBRARY_PATH=$libpath ldd "$f" 2>/dev/null | awk '/=> \// {print $3} /^\t\/lib/ {print $1}'); do
-      local ldest=${lib#"$src"}
-      [ -e "$root$ldest" ] && continue
-      mkdir -p "$root$(dirname "$ldest")"
-      cp -L "$lib" "$root$ldest"
-    done
+    copy_libs "$root" "$f"
   done
 }
 
@@ -86,6 +92,23 @@ cp "$here/domu-init.sh" "$domu/init"
 chmod +x "$domu/init"
 (cd "$domu" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$out/domu.cpio.gz"
 
+# --- the evil boot's guests (LAB_EVIL_BIN, set by lab.sh for BOOTS=evil) ---------------------------
+# No PCI frontend is loaded in the evil guest: test/evil's pcisplit-evil is its frontend, over
+# xen-evtchn, xen-gntalloc and xenfs; the witness guest loads the pair's frontend and e1000e.
+if [ -n "${LAB_EVIL_BIN:-}" ]; then
+  evil=$out/evil-root
+  base_root "$evil"
+  rm -f "$evil/var"
+  copy_modules "$evil" xen-evtchn xen-gntalloc xenfs xen-pcifront e1000e
+  mkdir -p "$evil/usr/bin"
+  cp "$LAB_EVIL_BIN" "$evil/usr/bin/pcisplit-evil"
+  copy_libs "$evil" "$LAB_EVIL_BIN"
+  cp "$here/evil-guest.sh" "$evil/init"
+  chmod +x "$evil/init"
+  (cd "$evil" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$out/evil.cpio.gz"
+  rm -rf "$evil"
+fi
+
 # --- dom0: Xen's tools, the backend, the scenarios, and the domU images ----------------------------
 dom0=$out/dom0-root
 base_root "$dom0"
@@ -104,6 +127,11 @@ cp "$here"/dom0-lib.sh "$here"/boot-*.sh "$dom0/lab/"
 chmod +x "$dom0/init" "$dom0"/lab/*.sh
 cp "$out/vmlinuz" "$dom0/lab/domu/vmlinuz"
 cp "$out/domu.cpio.gz" "$dom0/lab/domu/initrd.gz"
+if [ -n "${LAB_EVIL_BIN:-}" ]; then  # the evil guests' image, and the program for dom0's probe
+  cp "$out/evil.cpio.gz" "$dom0/lab/domu/evil.gz"
+  cp "$LAB_EVIL_BIN" "$dom0/usr/bin/pcisplit-evil"
+  copy_libs "$dom0" "$LAB_EVIL_BIN"
+fi
 echo "$pair" > "$dom0/lab/pair"
 (cd "$dom0" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$out/dom0.cpio.gz"
 rm -rf "$dom0" "$domu"
