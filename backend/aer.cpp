@@ -19,20 +19,23 @@ bool BackendInstance::aer_post(Bdf phys, wire::Cmd cmd, int32_t state) {
   __atomic_thread_fence(__ATOMIC_RELEASE);
   __atomic_fetch_or(&page->flags, PCISPLIT_B_ACTIVE, __ATOMIC_SEQ_CST);
   aer_outstanding_ = true;
+  aer_phys_ = phys;
   host_.notify();
   return true;
 }
 
 bool BackendInstance::aer_answered() const {
   volatile wire::SharedInfo* page = page_;
-  return aer_outstanding_ && page != nullptr && (page->flags & PCISPLIT_B_ACTIVE) == 0;
+  if (!aer_outstanding_) return false;
+  if (page == nullptr || topology_.find_phys(aer_phys_) < 0) return true;  // nobody left to answer
+  return (page->flags & PCISPLIT_B_ACTIVE) == 0;
 }
 
 BackendInstance::AerResult BackendInstance::aer_finish(bool timed_out) {
   volatile wire::SharedInfo* page = page_;
   const bool answered = aer_answered();
   aer_outstanding_ = false;
-  if (page == nullptr) return AerResult::none;
+  if (page == nullptr || topology_.find_phys(aer_phys_) < 0) return AerResult::none;
   if (timed_out || !answered) {
     __atomic_fetch_and(&page->flags, ~PCISPLIT_B_ACTIVE, __ATOMIC_SEQ_CST);
     return AerResult::none;
@@ -48,10 +51,12 @@ BackendInstance::AerResult BackendInstance::aer_finish(bool timed_out) {
   }
 }
 
-void BackendInstance::aer_kill() {
+bool BackendInstance::aer_kill(Bdf phys) {
+  if (topology_.find_phys(phys) < 0) return false;
   write_key(xs::kAerState, xs::kAerFail);
   host_.log("backend: AER the guest cannot handle: destroying it");
   host_.destroy_domain(domid_);
+  return true;
 }
 
 }  // namespace pcisplit

@@ -7,6 +7,10 @@ namespace {
 
 constexpr char kBeToken[] = "be";
 constexpr char kFeToken[] = "fe";
+// Fires whenever any domain is released; the guest's may be gone without its frontend's state node
+// firing (a guest that deleted that node itself: removing the home then fires nothing of ours).
+constexpr char kReleaseToken[] = "rel";
+constexpr char kReleaseDomain[] = "@releaseDomain";
 
 // Turns the guest's interrupts off and forgets its shadow state; the function stays placed.
 void quiesce(ExportedDevice& dev) {
@@ -144,6 +148,7 @@ StoreStatus BackendInstance::start() {
   fe_state.add(fe_path_).add("/").add(xs::kState);
   StoreStatus st = store_.watch(fe_state.c_str(), kFeToken, this);
   if (st == StoreStatus::ok) st = store_.watch(be_path_, kBeToken, this);
+  if (st == StoreStatus::ok) st = store_.watch(kReleaseDomain, kReleaseToken, this);
   return st;
 }
 
@@ -152,6 +157,7 @@ void BackendInstance::stop() {
   fe_state.add(fe_path_).add("/").add(xs::kState);
   (void)store_.unwatch(fe_state.c_str(), kFeToken);
   (void)store_.unwatch(be_path_, kBeToken);
+  (void)store_.unwatch(kReleaseDomain, kReleaseToken);
   disconnect();
   release_all();
   state_ = xs::State::closed;
@@ -210,7 +216,8 @@ void BackendInstance::reevaluate() {
     set_state(xs::State::closed);
     return;
   }
-  // A frontend state that vanished after the handshake means the guest's xenstore home is gone.
+  // A frontend state that vanished after the handshake while the guest's home is still there: the
+  // guest deleted its own node (the destroyed guest's case is handled above).
   const bool live = state_ == xs::State::connected || state_ == xs::State::reconfiguring ||
                     state_ == xs::State::reconfigured;
   const bool fe_gone = fe == xs::State::unknown && live;

@@ -7,9 +7,10 @@
 // Functions are tracked by their physical address (dev-N's value), never by N: libxl renumbers the
 // dev-N/state-N keys after every detach and adds new devices at num_devs, so an index only says
 // where to write vdev-N and state-N. A function is given back to dom0 when its dev-N says Closing or
-// Closed during a reconfiguration, when no dev-N names it any more, or when the backend device goes
-// away (stop()); a frontend that closes only disconnects (it may reconnect; Xen still assigns the
-// functions to the guest until the toolstack removes them).
+// Closed during a reconfiguration, when no dev-N names it any more, when the guest is destroyed (its
+// home /local/domain/<domid> removed: libxl leaves this directory behind then), or when the backend
+// device goes away (stop()); a frontend that closes only disconnects (it may reconnect; Xen still
+// assigns the functions to the guest until the toolstack removes them).
 #pragma once
 
 #include "backend/dispatch.hpp"
@@ -76,12 +77,16 @@ class BackendInstance final : public StoreWatcher {
   // the guest cannot take it (not connected, no AERHANDLER flag, device not exported, a request
   // already outstanding): the caller then kills the guest.
   bool aer_post(Bdf phys, wire::Cmd cmd, int32_t state);
-  // True once the frontend has answered the posted request (it cleared _XEN_PCIB_active).
+  // True once the frontend has answered the posted request (it cleared _XEN_PCIB_active), or once
+  // nobody can answer it any more: the frontend disconnected or the function was released meanwhile
+  // (its guest destroyed); aer_finish then says `none`.
   bool aer_answered() const;
   // Ends the request: the guest's answer, or `none` on timeout (the glue's bounded wait ran out).
   AerResult aer_finish(bool timed_out);
-  // Writes aerState=aerfail in the backend directory and asks the host to destroy the guest.
-  void aer_kill();
+  // Writes aerState=aerfail in the backend directory and asks the host to destroy the guest, if
+  // `phys` is still this guest's: false (nothing done) once it was released (the guest is gone, and
+  // the function may already be another guest's).
+  bool aer_kill(Bdf phys);
 
   xs::State state() const { return state_; }
   // How often the frontend's state node held garbage (logged once per run of bad values).
@@ -160,6 +165,7 @@ class BackendInstance final : public StoreWatcher {
   bool detach_timer_ = false;  // armed for a detach the frontend has not followed yet
   bool failed_ = false;        // fatal() ran: no restart for a new frontend until the backend goes
   bool aer_outstanding_ = false;
+  Bdf aer_phys_{};  // the function of the outstanding request
   Coalescer coalescer_;
 };
 

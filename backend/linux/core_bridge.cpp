@@ -311,4 +311,6 @@ extern "C" int pcisplit_be_aer_finish(pcisplit_be* be, int timed_out) {
   return static_cast<int>(be->instance.aer_finish(timed_out != 0));
 }
 
-extern "C" void pcisplit_be_aer_kill(pcisplit_be* be) { be->instance.aer_kill(); }
+extern "C" int pcisplit_be_aer_kill(pcisplit_be* be, uint16_t domain, uint8_t bus, uint8_t devfn) {
+  return be->instance.aer_kill(Bdf{domain, bus, devfn}) ? 1 : 0;
+}

@@ -77,7 +77,7 @@ int pcisplit_be_aer_post(struct pcisplit_be *be, uint16_t domain, uint8_t bus, u
 			 uint32_t cmd, int32_t state);
 int pcisplit_be_aer_answered(struct pcisplit_be *be);
 int pcisplit_be_aer_finish(struct pcisplit_be *be, int timed_out);
-void pcisplit_be_aer_kill(struct pcisplit_be *be);
+int pcisplit_be_aer_kill(struct pcisplit_be *be, uint16_t domain, uint8_t bus, uint8_t devfn);
 
 /* --- C side ----------------------------------------------------------------------------------- */
 

@@ -625,10 +625,15 @@ static pci_ers_result_t pcisplit_aer(struct pci_dev *pdev, u32 cmd, s32 state)
 				 be->xdev->otherend_id, (unsigned int)result, answered ? "" : " (timed out)");
 		}
 		if (result == PCI_ERS_RESULT_NONE || result == PCI_ERS_RESULT_DISCONNECT) {
-			dev_err(&pdev->dev, "AER: the guest cannot handle it (%s); shutting it down\n",
-				posted ? "its handler gave up" : "no handler registered");
-			pcisplit_be_aer_kill(be->core);
-			result = PCI_ERS_RESULT_DISCONNECT;
+			/* Only while the function is still this guest's: released meanwhile (its guest
+			 * destroyed), it may already be another guest's, which did nothing wrong. */
+			if (pcisplit_be_aer_kill(be->core, pci_domain_nr(pdev->bus), pdev->bus->number, pdev->devfn)) {
+				dev_err(&pdev->dev, "AER: the guest cannot handle it (%s); shutting it down\n",
+					posted ? "its handler gave up" : "no handler registered");
+				result = PCI_ERS_RESULT_DISCONNECT;
+			} else {
+				result = PCI_ERS_RESULT_NONE;  /* released meanwhile: no guest's to recover */
+			}
 		}
 	}
 	mutex_unlock(&be->lock);

@@ -84,7 +84,7 @@ struct pcisplit_backend {
 	bool stopping;
 	struct list_head exported;    /* pcisplit_dev.owner_node, under pcisplit_devs_lock */
 	struct ratelimit_state log_rs; /* this guest's share of dom0's log (lines its writes can cause) */
-	struct pcisplit_xs_watch watches[2];
+	struct pcisplit_xs_watch watches[3];  /* frontend state, backend directory, @releaseDomain */
 };
 
 extern struct mutex pcisplit_devs_lock;

@@ -14,6 +14,7 @@
 //     - the topology holds exactly the held functions;
 //     - every Connected dev-N with state-N = 3 has a vdev-N that leads (through the topology the
 //       guest's ops use) to that dev-N's function;
+//     - once the guest is gone (its home removed, the domain released), no function is held;
 //   always: after stop() no function is held and the topology is empty.
 #include <cstring>
 #include <optional>
@@ -198,6 +199,7 @@ struct World {
   BudgetStore be_store{*be_conn};
   std::optional<BackendInstance> be;
   bool stopped = false;
+  bool guest_gone = false;  // its home removed and the domain released
 
   std::string get(sim::Connection& c, const std::string& path, TxId tx = kNoTx) {
     std::string v;
@@ -384,6 +386,16 @@ __attribute__((no_sanitize("coverage"))) bool check(World& w, Host& h, const cha
       return false;
     }
   }
+  // A destroyed guest's backend directory stays (libxl leaves it): the backend gives everything back.
+  if (!w.stopped && h.strict && be_dir && w.guest_gone) {
+    for (size_t i = 0; i < kNumFns; ++i) {
+      if (h.fns[i].held) {
+        violation("held-after-guest-gone", "after %s: %s still held after the guest's home went", step,
+                  kHostFns[i].dump);
+        return false;
+      }
+    }
+  }
   if (w.stopped || !h.strict || !be_dir || w.be->state() != xs::State::connected) return true;
   const uint32_t n = w.num_devs();
   for (uint32_t i = 0; i < n; ++i) {
@@ -464,7 +476,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     w.be_store.new_step();
     switch (op) {
       case 0: frontend_publish(w, in); break;
-      case 1: (void)w.guest->write(kNoTx, (kFe + "/state").c_str(), kStateWords[in.u8() % 16]); break;
+      case 1: {  // the guest writes its state node, or (a byte >= 240) deletes it
+        const uint8_t v = in.u8();
+        if (v >= 240) {
+          (void)w.guest->remove(kNoTx, (kFe + "/state").c_str());
+        } else {
+          (void)w.guest->write(kNoTx, (kFe + "/state").c_str(), kStateWords[v % 16]);
+        }
+        break;
+      }
       case 2: case 3: frontend_follow(w); break;
       case 4: { const uint8_t c = in.u8(); hotplug(w, h, c, (c & 0x80) != 0); break; }
       case 5: detach_begin(w, in.u8()); break;
@@ -472,7 +492,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 7: guest_op(w, h, in); break;
       case 8: raw_write(w, h, in, false); break;
       case 9: raw_write(w, h, in, true); break;
-      case 10: w.xs.release_domain(kGuest); break;
+      case 10:
+        w.xs.release_domain(kGuest);
+        w.guest_gone = true;
+        break;
       case 11: (void)w.tools->remove(kNoTx, kBe.c_str()); break;
       case 12:
         w.be->stop();

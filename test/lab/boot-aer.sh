@@ -53,7 +53,17 @@ else
     lspci -vvv -s "$BDF" | grep -E 'DevCtl|DevSta|UESta|CESta' | sed 's/^/@@AER-DEV /'
     lspci -vvv -s 00:04.0 | grep -E 'Control:|Status:|BridgeCtl|Secondary status|RootCmd|RootSta|ErrorSrc|UESta' | sed 's/^/@@AER-PORT /' 
     assignable=$(xl pci-assignable-list | grep -c "$BDF" || true)
-    if [ "$state" = aerfail ] && [ "$gone" = yes ] && [ "$assignable" -ge 1 ]; then
+    # xl lists it as assignable as soon as the guest is gone; our backend must also have let it go
+    # (libxl leaves a destroyed guest's backend directory behind: nothing else would release it).
+    released=yes
+    if ! in_tree_backend; then
+      i=0
+      while [ $i -lt 30 ] && ! dmesg | grep -q "$BDF: released"; do sleep 1; i=$((i + 1)); done
+      dmesg | grep -q "$BDF: released" || released=no
+    fi
+    if [ "$state" = aerfail ] && [ "$gone" = yes ] && [ "$assignable" -ge 1 ] && [ "$released" = no ]; then
+      result FAIL "aerState=aerfail, guest destroyed, but our backend still holds $BDF 30 s later (injector: $injector)"
+    elif [ "$state" = aerfail ] && [ "$gone" = yes ] && [ "$assignable" -ge 1 ]; then
       result PASS "aerState=aerfail, guest destroyed, dom0 alive, device assignable (injector: $injector)"
     elif [ "$state" = aerfail ] && [ "$gone" = no ] && in_tree_backend; then
       # The in-tree pciback only writes aerState and expects the toolstack to kill the guest; xl and

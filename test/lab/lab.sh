@@ -128,6 +128,10 @@ run_boot() {
     return 2
   fi
   [ $rc -ne 0 ] && echo "@@QEMU-EXIT $rc" >> "$log"
+  # QEMU itself killed by a signal (139: SIGSEGV, 134: SIGABRT): the emulator's crash, not the
+  # guest's (QEMU 7.2's TCG has crashed in memory_region_dispatch_read during BAR remapping, with
+  # Linux's drivers as with ours): the caller runs the boot once more.
+  [ $rc -gt 128 ] && return 3
   return 0
 }
 
@@ -226,15 +230,19 @@ for pair in "${pairs[@]}"; do
     t0=$(date +%s)
     echo "lab: $pair / boot $boot ..."
     log=$lab/logs/$pair-$boot.log
-    if ! run_boot "$pair" "$boot"; then
-      # A boot that hit its limit runs once more; the hung run's logs are kept and listed at the end,
-      # and its scenarios' results are not counted (the second run's are).
+    brc=0
+    run_boot "$pair" "$boot" || brc=$?
+    if [ $brc -ne 0 ]; then
+      # A boot that hit its limit, or whose QEMU crashed, runs once more; the first run's logs are
+      # kept and listed at the end, and its scenarios' results are not counted (the second run's are).
       for f in "$log" "$lab/logs/$pair-$boot.hang"; do
         if [ -e "$f" ]; then mv "$f" "${f%.*}.hung-run.${f##*.}"; fi
       done
-      hung_runs+=("$pair/$boot after $(( $(date +%s) - t0 )) s: $(tr -d '\r' < "$lab/logs/$pair-$boot.hung-run.log" |
+      what="hit its limit"
+      [ $brc -eq 3 ] && what="QEMU crashed ($(tr -d '\r' < "$lab/logs/$pair-$boot.hung-run.log" | grep -oE '^@@QEMU-EXIT [0-9]+' | tail -1))"
+      hung_runs+=("$pair/$boot $what after $(( $(date +%s) - t0 )) s: $(tr -d '\r' < "$lab/logs/$pair-$boot.hung-run.log" |
         grep '^@@SCENARIO' | tail -1 || true) (logs: $pair-$boot.hung-run.log, $pair-$boot.hung-run.hang)")
-      echo "lab: $pair / boot $boot hit its limit; running it once more"
+      echo "lab: $pair / boot $boot $what; running it once more"
       t0=$(date +%s)
       run_boot "$pair" "$boot" || true
     fi
@@ -294,7 +302,7 @@ if [ ${#benches[@]} -gt 0 ]; then
 fi
 echo "logs: $lab/logs"
 if [ ${#hung_runs[@]} -gt 0 ]; then
-  echo "lab: ${#hung_runs[@]} boot(s) hit their time limit and ran again (the rows above are the second run's):"
+  echo "lab: ${#hung_runs[@]} boot(s) hit their time limit or crashed QEMU and ran again (the rows above are the second run's):"
   printf '  %s\n' "${hung_runs[@]}"
 fi
 echo "lab: $limits known limitation(s) of the in-tree drivers (LIMIT rows), not counted as failures"

@@ -159,7 +159,7 @@ BackendInstance::AerResult Dom0::inject_aer(Bdf phys, int32_t state, uint32_t ti
     }
     result = backend->aer_finish(!backend->aer_answered());
   }
-  if (backend != nullptr && (result == R::none || result == R::disconnect)) backend->aer_kill();
+  if (backend != nullptr && (result == R::none || result == R::disconnect)) (void)backend->aer_kill(phys);
   return result;
 }
 

@@ -340,7 +340,7 @@ TEST_CASE("AER without a guest handler: aerState=aerfail and the guest is destro
   World w;
   aer_setup(w, 0);
   CHECK_FALSE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 3));
-  w.be->aer_kill();
+  CHECK(w.be->aer_kill(Bdf::make(0, 1, 0, 0)));
   CHECK(w.get(kBe + "/aerState") == "aerfail");
   CHECK(w.host.destroyed == std::vector<uint16_t>{kGuest});
 }
@@ -872,6 +872,8 @@ TEST_CASE("a destroyed guest (home removed and backend directory left with state
   REQUIRE(w.toolstack->remove(kNoTx, "/local/domain/1") == StoreStatus::ok);
   CHECK(w.host.released == std::vector<Bdf>{kA, kB});
   CHECK(w.get(kBe + "/state") == "6");
+  w.be->timer_fired();  // the forced-detach timer armed by libxl's request finds nothing to take
+  CHECK(w.host.released == std::vector<Bdf>{kA, kB});
   w.be->stop();  // the kernel's device, if it ever goes, releases nothing twice
   CHECK(w.host.released == std::vector<Bdf>{kA, kB});
 }
@@ -887,4 +889,31 @@ TEST_CASE("a live guest that deletes its own frontend state node only disconnect
   CHECK(w.host.released.empty());  // its home (dom0's node) is still there: Xen still assigns them
   w.be->stop();
   CHECK(w.host.released == std::vector<Bdf>{kA});
+}
+
+TEST_CASE("a guest that deleted its own frontend state node and is then destroyed: released at @releaseDomain",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_connected({kA});
+  REQUIRE(w.guest->remove(kNoTx, (kFe + "/state").c_str()) == StoreStatus::ok);
+  REQUIRE(w.host.released.empty());  // only a disconnect while its home is there
+  REQUIRE(w.toolstack->remove(kNoTx, "/local/domain/1") == StoreStatus::ok);
+  w.xs.release_domain(kGuest);  // Xen released the domain: xenstored fires @releaseDomain
+  CHECK(w.host.released == std::vector<Bdf>{kA});
+}
+
+TEST_CASE("AER outstanding when the guest is destroyed: answered with none, nobody shut down", "[backend][aer]") {
+  World w;
+  aer_setup(w, PCISPLIT_B_AERHANDLER);
+  const Bdf f = Bdf::make(0, 1, 0, 0);
+  REQUIRE(w.be->aer_post(f, wire::Cmd::aer_detected, 3));
+  CHECK_FALSE(w.be->aer_answered());
+  REQUIRE(w.toolstack->remove(kNoTx, "/local/domain/1") == StoreStatus::ok);
+  REQUIRE(w.host.released == std::vector<Bdf>{f});
+  CHECK(w.be->aer_answered());  // the glue's wait ends now, not after 300 s
+  CHECK(w.be->aer_finish(false) == BackendInstance::AerResult::none);
+  CHECK_FALSE(w.be->aer_kill(f));  // the function may be another guest's by now
+  CHECK(w.host.destroyed.empty());
+  CHECK(w.get(kBe + "/aerState") == "<absent>");
 }

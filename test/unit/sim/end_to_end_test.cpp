@@ -144,8 +144,8 @@ TEST_CASE("end to end: AER on a guest without a handler kills it and returns its
   CHECK(w.get(std::string(World::kBe) + "/aerState") == "aerfail");
   CHECK_FALSE(w.xen.alive(w.domu));
   CHECK(w.get(std::string(World::kBe) + "/state") == "6");
-  // The simulator's destroy also removes the guest's home, as libxl's destroy ends: the backend
-  // releases at once (real libxl leaves this backend directory behind, so nothing else would).
+  // The simulator's Xen removes the guest's home as the domain dies (on a real host libxl's destroy
+  // does, some 10 s later, and leaves this backend directory behind): the backend releases then.
   CHECK(w.host.released.size() == 2);
   w.toolstack_destroy();
   CHECK(w.host.released.size() == 2);  // nothing twice
