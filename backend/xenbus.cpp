@@ -136,6 +136,17 @@ void BackendInstance::fatal(const char* what) {
   if (state_ != xs::State::closed) set_state(xs::State::closing);
 }
 
+// The frontend's own keys were bad (magic, page, channel): this connection attempt ends, but the
+// guest may start over (Closed, then Initialising) with good keys, as it may after closing. Unlike
+// fatal() nothing here can loop by itself: each new attempt takes the guest's own state writes.
+void BackendInstance::refuse_frontend(const char* what) {
+  host_.log(what);  // the glue ratelimits per guest
+  write_key("error", what);
+  quiesce_all();
+  disconnect();
+  set_state(xs::State::closing);
+}
+
 StoreStatus BackendInstance::start() {
   char fe[kPathMax];
   if (!read_key("frontend", fe, sizeof fe) || fe[0] != '/') {
@@ -190,7 +201,8 @@ void BackendInstance::reevaluate() {
   if (state_ == xs::State::closing || state_ == xs::State::closed) {
     // A frontend that starts again (module reloaded, kexec) after it closed: as blkback does, go
     // back to InitWait; the functions were kept, so the handshake republishes them. Only from
-    // Closed, and never after fatal(): a list it cannot read must not turn into a restart loop.
+    // Closed, and never after fatal() (the toolstack's keys were bad): a list it cannot read must not
+    // turn into a restart loop. A frontend refused for its own keys (refuse_frontend) may start over.
     if (state_ == xs::State::closed && !failed_ &&
         (fe == xs::State::initialising || fe == xs::State::init_wait || fe == xs::State::initialised)) {
       set_state(xs::State::init_wait);
@@ -485,20 +497,17 @@ void BackendInstance::attach() {
   char buf[32];
   Text diag;
   uint32_t gref = 0, port = 0;
-  if (!read_frontend(xs::kMagic, buf, sizeof buf)) {
-    fatal("frontend: missing magic");
-    return;
-  }
-  if (!xs::parse_magic(xs::kMagic, buf, diag)) return fatal(diag.c_str());
+  if (!read_frontend(xs::kMagic, buf, sizeof buf)) return refuse_frontend("frontend: missing magic");
+  if (!xs::parse_magic(xs::kMagic, buf, diag)) return refuse_frontend(diag.c_str());
   if (!read_frontend(xs::kPciOpRef, buf, sizeof buf) || !xs::parse_u32(xs::kPciOpRef, buf, gref, diag)) {
-    return fatal(diag.size() ? diag.c_str() : "frontend: missing pci-op-ref");
+    return refuse_frontend(diag.size() ? diag.c_str() : "frontend: missing pci-op-ref");
   }
   if (!read_frontend(xs::kEventChannel, buf, sizeof buf) || !xs::parse_u32(xs::kEventChannel, buf, port, diag)) {
-    return fatal(diag.size() ? diag.c_str() : "frontend: missing event-channel");
+    return refuse_frontend(diag.size() ? diag.c_str() : "frontend: missing event-channel");
   }
   volatile wire::SharedInfo* page = nullptr;
   if (host_.connect(domid_, gref, port, &page) != Err::success || page == nullptr) {
-    return fatal("backend: cannot map the frontend's page or bind its event channel");
+    return refuse_frontend("backend: cannot map the frontend's page or bind its event channel");
   }
   page_ = page;
   set_state(xs::State::connected);

@@ -139,6 +139,7 @@ class BackendInstance final : public StoreWatcher {
   void quiesce_all();   // interrupts off and views reset, functions kept: the frontend went away
   void disconnect();    // page unmapped, channel unbound; the guest keeps its functions (L5)
   void fatal(const char* what);
+  void refuse_frontend(const char* what);
   void set_state(xs::State s);
   bool read_key(const char* key, char* out, size_t cap);
   bool read_frontend(const char* key, char* out, size_t cap);

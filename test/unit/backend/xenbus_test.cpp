@@ -917,3 +917,21 @@ TEST_CASE("AER outstanding when the guest is destroyed: answered with none, nobo
   CHECK(w.host.destroyed.empty());
   CHECK(w.get(kBe + "/aerState") == "<absent>");
 }
+
+// Found by the lab's evil frontend (evil-xs-garbage): after one handshake with a bad key the backend
+// stayed Closed for good, so the guest could never connect again, even with good keys.
+TEST_CASE("a frontend refused for a bad key may start over and connect with good keys", "[backend][xenbus]") {
+  World w;
+  w.host.add(Bdf::make(0, 1, 0, 0), "e1000e.lspci");
+  w.create({"0000:01:00.0"});
+  w.frontend_publish("8");  // wrong magic
+  REQUIRE(w.get(kBe + "/state") == "5");
+  w.fe_state("6");
+  CHECK(w.get(kBe + "/state") == "3");  // Closed, then at once ready for the next attempt
+  w.fe_state("1");
+  w.frontend_publish("7");
+  CHECK(w.get(kBe + "/state") == "4");
+  CHECK(w.host.connects == 1);
+  CHECK(post_read(*w.be, *w.host.page, 0, 0, 0, 2).err == 0);
+  CHECK(w.host.released.empty());
+}
