@@ -79,10 +79,6 @@ declare -A dom0_args=(
 qemu_devices[evil]="-device e1000e,addr=04.0 -device e1000e,addr=05.0"
 boot_timeout[evil]=1500
 dom0_args[evil]=""
-# Extra -cpu flags per boot. The evil boot without AVX: with it, busybox crashed in dom0 and in the
-# witness guest at the same few addresses, with Linux's backend as with ours (2026-11-30, docs/lab.md);
-# QEMU 7.2 is the first whose TCG emulates AVX/AVX2, which glibc's string functions pick when offered.
-declare -A cpu_extra=([evil]=",-avx,-avx2")
 
 # run_boot PAIR BOOT: one QEMU run; the serial log is the only output. At the boot's time limit the
 # vCPUs' state is saved from QEMU's monitor (PAIR-BOOT.hang: where Xen or dom0 was stuck) before
@@ -93,7 +89,7 @@ run_boot() {
   local limit=${boot_timeout[$boot]}
   rm -f "$log" "$sock" "$lab/logs/$pair-$boot.hang"
   # shellcheck disable=SC2086
-  timeout "$((limit + 60))" qemu-system-x86_64 -machine q35 -accel "tcg,thread=${tcg_thread[$boot]:-multi}" -cpu "max,-smap,-smep,-pku,-la57${cpu_extra[$boot]:-}" -smp 2 -m 2048 \
+  timeout "$((limit + 60))" qemu-system-x86_64 -machine q35 -accel "tcg,thread=${tcg_thread[$boot]:-multi}" -cpu max,-smap,-smep,-pku,-la57 -smp 2 -m 2048 \
     -display none -vga none -nic none -no-reboot -serial "file:$log" \
     -monitor "unix:$sock,server,nowait" \
     -device intel-iommu,intremap=on,caching-mode=on ${qemu_devices[$boot]} \
