@@ -235,7 +235,7 @@ for pair in "${pairs[@]}"; do
         if [ -e "$f" ]; then mv "$f" "${f%.*}.hung-run.${f##*.}"; fi
       done
       what="hit its limit"
-      [ $brc -eq 3 ] && what="QEMU crashed ($(tr -d '\r' < "$lab/logs/$pair-$boot.hung-run.log" | grep -oE '^@@QEMU-EXIT [0-9]+' | tail -1))"
+      [ $brc -eq 3 ] && what="QEMU crashed ($(tr -d '\r' < "$lab/logs/$pair-$boot.hung-run.log" | grep -oE '^@@QEMU-EXIT [0-9]+' | tail -1 || true))"
       hung_runs+=("$pair/$boot $what after $(( $(date +%s) - t0 )) s: $(tr -d '\r' < "$lab/logs/$pair-$boot.hung-run.log" |
         grep '^@@SCENARIO' | tail -1 || true) (logs: $pair-$boot.hung-run.log, $pair-$boot.hung-run.hang)")
       echo "lab: $pair / boot $boot $what; running it once more"
