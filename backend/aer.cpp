@@ -24,18 +24,20 @@ bool BackendInstance::aer_post(Bdf phys, wire::Cmd cmd, int32_t state) {
   return true;
 }
 
+// The frontend disconnected, or the function was released (its guest destroyed).
+bool BackendInstance::aer_orphaned() const { return page_ == nullptr || topology_.find_phys(aer_phys_) < 0; }
+
 bool BackendInstance::aer_answered() const {
-  volatile wire::SharedInfo* page = page_;
   if (!aer_outstanding_) return false;
-  if (page == nullptr || topology_.find_phys(aer_phys_) < 0) return true;  // nobody left to answer
-  return (page->flags & PCISPLIT_B_ACTIVE) == 0;
+  if (aer_orphaned()) return true;  // nobody left to answer
+  return (page_->flags & PCISPLIT_B_ACTIVE) == 0;
 }
 
 BackendInstance::AerResult BackendInstance::aer_finish(bool timed_out) {
   volatile wire::SharedInfo* page = page_;
   const bool answered = aer_answered();
   aer_outstanding_ = false;
-  if (page == nullptr || topology_.find_phys(aer_phys_) < 0) return AerResult::none;
+  if (aer_orphaned()) return AerResult::none;
   if (timed_out || !answered) {
     __atomic_fetch_and(&page->flags, ~PCISPLIT_B_ACTIVE, __ATOMIC_SEQ_CST);
     return AerResult::none;

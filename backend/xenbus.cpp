@@ -125,26 +125,23 @@ void BackendInstance::set_state(xs::State s) {
   write_key(xs::kState, v.c_str());
 }
 
-void BackendInstance::fatal(const char* what) {
-  const bool again = failed_;
-  failed_ = true;
-  if (again && (state_ == xs::State::closing || state_ == xs::State::closed)) return;  // said once
-  host_.log(what);
+// Ends the connection with `what` in the error key. On its own (the frontend's keys were bad:
+// magic, page, channel) the guest may start over (Closed, then Initialising) with good keys, as it
+// may after closing; nothing can loop by itself, each attempt takes the guest's own state writes.
+void BackendInstance::close_with_error(const char* what) {
+  host_.log(what);  // the glue ratelimits per guest
   write_key("error", what);
   quiesce_all();
   disconnect();
   if (state_ != xs::State::closed) set_state(xs::State::closing);
 }
 
-// The frontend's own keys were bad (magic, page, channel): this connection attempt ends, but the
-// guest may start over (Closed, then Initialising) with good keys, as it may after closing. Unlike
-// fatal() nothing here can loop by itself: each new attempt takes the guest's own state writes.
-void BackendInstance::refuse_frontend(const char* what) {
-  host_.log(what);  // the glue ratelimits per guest
-  write_key("error", what);
-  quiesce_all();
-  disconnect();
-  set_state(xs::State::closing);
+// The toolstack's keys were bad: closed for good (no restart for a new frontend), said once.
+void BackendInstance::fatal(const char* what) {
+  const bool again = failed_;
+  failed_ = true;
+  if (again && (state_ == xs::State::closing || state_ == xs::State::closed)) return;  // said once
+  close_with_error(what);
 }
 
 StoreStatus BackendInstance::start() {
@@ -202,7 +199,7 @@ void BackendInstance::reevaluate() {
     // A frontend that starts again (module reloaded, kexec) after it closed: as blkback does, go
     // back to InitWait; the functions were kept, so the handshake republishes them. Only from
     // Closed, and never after fatal() (the toolstack's keys were bad): a list it cannot read must not
-    // turn into a restart loop. A frontend refused for its own keys (refuse_frontend) may start over.
+    // turn into a restart loop. A frontend refused for its own keys (close_with_error) may start over.
     if (state_ == xs::State::closed && !failed_ &&
         (fe == xs::State::initialising || fe == xs::State::init_wait || fe == xs::State::initialised)) {
       set_state(xs::State::init_wait);
@@ -497,17 +494,17 @@ void BackendInstance::attach() {
   char buf[32];
   Text diag;
   uint32_t gref = 0, port = 0;
-  if (!read_frontend(xs::kMagic, buf, sizeof buf)) return refuse_frontend("frontend: missing magic");
-  if (!xs::parse_magic(xs::kMagic, buf, diag)) return refuse_frontend(diag.c_str());
+  if (!read_frontend(xs::kMagic, buf, sizeof buf)) return close_with_error("frontend: missing magic");
+  if (!xs::parse_magic(xs::kMagic, buf, diag)) return close_with_error(diag.c_str());
   if (!read_frontend(xs::kPciOpRef, buf, sizeof buf) || !xs::parse_u32(xs::kPciOpRef, buf, gref, diag)) {
-    return refuse_frontend(diag.size() ? diag.c_str() : "frontend: missing pci-op-ref");
+    return close_with_error(diag.size() ? diag.c_str() : "frontend: missing pci-op-ref");
   }
   if (!read_frontend(xs::kEventChannel, buf, sizeof buf) || !xs::parse_u32(xs::kEventChannel, buf, port, diag)) {
-    return refuse_frontend(diag.size() ? diag.c_str() : "frontend: missing event-channel");
+    return close_with_error(diag.size() ? diag.c_str() : "frontend: missing event-channel");
   }
   volatile wire::SharedInfo* page = nullptr;
   if (host_.connect(domid_, gref, port, &page) != Err::success || page == nullptr) {
-    return refuse_frontend("backend: cannot map the frontend's page or bind its event channel");
+    return close_with_error("backend: cannot map the frontend's page or bind its event channel");
   }
   page_ = page;
   set_state(xs::State::connected);

@@ -127,6 +127,7 @@ class BackendInstance final : public StoreWatcher {
   void setup();  // export every dev-N in state Initialising, publish, -> Initialised
   bool offline();  // the toolstack wrote online=0 (device removal)
   bool guest_home_gone();  // /local/domain/<domid> no longer exists: the toolstack destroyed the guest
+  bool aer_orphaned() const;  // nobody can answer the outstanding AER request any more
   bool closing_listed();
   void attach();
   void reconfigure();
@@ -139,7 +140,7 @@ class BackendInstance final : public StoreWatcher {
   void quiesce_all();   // interrupts off and views reset, functions kept: the frontend went away
   void disconnect();    // page unmapped, channel unbound; the guest keeps its functions (L5)
   void fatal(const char* what);
-  void refuse_frontend(const char* what);
+  void close_with_error(const char* what);
   void set_state(xs::State s);
   bool read_key(const char* key, char* out, size_t cap);
   bool read_frontend(const char* key, char* out, size_t cap);
