@@ -12,10 +12,10 @@ Xenstore::Xenstore() {
   nodes_["/local/domain"] = Node{};
 }
 
-bool Xenstore::valid_path(const std::string& p) {
+bool Xenstore::valid_path(std::string_view p) {
   if (p.empty() || p.size() > 3072) return false;
   if (p[0] == '@') return p == "@releaseDomain" || p == "@introduceDomain";
-  if (p[0] != '/' || (p.size() > 1 && p.back() == '/') || p.find("//") != std::string::npos) return false;
+  if (p[0] != '/' || (p.size() > 1 && p.back() == '/') || p.find("//") != std::string_view::npos) return false;
   for (char c : p) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
                     c == '_' || c == '-' || c == '@' || c == '.';
@@ -36,7 +36,7 @@ bool Xenstore::can(DomId dom, const Node& n, bool write) const {
   return p == Perm::both || p == (write ? Perm::write : Perm::read);
 }
 
-const Xenstore::Node* Xenstore::find(const std::string& p) const {
+const Xenstore::Node* Xenstore::find(std::string_view p) const {
   const auto it = nodes_.find(p);
   return it == nodes_.end() ? nullptr : &it->second;
 }
@@ -54,7 +54,8 @@ void Xenstore::changed(const std::string& p, std::vector<Event>& ev) {
 
 StoreStatus Xenstore::do_write(DomId dom, const std::string& p, const std::string& v, std::vector<Event>& ev) {
   if (!valid_path(p) || p[0] == '@') return StoreStatus::invalid;
-  if (Node* n = nodes_.count(p) ? &nodes_[p] : nullptr) {
+  if (const auto it = nodes_.find(p); it != nodes_.end()) {
+    Node* n = &it->second;
     if (!can(dom, *n, true)) return StoreStatus::denied;
     n->value = v;
     changed(p, ev);
@@ -129,6 +130,17 @@ void Xenstore::drop(const Connection* conn) {
 Connection::~Connection() { xs_.drop(this); }
 
 StoreStatus Connection::read(TxId tx, const char* path, char* out, size_t cap) {
+  if (tx == kNoTx) {  // the common case, without copying the path or the value into strings
+    std::lock_guard<std::mutex> lock(xs_.mu_);
+    const std::string_view p(path);
+    if (!Xenstore::valid_path(p) || p[0] == '@') return StoreStatus::invalid;
+    const Xenstore::Node* n = xs_.find(p);
+    if (n == nullptr) return StoreStatus::not_found;
+    if (!xs_.can(domid_, *n, false)) return StoreStatus::denied;
+    if (n->value.size() + 1 > cap) return StoreStatus::too_long;
+    std::memcpy(out, n->value.c_str(), n->value.size() + 1);
+    return StoreStatus::ok;
+  }
   std::string v;
   const StoreStatus s = read(path, v, tx);
   if (s != StoreStatus::ok) return s;

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "protocol/store.hpp"
@@ -85,10 +86,10 @@ class Xenstore {
     std::string token;
   };
 
-  static bool valid_path(const std::string& p);
+  static bool valid_path(std::string_view p);
   static std::string parent(const std::string& p);
   bool can(DomId dom, const Node& n, bool write) const;
-  const Node* find(const std::string& p) const;
+  const Node* find(std::string_view p) const;
   // Applies a write or removal (under the lock), recording generations and queueing watch events.
   StoreStatus do_write(DomId dom, const std::string& p, const std::string& v, std::vector<Event>& ev);
   StoreStatus do_remove(DomId dom, const std::string& p, std::vector<Event>& ev);
@@ -98,8 +99,10 @@ class Xenstore {
   Tx* tx_of(const Connection* conn, TxId tx);  // only the connection that began it may use it
 
   mutable std::mutex mu_;
-  std::map<std::string, Node> nodes_;
-  std::map<std::string, uint64_t> changed_at_;  // every path ever written or removed
+  // Transparent comparators: a lookup by a C string or a view allocates nothing (the backend reads
+  // far more than it writes, and the fuzzer runs it millions of times).
+  std::map<std::string, Node, std::less<>> nodes_;
+  std::map<std::string, uint64_t, std::less<>> changed_at_;  // every path ever written or removed
   std::map<TxId, Tx> txs_;
   std::vector<Watch> watches_;
   uint64_t gen_ = 1;
