@@ -122,6 +122,8 @@ FUZZ_TARGETS := fuzz_parsers fuzz_engine fuzz_xenbus
 FUZZ_RUNS ?= 10000000
 FUZZ_CHECK_SECONDS ?= 20
 FUZZ_JOBS ?= 2
+# Processes per target in make fuzz (one shared corpus, the runs split between them).
+FUZZ_PARALLEL ?= $(JOBS)
 FUZZ ?= 1
 FUZZ_FLAGS := -std=c++20 -O2 -g -Wall -Wextra -I. -fsanitize=address,undefined -fno-sanitize-recover=undefined \
   -fno-omit-frame-pointer -DPCISPLIT_TEST_DATA='"$(abspath test/data)"'
@@ -154,7 +156,7 @@ fuzz-build: fuzz-deps
 	@$(MAKE) --no-print-directory -j $(FUZZ_JOBS) $(FUZZ_BINS)
 
 fuzz: fuzz-build
-	@test/fuzz/run.sh $(BUILD)/fuzz "$(FUZZ_TARGETS)" -runs=$(FUZZ_RUNS)
+	@FUZZ_PARALLEL=$(FUZZ_PARALLEL) test/fuzz/run.sh $(BUILD)/fuzz "$(FUZZ_TARGETS)" -runs=$(FUZZ_RUNS)
 
 fuzz-check: fuzz-build
 	@test/fuzz/run.sh $(BUILD)/fuzz "$(FUZZ_TARGETS)" -max_total_time=$(FUZZ_CHECK_SECONDS) 2>&1 | tee $(BUILD)/fuzz/check.log; \
