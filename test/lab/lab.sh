@@ -97,7 +97,7 @@ run_boot() {
     -append "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=1024M,max:1024M dom0_max_vcpus=1 iommu=verbose smap=0 smep=0 bootscrub=0 ${xen_args[$boot]:-}" \
     -initrd "$img/vmlinuz console=hvc0 earlyprintk=xen loglevel=5 lab_boot=$boot ${dom0_args[$boot]},$img/dom0.cpio.gz" \
     > "$lab/logs/$pair-$boot.qemu.err" 2>&1 &
-  local qpid=$! injected=0 t0 hung=0
+  local qpid=$! injected=0 t0 hung=0 silent_since="" last_size=0 silent_limit=${LAB_SILENT_LIMIT:-300}
   t0=$(date +%s)
   while kill -0 "$qpid" 2>/dev/null; do
     if [ $injected -eq 0 ] && grep -q '@@HOST-INJECT-AER' "$log" 2>/dev/null; then
@@ -107,7 +107,19 @@ run_boot() {
         >> "$lab/logs/$pair-$boot.host" 2>&1 || true
       injected=1
     fi
-    if [ $(( $(date +%s) - t0 )) -ge "$limit" ]; then
+    # The whole machine idle for good: nothing on the serial line for $silent_limit s and every vCPU
+    # halted in Xen's idle loop. Seen twice (once with Linux's backend, before any guest existed, once
+    # with ours right after xl pci-assignable-add): dom0 stopped waking from a plain sleep while Xen's
+    # own timer kept ticking. Nothing in the lab is silent that long on purpose, so it is a hang.
+    if [ -z "$silent_since" ] || [ "$(stat -c %s "$log" 2>/dev/null || echo 0)" != "$last_size" ]; then
+      last_size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+      silent_since=$(date +%s)
+    elif [ $(( $(date +%s) - silent_since )) -ge "$silent_limit" ] &&
+         [ "$(printf 'info registers -a\n' | socat -t 3 - "UNIX-CONNECT:$sock" 2>/dev/null | grep -c 'HLT=1')" -ge 2 ]; then
+      echo "@@LAB-IDLE nothing on the serial line for $silent_limit s, every vCPU halted" >> "$log"
+      hung=1
+    fi
+    if [ $hung -eq 1 ] || [ $(( $(date +%s) - t0 )) -ge "$limit" ]; then
       hung=1
       printf 'info status\ninfo cpus\ninfo registers -a\ncpu 0\ninfo lapic\ncpu 1\ninfo lapic\ninfo pic\n' | socat -t 5 - "UNIX-CONNECT:$sock" \
         > "$lab/logs/$pair-$boot.hang" 2>&1 || true
@@ -119,7 +131,7 @@ run_boot() {
   local rc=0
   wait "$qpid" || rc=$?
   if [ $hung -eq 1 ] || [ $rc -eq 124 ]; then
-    echo "@@RESULT boot-$boot FAIL $limit timed out after $limit s (vCPU state: $pair-$boot.hang)" >> "$log"
+    echo "@@RESULT boot-$boot FAIL $limit stopped after $(( $(date +%s) - t0 )) s: time limit or idle machine (vCPU state: $pair-$boot.hang)" >> "$log"
     echo "@@QEMU-EXIT $rc" >> "$log"
     return 2
   fi
@@ -234,7 +246,7 @@ for pair in "${pairs[@]}"; do
       for f in "$log" "$lab/logs/$pair-$boot.hang"; do
         if [ -e "$f" ]; then mv "$f" "${f%.*}.hung-run.${f##*.}"; fi
       done
-      what="hit its limit"
+      what="hit its limit or went idle"
       [ $brc -eq 3 ] && what="QEMU crashed ($(tr -d '\r' < "$lab/logs/$pair-$boot.hung-run.log" | grep -oE '^@@QEMU-EXIT [0-9]+' | tail -1 || true))"
       hung_runs+=("$pair/$boot $what after $(( $(date +%s) - t0 )) s: $(tr -d '\r' < "$lab/logs/$pair-$boot.hung-run.log" |
         grep '^@@SCENARIO' | tail -1 || true) (logs: $pair-$boot.hung-run.log, $pair-$boot.hung-run.hang)")
