@@ -95,7 +95,7 @@ run_boot() {
     -device intel-iommu,intremap=on,caching-mode=on ${qemu_devices[$boot]} \
     -kernel "$img/xen" \
     -append "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=1024M,max:1024M dom0_max_vcpus=1 iommu=verbose smap=0 smep=0 bootscrub=0 ${xen_args[$boot]:-}" \
-    -initrd "$img/vmlinuz console=hvc0 earlyprintk=xen loglevel=5 lab_boot=$boot ${dom0_args[$boot]},$img/dom0.cpio.gz" \
+    -initrd "$img/vmlinuz console=hvc0 earlyprintk=xen loglevel=5 lab_boot=$boot ${dom0_args[$boot]} ${LAB_DOM0_ARGS:-},$img/dom0.cpio.gz" \
     > "$lab/logs/$pair-$boot.qemu.err" 2>&1 &
   local qpid=$! injected=0 t0 hung=0 silent_since="" last_size=0 silent_limit=${LAB_SILENT_LIMIT:-300}
   t0=$(date +%s)
