@@ -5,6 +5,7 @@
 #   lab_mode=evil     no PCI frontend module is loaded: pcisplit-evil is the frontend of device/pci/0
 #                     (xen-evtchn, xen-gntalloc and xenfs give it the event channel, the grant and
 #                     xenstore); dom0 writes "SEQ COMMAND ARGS" to data/evil-cmd, it prints @@EVIL-DONE SEQ.
+#   lab_mode=burn     no device: both vCPUs busy (the control run, lab_evil_control=1 on dom0's line).
 #   lab_mode=witness  the pair's PCI frontend and e1000e: a second guest whose device must keep working
 #                     while the evil one misbehaves; a heartbeat every 2 s with its IDs read through the
 #                     frontend and eth0's interrupt count.
@@ -25,6 +26,13 @@ case $mode in
     echo "@@EVIL-GUEST-READY $(ls /dev/xen | tr '\n' ' ')"
     pcisplit-evil serve data/evil-cmd
     echo "@@EVIL-SERVE-EXIT $?"
+    ;;
+  burn)
+    # The control for the evil boot's own noise (docs/lab.md): a guest with no PCI device at all,
+    # both vCPUs busy, many short-lived processes, as pcisplit-evil's guest is busy.
+    echo "@@BURN-UP"
+    (while :; do :; done) &
+    while :; do for k in 1 2 3 4 5 6 7 8; do cat /proc/interrupts | grep -c . > /dev/null; done; done
     ;;
   witness)
     modprobe xen-pcifront
