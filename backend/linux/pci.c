@@ -70,8 +70,21 @@ static irqreturn_t pcisplit_intx(int irq, void *data)
 	struct pcisplit_dev *dev = data;
 	long n;
 
-	if (!atomic_read(&dev->ack_intr))
-		return IRQ_NONE;
+	if (!atomic_read(&dev->ack_intr)) {
+		/*
+		 * No guest listens on the line any more (its driver unbound, or libxl unmapped its pirq on
+		 * the way to a detach, before the reset), yet this function may still assert it. Level
+		 * triggered, it would storm dom0 until the kernel disables the line for every device on it
+		 * ("irq N: nobody cared"). Mask it at the function (PCI 2.3 INTx disable, as VFIO does);
+		 * the guest's next enable of the device, and the release, undo it.
+		 */
+		if (!pci_check_and_mask_intx(dev->pdev))
+			return IRQ_NONE;
+		if (!atomic_xchg(&dev->intx_masked, 1))
+			pr_info("xen-pciback: %s: asserts IRQ %d with no guest listening; masked at the function\n",
+				pci_name(dev->pdev), irq);
+		return IRQ_HANDLED;
+	}
 	n = atomic_long_inc_return(&dev->handled);
 	/* A line nobody else shares needs no acking from dom0: stop after 1000 (as the in-tree driver). */
 	if (n % 1000 == 0 && xen_test_irq_shared(irq)) {
@@ -228,6 +241,12 @@ int pcisplit_kplat_effect(struct pcisplit_dev *dev, int kind, int arg)
 	}
 	switch (kind) {
 	case 0: /* enable_device */
+		/* The guest (re)starts a driver: the line is its again (see pcisplit_intx). */
+		if (atomic_xchg(&dev->intx_masked, 0)) {
+			pci_intx(pdev, 1);
+			atomic_long_set(&dev->handled, 0);
+			atomic_set(&dev->ack_intr, dev->isr_on);
+		}
 		if (!dev->enabled) {
 			rc = pci_enable_device(pdev);
 			dev->enabled = rc == 0;
@@ -400,6 +419,7 @@ static void pcisplit_restore(struct pcisplit_dev *dev)
 {
 	if (dev->saved && pci_load_saved_state(dev->pdev, dev->saved) == 0)
 		pci_restore_state(dev->pdev);
+	atomic_set(&dev->intx_masked, 0);  /* the bind-time command register is back */
 }
 
 static void pcisplit_msix_prepare(struct pci_dev *pdev, bool prepare)

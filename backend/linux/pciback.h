@@ -69,6 +69,7 @@ struct pcisplit_dev {
 	/* INTx fake handler (hard irq) */
 	atomic_t ack_intr;
 	atomic_long_t handled;
+	atomic_t intx_masked;         /* INTx disabled at the function by the handler (no guest listening) */
 };
 
 /* One guest's backend device (backend/pci/<domid>/0). */

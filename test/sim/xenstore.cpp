@@ -2,6 +2,7 @@
 // The simulated xenstore.
 #include "test/sim/xenstore.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace pcisplit::sim {
@@ -129,50 +130,48 @@ void Xenstore::drop(const Connection* conn) {
 
 Connection::~Connection() { xs_.drop(this); }
 
-StoreStatus Connection::read(TxId tx, const char* path, char* out, size_t cap) {
-  if (tx == kNoTx) {  // the common case, without copying the path or the value into strings
-    std::lock_guard<std::mutex> lock(xs_.mu_);
-    const std::string_view p(path);
-    if (!Xenstore::valid_path(p) || p[0] == '@') return StoreStatus::invalid;
-    const Xenstore::Node* n = xs_.find(p);
-    if (n == nullptr) return StoreStatus::not_found;
-    if (!xs_.can(domid_, *n, false)) return StoreStatus::denied;
-    if (n->value.size() + 1 > cap) return StoreStatus::too_long;
-    std::memcpy(out, n->value.c_str(), n->value.size() + 1);
-    return StoreStatus::ok;
-  }
-  std::string v;
-  const StoreStatus s = read(path, v, tx);
-  if (s != StoreStatus::ok) return s;
-  if (v.size() + 1 > cap) return StoreStatus::too_long;
-  std::memcpy(out, v.c_str(), v.size() + 1);
-  return StoreStatus::ok;
-}
-
-StoreStatus Connection::read(const std::string& p, std::string& out, TxId tx) {
-  std::lock_guard<std::mutex> lock(xs_.mu_);
+StoreStatus Connection::lookup(TxId tx, std::string_view p, const std::string*& value) {
   if (!Xenstore::valid_path(p) || p[0] == '@') return StoreStatus::invalid;
   if (tx != kNoTx) {
     Xenstore::Tx* t = xs_.tx_of(this, tx);
     if (t == nullptr) return StoreStatus::invalid;
-    t->touched.insert(p);
-    for (std::string a = p;; a = Xenstore::parent(a)) {  // the tx's own writes and removals win
-      const auto w = t->writes.find(a);
+    if (t->touched.find(p) == t->touched.end()) t->touched.emplace(p);
+    // The path and each ancestor, as prefixes of the path (no copies): a removal of any of them hides
+    // the node; a write of the path itself is the value.
+    for (size_t len = p.size(); len > 0; len = len == 1 ? 0 : std::max<size_t>(p.rfind('/', len - 1), 1)) {
+      const auto w = t->writes.find(p.substr(0, len));
       if (w != t->writes.end()) {
         if (!w->second) return StoreStatus::not_found;
-        if (a == p) {
-          out = *w->second;
+        if (len == p.size()) {
+          value = w->second.get();
           return StoreStatus::ok;
         }
       }
-      if (a == "/") break;
     }
   }
   const Xenstore::Node* n = xs_.find(p);
   if (n == nullptr) return StoreStatus::not_found;
   if (!xs_.can(domid_, *n, false)) return StoreStatus::denied;
-  out = n->value;
+  value = &n->value;
   return StoreStatus::ok;
+}
+
+StoreStatus Connection::read(TxId tx, const char* path, char* out, size_t cap) {
+  std::lock_guard<std::mutex> lock(xs_.mu_);
+  const std::string* v = nullptr;
+  const StoreStatus s = lookup(tx, path, v);
+  if (s != StoreStatus::ok) return s;
+  if (v->size() + 1 > cap) return StoreStatus::too_long;
+  std::memcpy(out, v->c_str(), v->size() + 1);
+  return StoreStatus::ok;
+}
+
+StoreStatus Connection::read(const std::string& p, std::string& out, TxId tx) {
+  std::lock_guard<std::mutex> lock(xs_.mu_);
+  const std::string* v = nullptr;
+  const StoreStatus s = lookup(tx, p, v);
+  if (s == StoreStatus::ok) out = *v;
+  return s;
 }
 
 StoreStatus Connection::write(TxId tx, const char* path, const char* value) {

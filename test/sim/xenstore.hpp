@@ -48,6 +48,9 @@ class Connection final : public Store {
   DomId domid() const { return domid_; }
 
  private:
+  // The value a read sees (under the store's lock): the transaction's own writes and removals win.
+  StoreStatus lookup(TxId tx, std::string_view p, const std::string*& value);
+
   Xenstore& xs_;
   DomId domid_;
 };
@@ -70,8 +73,8 @@ class Xenstore {
     const Connection* conn;
     DomId domid;
     uint64_t start_gen;
-    std::map<std::string, std::unique_ptr<std::string>> writes;  // nullptr: removed
-    std::set<std::string> touched;
+    std::map<std::string, std::unique_ptr<std::string>, std::less<>> writes;  // nullptr: removed
+    std::set<std::string, std::less<>> touched;
   };
   struct Watch {
     const Connection* conn;
