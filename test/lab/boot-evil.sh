@@ -238,12 +238,14 @@ if grep -q 'lab_evil_control=1' /proc/cmdline; then
     n=$((n + 1))
     sleep 1
   done
-  w=$(dmesg | awk '/evil-mark evil-control/ { p = 1; next } p' | grep -E 'segfault|traps:')
-  echo "$w" | grep . | sed 's/^/@@DOM0-SEGFAULT /'
-  ww=$(tail -n "+$((WFROM + 1))" "$WLOG" | tr -d '\r' | grep -o '@@WITNESS-KMSG .*' | grep -E 'segfault|traps:')
+  # Counted from each domain's own kernel log (dom0's dmesg; the guests' consoles, where their shells
+  # also say "Segmentation fault"), so a crash of this very check is counted too.
+  nd=$(dmesg | awk '/evil-mark evil-control/ { p = 1; next } p' | grep -cE 'segfault|traps:')
+  nw=$(tail -n "+$((WFROM + 1))" "$WLOG" | grep -c 'Segmentation fault')
+  ne=$(grep -c 'Segmentation fault' "$ELOG")
   beats=$(tail -n "+$((WFROM + 1))" "$WLOG" | grep -c '@@WITNESS .*id=10d38086 .*driver=e1000e')
-  detail="$n rounds of dom0 checks in 300 s; dom0 segfaults: $(echo "$w" | grep -c .); witness segfaults: $(echo "$ww" | grep -c .); witness heartbeats: $beats"
-  if [ -z "$w$ww" ]; then result PASS "$detail"; else result FAIL "$detail: $(echo "$w$ww" | head -2 | tr '\n' '|')"; fi
+  detail="$n rounds of dom0 checks in 300 s; crashed programs: dom0 ${nd:-?}, witness ${nw:-?}, burning guest ${ne:-?}; witness heartbeats: ${beats:-?}"
+  if [ "${nd:-1}${nw:-1}${ne:-1}" = 000 ]; then result PASS "$detail"; else result FAIL "$detail"; fi
   xl destroy evil
   return 0
 fi

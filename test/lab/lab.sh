@@ -89,7 +89,7 @@ run_boot() {
   local limit=${boot_timeout[$boot]}
   rm -f "$log" "$sock" "$lab/logs/$pair-$boot.hang"
   # shellcheck disable=SC2086
-  timeout "$((limit + 60))" qemu-system-x86_64 -machine q35 -accel "tcg,thread=${tcg_thread[$boot]:-multi}" -cpu max,-smap,-smep,-pku,-la57 -smp 2 -m 2048 \
+  timeout "$((limit + 60))" qemu-system-x86_64 -machine q35 -accel "tcg,thread=${tcg_thread[$boot]:-multi}" -cpu "${LAB_QEMU_CPU:-max,-smap,-smep,-pku,-la57}" -smp 2 -m 2048 \
     -display none -vga none -nic none -no-reboot -serial "file:$log" \
     -monitor "unix:$sock,server,nowait" \
     -device intel-iommu,intremap=on,caching-mode=on ${qemu_devices[$boot]} \
