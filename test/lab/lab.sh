@@ -89,12 +89,12 @@ run_boot() {
   local limit=${boot_timeout[$boot]}
   rm -f "$log" "$sock" "$lab/logs/$pair-$boot.hang"
   # shellcheck disable=SC2086
-  timeout "$((limit + 60))" qemu-system-x86_64 -machine q35 -accel "tcg,thread=${tcg_thread[$boot]:-multi}" -cpu "${LAB_QEMU_CPU:-max,-smap,-smep,-pku,-la57}" -smp 2 -m 2048 \
+  timeout "$((limit + 60))" qemu-system-x86_64 -machine q35 -accel "tcg,thread=${tcg_thread[$boot]:-multi}" -cpu "${LAB_QEMU_CPU:-max,-smap,-smep,-pku,-la57}" -smp "${LAB_QEMU_SMP:-2}" -m 2048 \
     -display none -vga none -nic none -no-reboot -serial "file:$log" \
     -monitor "unix:$sock,server,nowait" \
     -device intel-iommu,intremap=on,caching-mode=on ${qemu_devices[$boot]} \
     -kernel "$img/xen" \
-    -append "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=1024M,max:1024M dom0_max_vcpus=1 iommu=verbose smap=0 smep=0 bootscrub=0 ${xen_args[$boot]:-}" \
+    -append "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=1024M,max:1024M dom0_max_vcpus=1 iommu=verbose smap=0 smep=0 bootscrub=0 ${xen_args[$boot]:-} ${LAB_XEN_ARGS:-}" \
     -initrd "$img/vmlinuz console=hvc0 earlyprintk=xen loglevel=5 lab_boot=$boot ${dom0_args[$boot]} ${LAB_DOM0_ARGS:-},$img/dom0.cpio.gz" \
     > "$lab/logs/$pair-$boot.qemu.err" 2>&1 &
   local qpid=$! injected=0 t0 hung=0 silent_since="" last_size=0 silent_limit=${LAB_SILENT_LIMIT:-300}
