@@ -31,6 +31,16 @@ SEQ=0
 RESTARTS=""
 WARN_RE='WARNING:|BUG:|Oops|general protection|Call Trace|refcount_t|hung_task|blocked for more than|soft lockup|rcu.*stall'
 
+# pin_of NAME: with lab_pin=1 on dom0's line (an experiment, docs/lab.md; Xen pins dom0 with
+# dom0_vcpus_pin to pCPU 0), each guest's vCPUs get pCPUs of their own, so no two domains ever share one.
+pin_of() {
+  grep -q 'lab_pin=1' /proc/cmdline || return 0
+  case $1 in
+    witness) echo 'cpus = "2"' ;;
+    *) echo 'cpus = "3-4"' ;;
+  esac
+}
+
 # evil_guest NAME MODE BDF VCPUS: a PV guest booted from the evil initramfs (test/lab/evil-guest.sh),
 # its console copied to ours once.
 evil_guest() {
@@ -43,6 +53,7 @@ extra = "console=hvc0 iommu=soft loglevel=4 lab_mode=$2"
 memory = 256
 vcpus = $4
 pci = [ ${3:+'$3'} ]
+$(pin_of "$1")
 on_crash = "destroy"
 CFG
   : > "$(guest_log "$1")"
