@@ -2,14 +2,19 @@
 /*
  * pciif.h - the pciif wire ABI: the one shared page between a PCI frontend and backend.
  *
- * Plain C so the kernel glue can use it; the C++ core wraps it in protocol/pciif.hpp.
+ * Plain C so the kernel glue can use it (backend/linux/pciback.h includes it); the C++ core wraps it
+ * in protocol/pciif.hpp.
  * Names carry our own prefix so this header can sit next to Xen's <xen/io/pciif.h>
  * (test/unit/protocol compares the two field by field).
  */
 #ifndef PCISPLIT_PROTOCOL_PCIIF_H
 #define PCISPLIT_PROTOCOL_PCIIF_H
 
+#if defined(__KERNEL__) && !defined(__cplusplus)
+#include <linux/types.h> /* kernel C (the glue); the C++ core, kernel build or not, uses <stdint.h> */
+#else
 #include <stdint.h>
+#endif
 
 /* Bits of pcisplit_sharedinfo.flags. */
 #define PCISPLIT_F_ACTIVE_BIT        0 /* frontend -> backend: an op is posted */

@@ -16,6 +16,14 @@
 #include "conf_space/device.hpp"
 #include "quirks/quirks.hpp"
 
+// The glue's C names for what crosses the seam are the core's values.
+static_assert(PCISPLIT_EFFECT_ENABLE_DEVICE == static_cast<int>(pcisplit::EffectKind::enable_device));
+static_assert(PCISPLIT_EFFECT_DISABLE_DEVICE == static_cast<int>(pcisplit::EffectKind::disable_device));
+static_assert(PCISPLIT_EFFECT_SET_MASTER == static_cast<int>(pcisplit::EffectKind::set_master));
+static_assert(PCISPLIT_EFFECT_CLEAR_MASTER == static_cast<int>(pcisplit::EffectKind::clear_master));
+static_assert(PCISPLIT_EFFECT_SET_POWER_STATE == static_cast<int>(pcisplit::EffectKind::set_power_state));
+static_assert(PCISPLIT_EFFECT_SET_READRQ == static_cast<int>(pcisplit::EffectKind::set_readrq));
+
 namespace pcisplit {
 namespace {
 

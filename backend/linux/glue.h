@@ -81,11 +81,19 @@ int pcisplit_be_aer_kill(struct pcisplit_be *be, uint16_t domain, uint8_t bus, u
 
 /* --- C side ----------------------------------------------------------------------------------- */
 
-/* Config access of the bound function; XEN_PCI_ERR_* */
+/* Config access of the bound function: 0 or a PCISPLIT_ERR_* (protocol/pciif.h). */
 int pcisplit_kcfg_read(struct pcisplit_dev *dev, uint16_t offset, uint8_t width, uint32_t *value);
 int pcisplit_kcfg_write(struct pcisplit_dev *dev, uint16_t offset, uint8_t width, uint32_t value);
 
-/* Platform: effect kinds as the core's EffectKind (0 enable, 1 disable, 2 master on, 3 off, 4 power). */
+/* Platform: the core's EffectKind (conf_space/field.hpp), pinned by static_assert in core_bridge.cpp. */
+enum pcisplit_effect {
+	PCISPLIT_EFFECT_ENABLE_DEVICE,   /* pci_enable_device */
+	PCISPLIT_EFFECT_DISABLE_DEVICE,  /* pci_disable_device */
+	PCISPLIT_EFFECT_SET_MASTER,
+	PCISPLIT_EFFECT_CLEAR_MASTER,
+	PCISPLIT_EFFECT_SET_POWER_STATE, /* arg: D-state 0..3 */
+	PCISPLIT_EFFECT_SET_READRQ,      /* arg: PCIe DEVCTL encoding 0..5, 128 << arg bytes */
+};
 int pcisplit_kplat_effect(struct pcisplit_dev *dev, int kind, int arg);
 int pcisplit_kplat_enable_msi(struct pcisplit_dev *dev, uint32_t nvec, uint32_t *pirq);
 int pcisplit_kplat_disable_msi(struct pcisplit_dev *dev);

@@ -162,15 +162,15 @@ static int pcisplit_pcibios_to_err(int rc)
 	case PCIBIOS_SUCCESSFUL:
 		return 0;
 	case PCIBIOS_DEVICE_NOT_FOUND:
-		return -1; /* XEN_PCI_ERR_dev_not_found */
+		return PCISPLIT_ERR_DEV_NOT_FOUND;
 	case PCIBIOS_BAD_REGISTER_NUMBER:
-		return -2; /* invalid_offset */
+		return PCISPLIT_ERR_INVALID_OFFSET;
 	case PCIBIOS_SET_FAILED:
-		return -3; /* access_denied */
+		return PCISPLIT_ERR_ACCESS_DENIED;
 	case PCIBIOS_FUNC_NOT_SUPPORTED:
-		return -4; /* not_implemented */
+		return PCISPLIT_ERR_NOT_IMPLEMENTED;
 	default:
-		return -5; /* op_failed */
+		return PCISPLIT_ERR_OP_FAILED;
 	}
 }
 
@@ -193,7 +193,7 @@ int pcisplit_kcfg_read(struct pcisplit_dev *dev, uint16_t offset, uint8_t width,
 			rc = pci_read_config_word(dev->pdev, offset, &w);
 			*value = w;
 			break;
-		case 4:
+		case PCISPLIT_EFFECT_SET_POWER_STATE:
 			rc = pci_read_config_dword(dev->pdev, offset, &d);
 			*value = d;
 			break;
@@ -240,7 +240,7 @@ int pcisplit_kplat_effect(struct pcisplit_dev *dev, int kind, int arg)
 		goto out;
 	}
 	switch (kind) {
-	case 0: /* enable_device */
+	case PCISPLIT_EFFECT_ENABLE_DEVICE:
 		/* The guest (re)starts a driver: the line is its again (see pcisplit_intx). */
 		if (atomic_xchg(&dev->intx_masked, 0)) {
 			pci_intx(pdev, 1);
@@ -255,22 +255,22 @@ int pcisplit_kplat_effect(struct pcisplit_dev *dev, int kind, int arg)
 				dev->irq = pdev->irq;
 		}
 		break;
-	case 1: /* disable_device */
+	case PCISPLIT_EFFECT_DISABLE_DEVICE:
 		if (dev->enabled) {
 			pci_disable_device(pdev);
 			dev->enabled = false;
 		}
 		break;
-	case 2:
+	case PCISPLIT_EFFECT_SET_MASTER:
 		pci_set_master(pdev);
 		break;
-	case 3:
+	case PCISPLIT_EFFECT_CLEAR_MASTER:
 		pci_clear_master(pdev);
 		break;
 	case 4:
 		rc = arg >= 0 && arg <= 3 ? pci_set_power_state(pdev, (pci_power_t)arg) : -EINVAL;
 		break;
-	case 5: /* set_readrq: the kernel's setter honours host bridges that must not see it raised */
+	case PCISPLIT_EFFECT_SET_READRQ: /* the kernel's setter honours host bridges that must not see it raised */
 		rc = arg >= 0 && arg <= 5 ? pcie_set_readrq(pdev, 128 << arg) : -EINVAL;
 		break;
 	default:
@@ -468,12 +468,12 @@ int pcisplit_khost_export(struct pcisplit_backend *host, uint16_t domain, uint8_
 	if (!dev) {
 		mutex_unlock(&pcisplit_devs_lock);
 		strscpy(diag, "not bound to pciback (xl pci-assignable-add it first)", cap);
-		return -1;
+		return PCISPLIT_ERR_DEV_NOT_FOUND;
 	}
 	if (dev->owner) {
 		mutex_unlock(&pcisplit_devs_lock);
 		snprintf(diag, cap, "already assigned to domain %u", dev->owner_domid);
-		return -3;
+		return PCISPLIT_ERR_ACCESS_DENIED;
 	}
 	dev->owner = host;
 	dev->owner_domid = domid;
@@ -500,14 +500,14 @@ int pcisplit_khost_export(struct pcisplit_backend *host, uint16_t domain, uint8_
 	if (rc == 0) {
 		mutex_lock(&dev->op_lock);
 		if (dev->gone) {
-			rc = -1;
+			rc = PCISPLIT_ERR_DEV_NOT_FOUND;
 			strscpy(diag, "left pciback", cap);
 		} else {
 			atomic_long_set(&dev->handled, 0);  /* counts this assignment; kept after release */
 			dev->isr_failed = false;
 			xen_unregister_device_domain_owner(pdev);  /* a stale owner from a dead guest */
 			if (xen_register_device_domain_owner(pdev, domid)) {
-				rc = -5;
+				rc = PCISPLIT_ERR_OP_FAILED;
 				strscpy(diag, "cannot register the domain owner with Xen", cap);
 			}
 		}

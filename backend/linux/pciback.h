@@ -24,6 +24,7 @@
 #include <xen/xenbus.h>
 
 #include "glue.h"
+#include "../../protocol/pciif.h"
 #include "../../protocol/linux/xs.h"
 
 #define PCISPLIT_NAME "pciback"
