@@ -663,12 +663,12 @@ static pci_ers_result_t pcisplit_aer(struct pci_dev *pdev, u32 cmd, s32 state)
 
 static pci_ers_result_t pcisplit_error_detected(struct pci_dev *pdev, pci_channel_state_t state)
 {
-	return pcisplit_aer(pdev, 6 /* XEN_PCI_OP_aer_detected */, (s32)state);
+	return pcisplit_aer(pdev, PCISPLIT_OP_AER_DETECTED, (s32)state);
 }
 
 static pci_ers_result_t pcisplit_mmio_enabled(struct pci_dev *pdev)
 {
-	return pcisplit_aer(pdev, 8 /* aer_mmio */, 0);
+	return pcisplit_aer(pdev, PCISPLIT_OP_AER_MMIO, 0);
 }
 
 static pci_ers_result_t pcisplit_slot_reset(struct pci_dev *pdev)
@@ -686,12 +686,12 @@ static pci_ers_result_t pcisplit_slot_reset(struct pci_dev *pdev)
 			pcisplit_restore(dev);
 		mutex_unlock(&dev->op_lock);
 	}
-	return pcisplit_aer(pdev, 9 /* aer_slotreset */, 0);
+	return pcisplit_aer(pdev, PCISPLIT_OP_AER_SLOTRESET, 0);
 }
 
 static void pcisplit_resume(struct pci_dev *pdev)
 {
-	pcisplit_aer(pdev, 7 /* aer_resume */, 0);
+	pcisplit_aer(pdev, PCISPLIT_OP_AER_RESUME, 0);
 }
 
 static const struct pci_error_handlers pcisplit_err_handlers = {

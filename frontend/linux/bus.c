@@ -46,13 +46,13 @@ void pcisplit_bus_clear_front(void)
 static int pcisplit_err_to_pcibios(int err)
 {
 	switch (err) {
-	case 0:
+	case PCISPLIT_ERR_SUCCESS:
 		return PCIBIOS_SUCCESSFUL;
-	case -1: /* dev_not_found */
+	case PCISPLIT_ERR_DEV_NOT_FOUND:
 		return PCIBIOS_DEVICE_NOT_FOUND;
-	case -3: /* access_denied */
+	case PCISPLIT_ERR_ACCESS_DENIED:
 		return PCIBIOS_SET_FAILED;
-	case -4: /* not_implemented */
+	case PCISPLIT_ERR_NOT_IMPLEMENTED:
 		return PCIBIOS_FUNC_NOT_SUPPORTED;
 	default: /* invalid_offset, op_failed */
 		return PCIBIOS_BAD_REGISTER_NUMBER;
@@ -155,7 +155,7 @@ static int pcisplit_enable_msix(struct pci_dev *dev, int vectors[], int nvec)
 	unsigned long flags;
 	int i = 0, err = -1;
 
-	if (nvec <= 0 || nvec > 128)
+	if (nvec <= 0 || nvec > PCISPLIT_MAX_VEC)
 		return -EINVAL;
 	entries = kcalloc(nvec, sizeof(*entries), GFP_KERNEL);
 	pirqs = kcalloc(nvec, sizeof(*pirqs), GFP_KERNEL);

@@ -131,19 +131,19 @@ int32_t pcisplit_kfh_aer(struct pcisplit_front *front, uint32_t cmd, uint16_t do
 		eh = dev->driver->err_handler;
 	if (eh) {
 		switch (cmd) {
-		case 6: /* aer_detected */
+		case PCISPLIT_OP_AER_DETECTED:
 			if (eh->error_detected)
 				result = eh->error_detected(dev, (pci_channel_state_t)state);
 			break;
-		case 8: /* aer_mmio */
+		case PCISPLIT_OP_AER_MMIO:
 			if (eh->mmio_enabled)
 				result = eh->mmio_enabled(dev);
 			break;
-		case 9: /* aer_slotreset */
+		case PCISPLIT_OP_AER_SLOTRESET:
 			if (eh->slot_reset)
 				result = eh->slot_reset(dev);
 			break;
-		case 7: /* aer_resume */
+		case PCISPLIT_OP_AER_RESUME:
 			if (eh->resume)
 				eh->resume(dev);
 			result = PCI_ERS_RESULT_RECOVERED;

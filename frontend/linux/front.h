@@ -27,9 +27,7 @@
 
 #include "glue.h"
 #include "../../protocol/linux/xs.h"
-
-/* The shared page's flags word, bit _XEN_PCIB_active: the backend posted an AER request. */
-#define PCISPLIT_B_ACTIVE (1u << 2)
+#include "../../protocol/pciif.h" /* the wire's names: PCISPLIT_B_ACTIVE, PCISPLIT_OP_*, PCISPLIT_ERR_* */
 
 struct pcisplit_root {
 	struct list_head node;
