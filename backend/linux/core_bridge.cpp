@@ -227,7 +227,7 @@ extern "C" int pcisplit_parse_slot(const char* text, pcisplit_slot* out, char* d
   Text why;
   const bool ok = parse_slot(text, p, why);
   put_diag(diag, cap, why);
-  if (!ok) return -22;  // EINVAL
+  if (!ok) return -PCISPLIT_EINVAL;
   to_c(p, out);
   return 0;
 }
@@ -239,7 +239,7 @@ extern "C" int pcisplit_parse_hide(const char* text, pcisplit_slot* out, size_t 
   Text why;
   const bool ok = parse_hide(text, parsed, cap < kMax ? cap : kMax, n, why);
   put_diag(diag, dcap, why);
-  if (!ok) return -22;
+  if (!ok) return -PCISPLIT_EINVAL;
   for (size_t i = 0; i < n; ++i) to_c(parsed[i], &out[i]);
   return static_cast<int>(n);
 }
@@ -255,7 +255,7 @@ extern "C" int pcisplit_parse_quirk(const char* text, uint16_t cfg_size, pcispli
   Text why;
   const bool ok = quirks::parse_sysfs(text, cfg_size, q, why);
   put_diag(diag, cap, why);
-  if (!ok) return -22;
+  if (!ok) return -PCISPLIT_EINVAL;
   bdf->domain = q.bdf.domain;
   bdf->bus = q.bdf.bus;
   bdf->slot = q.bdf.slot();
@@ -274,7 +274,7 @@ extern "C" pcisplit_be* pcisplit_be_alloc(pcisplit_backend* host, uint16_t domid
 extern "C" void pcisplit_be_free(pcisplit_be* be) { delete be; }
 
 extern "C" int pcisplit_be_start(pcisplit_be* be) {
-  return be->instance.start() == StoreStatus::ok ? 0 : -22;
+  return be->instance.start() == StoreStatus::ok ? 0 : -PCISPLIT_EINVAL;
 }
 
 extern "C" void pcisplit_be_stop(pcisplit_be* be) { be->instance.stop(); }

@@ -72,7 +72,7 @@ extern "C" pcisplit_fe* pcisplit_fe_alloc(pcisplit_front* host, const char* node
 
 extern "C" void pcisplit_fe_free(pcisplit_fe* fe) { delete fe; }
 
-extern "C" int pcisplit_fe_start(pcisplit_fe* fe) { return fe->instance.start() == StoreStatus::ok ? 0 : -22; }
+extern "C" int pcisplit_fe_start(pcisplit_fe* fe) { return fe->instance.start() == StoreStatus::ok ? 0 : -PCISPLIT_EINVAL; }
 
 extern "C" void pcisplit_fe_stop(pcisplit_fe* fe) { fe->instance.stop(); }
 

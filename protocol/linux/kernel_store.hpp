@@ -38,10 +38,10 @@ class KernelStore final : public Store {
   static StoreStatus from_errno(int rc) {
     switch (rc) {
       case 0: return StoreStatus::ok;
-      case -2: return StoreStatus::not_found;  // ENOENT
-      case -13: return StoreStatus::denied;    // EACCES
-      case -11: return StoreStatus::again;     // EAGAIN
-      case -7: return StoreStatus::too_long;   // E2BIG
+      case -PCISPLIT_ENOENT: return StoreStatus::not_found;
+      case -PCISPLIT_EACCES: return StoreStatus::denied;
+      case -PCISPLIT_EAGAIN: return StoreStatus::again;
+      case -PCISPLIT_E2BIG: return StoreStatus::too_long;
       default: return StoreStatus::invalid;
     }
   }

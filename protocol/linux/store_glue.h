@@ -15,6 +15,16 @@ extern "C" {
 #include <linux/types.h>
 #endif
 
+/*
+ * The errnos that cross into C++, by name: the C++ side sees no kernel header. xs.c pins each to the
+ * kernel's own value with static_assert.
+ */
+#define PCISPLIT_ENOENT 2
+#define PCISPLIT_E2BIG  7
+#define PCISPLIT_EAGAIN 11
+#define PCISPLIT_EACCES 13
+#define PCISPLIT_EINVAL 22
+
 int pcisplit_kxs_read(uint32_t tx, const char *path, char *out, size_t cap);
 int pcisplit_kxs_write(uint32_t tx, const char *path, const char *value);
 int pcisplit_kxs_remove(uint32_t tx, const char *path);

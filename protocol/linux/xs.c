@@ -6,11 +6,16 @@
  * pcisplit_xs_watch_del from any other thread waits for a running callback, so it must not be called
  * under a lock that callback takes.
  */
+#include <linux/build_bug.h>
+#include <linux/errno.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <xen/xenbus.h>
 
 #include "xs.h"
+
+static_assert(PCISPLIT_ENOENT == ENOENT && PCISPLIT_E2BIG == E2BIG && PCISPLIT_EAGAIN == EAGAIN);
+static_assert(PCISPLIT_EACCES == EACCES && PCISPLIT_EINVAL == EINVAL);
 
 static struct xenbus_transaction pcisplit_tx(uint32_t tx)
 {
