@@ -23,6 +23,12 @@ static_assert(PCISPLIT_EFFECT_SET_MASTER == static_cast<int>(pcisplit::EffectKin
 static_assert(PCISPLIT_EFFECT_CLEAR_MASTER == static_cast<int>(pcisplit::EffectKind::clear_master));
 static_assert(PCISPLIT_EFFECT_SET_POWER_STATE == static_cast<int>(pcisplit::EffectKind::set_power_state));
 static_assert(PCISPLIT_EFFECT_SET_READRQ == static_cast<int>(pcisplit::EffectKind::set_readrq));
+using AerResult = pcisplit::BackendInstance::AerResult;
+static_assert(PCISPLIT_ERS_NONE == static_cast<int>(AerResult::none));
+static_assert(PCISPLIT_ERS_CAN_RECOVER == static_cast<int>(AerResult::can_recover));
+static_assert(PCISPLIT_ERS_NEED_RESET == static_cast<int>(AerResult::need_reset));
+static_assert(PCISPLIT_ERS_DISCONNECT == static_cast<int>(AerResult::disconnect));
+static_assert(PCISPLIT_ERS_RECOVERED == static_cast<int>(AerResult::recovered));
 
 namespace pcisplit {
 namespace {

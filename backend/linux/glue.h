@@ -72,7 +72,18 @@ void pcisplit_be_watch_fired(struct pcisplit_be *be, const char *path, const cha
 /* 1: an op was answered; 0: spurious. With `verbose`, logs the op through pcisplit_khost_log. */
 int pcisplit_be_event(struct pcisplit_be *be, int verbose);
 void pcisplit_be_timer(struct pcisplit_be *be);
-/* AER: post (1) or cannot (0); answered?; finish -> PCI_ERS_RESULT_* value (1 = none); kill. */
+/*
+ * AER: post (1) or cannot (0); answered?; finish -> the result below; kill. The values are the
+ * kernel's pci_ers_result_t (pinned by static_assert in pci.c) and the core's AerResult (in
+ * core_bridge.cpp).
+ */
+enum pcisplit_ers {
+	PCISPLIT_ERS_NONE = 1,
+	PCISPLIT_ERS_CAN_RECOVER = 2,
+	PCISPLIT_ERS_NEED_RESET = 3,
+	PCISPLIT_ERS_DISCONNECT = 4,
+	PCISPLIT_ERS_RECOVERED = 5,
+};
 int pcisplit_be_aer_post(struct pcisplit_be *be, uint16_t domain, uint8_t bus, uint8_t devfn,
 			 uint32_t cmd, int32_t state);
 int pcisplit_be_aer_answered(struct pcisplit_be *be);

@@ -26,6 +26,11 @@
 
 #include "pciback.h"
 
+static_assert(PCISPLIT_ERS_NONE == (int)PCI_ERS_RESULT_NONE && PCISPLIT_ERS_CAN_RECOVER == (int)PCI_ERS_RESULT_CAN_RECOVER);
+static_assert(PCISPLIT_ERS_NEED_RESET == (int)PCI_ERS_RESULT_NEED_RESET &&
+	      PCISPLIT_ERS_DISCONNECT == (int)PCI_ERS_RESULT_DISCONNECT);
+static_assert(PCISPLIT_ERS_RECOVERED == (int)PCI_ERS_RESULT_RECOVERED);
+
 DEFINE_MUTEX(pcisplit_devs_lock);
 LIST_HEAD(pcisplit_devs);
 struct pcisplit_slot pcisplit_seize[PCISPLIT_MAX_SLOTS];
