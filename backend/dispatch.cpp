@@ -54,6 +54,7 @@ void Dispatcher::process(volatile wire::Op* shared) {
     for (uint32_t i = 0; i < nvec; ++i) shared->msix_entries[i].vector = out.msix_entries[i].vector;
   }
   shared->err = out.err;  // last: a frontend polling err sees a complete answer
+  last_ = Record{in.cmd, in.domain, in.bus, in.devfn, in.offset, in.size, in.value, out.value, out.err};
 }
 
 void Dispatcher::handle(const wire::Op& in, wire::Op& out) {

@@ -40,6 +40,16 @@ class Dispatcher {
   // The same on an op already copied; `out` receives err, value and vectors. Exposed for tests.
   void handle(const wire::Op& in, wire::Op& out);
 
+  // The last op processed, as read from the page once, and its answer: what a log may show (the page
+  // itself is the guest's and may say anything by the time a log line is written).
+  struct Record {
+    uint32_t cmd = 0, domain = 0, bus = 0, devfn = 0;
+    int32_t offset = 0, size = 0;
+    uint32_t value_in = 0, value_out = 0;
+    int32_t err = 0;
+  };
+  const Record& last() const { return last_; }
+
   const DispatchStats& stats() const { return stats_; }
   ExportedDevice& device(int index) { return devices_[index]; }
 
@@ -54,6 +64,7 @@ class Dispatcher {
   Topology& topology_;
   ExportedDevice devices_[Topology::kMaxDevices];
   DispatchStats stats_;
+  Record last_;
 };
 
 }  // namespace pcisplit

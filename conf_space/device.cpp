@@ -16,18 +16,6 @@ uint8_t byte_of(uint32_t v, uint32_t i) { return static_cast<uint8_t>(v >> (8 * 
 
 }  // namespace
 
-const char* effect_name(EffectKind k) {
-  switch (k) {
-    case EffectKind::enable_device: return "enable_device";
-    case EffectKind::disable_device: return "disable_device";
-    case EffectKind::set_master: return "set_master";
-    case EffectKind::clear_master: return "clear_master";
-    case EffectKind::set_power_state: return "set_power_state";
-    case EffectKind::set_readrq: return "set_readrq";
-  }
-  return "unknown";
-}
-
 void DeviceView::clear() {
   for (auto& m : map_) m = 0;
   for (auto& d : denials_) d = 0;

@@ -24,7 +24,6 @@ enum class EffectKind : uint8_t {
   set_power_state,  // arg = D-state 0..3
   set_readrq,       // PCIe max read request size, arg = DEVCTL encoding 0..5 (128 << arg bytes)
 };
-const char* effect_name(EffectKind k);
 
 struct Effect {
   EffectKind kind;

@@ -293,11 +293,13 @@ extern "C" void pcisplit_be_watch_fired(pcisplit_be* be, const char* path, const
 
 namespace {
 
-void log_op(pcisplit_be* be, const char* what, const volatile wire::Op& op) {
+// One line per op and answer, from the dispatcher's own copy (never the guest's page again).
+void log_op(pcisplit_be* be, const Dispatcher::Record& r) {
   Text t;
-  t.add(what).add(" cmd ").add_dec(op.cmd).add(" ").add_hex(op.domain, 4).add(":").add_hex(op.bus, 2).add(":");
-  t.add_hex(op.devfn >> 3, 2).add(".").add_dec(op.devfn & 7).add(" offset 0x").add_hex(static_cast<uint32_t>(op.offset), 3);
-  t.add(" size ").add_dec(static_cast<uint32_t>(op.size)).add(" value 0x").add_hex(op.value, 8).add(" err ").add_dec(static_cast<uint32_t>(op.err));
+  t.add("op cmd ").add_dec(r.cmd).add(" ").add_hex(r.domain, 4).add(":").add_hex(r.bus, 2).add(":");
+  t.add_hex(r.devfn >> 3, 2).add(".").add_dec(r.devfn & 7).add(" offset 0x").add_hex(static_cast<uint32_t>(r.offset), 3);
+  t.add(" size ").add_dec(static_cast<uint32_t>(r.size)).add(" value 0x").add_hex(r.value_in, 8);
+  t.add(" -> value 0x").add_hex(r.value_out, 8).add(" err ").add_dec(static_cast<uint32_t>(r.err));
   be->host.log(t.c_str());
 }
 
@@ -306,11 +308,8 @@ void log_op(pcisplit_be* be, const char* what, const volatile wire::Op& op) {
 extern "C" void pcisplit_be_timer(pcisplit_be* be) { be->instance.timer_fired(); }
 
 extern "C" int pcisplit_be_event(pcisplit_be* be, int verbose) {
-  volatile wire::SharedInfo* page = be->host.page();
-  const bool show = verbose != 0 && page != nullptr && (page->flags & PCISPLIT_F_ACTIVE) != 0;
-  if (show) log_op(be, "op", page->op);
   const bool done = be->instance.on_event();
-  if (show && done) log_op(be, "answer", page->op);
+  if (verbose != 0 && done) log_op(be, be->instance.dispatcher().last());
   return done ? 1 : 0;
 }
 

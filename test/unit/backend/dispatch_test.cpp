@@ -292,3 +292,25 @@ TEST_CASE("an op flood with a second thread rewriting the page: every answer is 
   CHECK(reads + unknown == 20000);
   CHECK(b.dispatcher->stats().ops == 20000);
 }
+
+TEST_CASE("the record of the last op is the dispatcher's copy and answer and ignores later page writes",
+          "[backend][dispatch]") {
+  Backend b("e1000e.lspci");
+  b.run(Cmd::conf_read, 0, 4);
+  // The guest rewrites the whole page after the answer (as a hostile one may before a log line is written).
+  b.page->op.cmd = 1;
+  b.page->op.devfn = 0xff;
+  b.page->op.offset = 0x40;
+  b.page->op.value = 0xdeadbeef;
+  b.page->op.err = -5;
+  const Dispatcher::Record& r = b.dispatcher->last();
+  CHECK(r.cmd == static_cast<uint32_t>(Cmd::conf_read));
+  CHECK(r.devfn == 0);
+  CHECK(r.offset == 0);
+  CHECK(r.size == 4);
+  CHECK(r.value_out == 0x10d38086);
+  CHECK(r.err == 0);
+  CHECK(b.run(Cmd::conf_read, 2, 4).err == E(Err::invalid_offset));
+  CHECK(b.dispatcher->last().err == E(Err::invalid_offset));
+  CHECK(b.dispatcher->last().offset == 2);
+}
