@@ -24,8 +24,9 @@ inline bool hook_hw_read(WriteCtx& ctx, uint32_t& out) {
 }
 
 // A capability we expose. Some capabilities change layout with their flags (MSI: 64-bit, per-vector
-// masking), so a table may pick one of several field lists; `select` returns the index or -1 if the
-// capability's layout is one we do not understand (then it is hidden).
+// masking), so a table may pick one of several field lists; `select` returns the index, or the error
+// of the hardware read it needed (the bind then fails: a capability is never hidden because a read
+// failed).
 struct FieldList {
   const Field* fields;
   size_t count;
@@ -35,7 +36,7 @@ struct CapTable {
   const char* name;
   const FieldList* variants;
   size_t nvariants;
-  int (*select)(DeviceView& dev, uint16_t base);  // nullptr: always variant 0
+  Result<uint32_t> (*select)(DeviceView& dev, uint16_t base);  // nullptr: always variant 0
   const char* why;
 };
 

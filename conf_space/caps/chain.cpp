@@ -22,8 +22,13 @@ Err chain_error(Text& diag, const char* what, uint32_t at) {
 
 Err add_exposed(DeviceView& dev, const CapInfo& cap, Text& diag) {
   const CapTable* table = find_cap_table(cap.id);
-  const int variant = table->select != nullptr ? table->select(dev, cap.offset) : 0;
-  const FieldList& list = table->variants[variant];
+  const Result<uint32_t> variant = table->select != nullptr ? table->select(dev, cap.offset) : Result<uint32_t>(0u);
+  if (!variant.ok() || variant.value() >= table->nvariants) {
+    diag.clear();
+    diag.add("capability ").add(table->name).add(" at 0x").add_hex(cap.offset, 2).add(": cannot read its layout");
+    return variant.ok() ? Err::op_failed : variant.err();
+  }
+  const FieldList& list = table->variants[variant.value()];
   for (size_t i = 0; i < list.count; ++i) {
     const Field& f = list.fields[i];
     if (cap.offset + f.offset + f.width > PCI_CFG_SPACE_SIZE) {
@@ -110,8 +115,7 @@ Err add_capabilities(DeviceView& dev, Text& diag) {
     if (!hdr.ok()) return hdr.err();
     const uint8_t id = hdr.value() & 0xff;
     const CapTable* table = find_cap_table(id);
-    bool exposed = table != nullptr;
-    if (exposed && table->select != nullptr) exposed = table->select(dev, static_cast<uint16_t>(ptr)) >= 0;
+    const bool exposed = table != nullptr;
     dev.add_cap(CapInfo{id, static_cast<uint8_t>(ptr), exposed});
     ptr = (hdr.value() >> 8) & 0xfc;
   }

@@ -73,11 +73,11 @@ static_assert(table_ok(kMsi32) && table_ok(kMsi64) && table_ok(kMsi32Mask) && ta
 constexpr FieldList kMsiVariants[] = {list_of(kMsi32), list_of(kMsi64), list_of(kMsi32Mask),
                                       list_of(kMsi64Mask)};
 
-int msi_select(DeviceView& dev, uint16_t base) {
+Result<uint32_t> msi_select(DeviceView& dev, uint16_t base) {
   const Result<uint32_t> flags = dev.hw_read(base + PCI_MSI_FLAGS, 2);
-  if (!flags.ok()) return -1;
-  return ((flags.value() & PCI_MSI_FLAGS_64BIT) != 0 ? 1 : 0) +
-         ((flags.value() & PCI_MSI_FLAGS_MASKBIT) != 0 ? 2 : 0);
+  if (!flags.ok()) return flags.err();
+  return ((flags.value() & PCI_MSI_FLAGS_64BIT) != 0 ? 1u : 0u) +
+         ((flags.value() & PCI_MSI_FLAGS_MASKBIT) != 0 ? 2u : 0u);
 }
 
 }  // namespace

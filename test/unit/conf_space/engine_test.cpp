@@ -246,3 +246,38 @@ TEST_CASE("hardware access failures come back as errors, not values", "[engine]"
   CHECK(view->write(0x0c, 1, 0x10).err == Err::op_failed);
   CHECK(view->read(0x10, 4).ok());  // BARs are served from the shadow
 }
+
+namespace {
+// A function whose config reads fail at one offset only.
+class OneBadRead final : public ConfigAccess {
+ public:
+  uint16_t bad = 0xffff;
+  MemoryConfig mem{256};
+  Result<uint32_t> read(uint16_t o, uint8_t w) override {
+    return o == bad ? Result<uint32_t>(Err::op_failed) : mem.read(o, w);
+  }
+  Err write(uint16_t o, uint8_t w, uint32_t v) override { return mem.write(o, w, v); }
+  uint16_t size() const override { return 256; }
+};
+}  // namespace
+
+TEST_CASE("a failed read of MSI's flags at bind fails the bind and does not hide MSI", "[engine]") {
+  OneBadRead hw;
+  hw.mem.write(0, 4, 0x10d38086);
+  hw.mem.write(reg::PCI_STATUS, 2, reg::PCI_STATUS_CAP_LIST);
+  hw.mem.write(reg::PCI_CAPABILITY_LIST, 1, 0x50);
+  hw.mem.write(0x50, 2, 0x0005);  // MSI, last in the chain
+  hw.mem.write(0x52, 2, 0x0080);  // 64-bit
+  {
+    auto view = std::make_unique<DeviceView>();
+    Text diag;
+    REQUIRE(view->build(hw, DeviceInfo{}, Policy{}, diag) == Err::success);
+    CHECK(view->read(reg::PCI_CAPABILITY_LIST, 1).value() == 0x50);
+  }
+  hw.bad = 0x52;
+  auto view = std::make_unique<DeviceView>();
+  Text diag;
+  CHECK(view->build(hw, DeviceInfo{}, Policy{}, diag) == Err::op_failed);
+  CHECK(std::string(diag.c_str()).find("MSI at 0x50") != std::string::npos);
+}
+
