@@ -245,6 +245,7 @@ WriteResult DeviceView::write(uint32_t offset, uint32_t width, uint32_t value) {
 
 bool DeviceView::write_field(FieldEntry& e, uint32_t value, uint32_t byte_mask, WriteResult& out) {
   WriteCtx ctx{*this, e, e.field->masks, out.effects};
+  const uint8_t effects_before = out.effects.count;
   if (e.read_only) {
     const Masks& m = e.field->masks;
     ctx.masks = Masks{.ro = width_mask(e.field->width) & ~m.rw1c & ~m.rsvdz, .rw1c = m.rw1c, .rsvdz = m.rsvdz,
@@ -271,6 +272,7 @@ bool DeviceView::write_field(FieldEntry& e, uint32_t value, uint32_t byte_mask, 
   }
   // A hook that refuses the write refuses all of it: nothing of a rejected field is half-applied.
   if (!ctx.handled && ctx.err == Err::success) generic_write(ctx, value, byte_mask);
+  if (ctx.err != Err::success) out.effects.count = effects_before;  // nor its side effects
   if (ctx.err != Err::success && out.err == Err::success) out.err = ctx.err;
   return ctx.denied;
 }

@@ -34,8 +34,11 @@ struct Effects {
   static constexpr uint8_t kMax = 4;  // one write asks for at most 3 (command: decode + master)
   Effect items[kMax] = {};
   uint8_t count = 0;
-  void add(EffectKind kind, uint8_t arg = 0) {
-    if (count < kMax) items[count++] = Effect{kind, arg};
+  // False when full: the caller must refuse what asked for it (WriteCtx::effect does), never drop it.
+  [[nodiscard]] bool add(EffectKind kind, uint8_t arg = 0) {
+    if (count >= kMax) return false;
+    items[count++] = Effect{kind, arg};
+    return true;
   }
 };
 
@@ -56,6 +59,12 @@ struct WriteCtx {
   bool handled = false;     // the hook did all of the write; skip the generic mask logic
   bool denied = false;      // count a denial for this register
   Err err = Err::success;   // a non-success error is returned to the guest
+
+  // Asks for a side effect; if the write already carries all it can, the field's write is refused
+  // (op_failed, nothing of it applied) rather than done without the effect.
+  void effect(EffectKind kind, uint8_t arg = 0) {
+    if (!effects.add(kind, arg)) err = Err::op_failed;
+  }
 };
 
 // Hooks exist only where a register has a side effect or depends on device state (STYLE rule 2).

@@ -35,15 +35,15 @@ void command_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
   if ((byte_mask & 0xff) == 0) return;
   const bool was_decoding = (ctx.entry.shadow & kDecode) != 0;
   const bool decoding = (value & kDecode) != 0;
-  if (!was_decoding && decoding) ctx.effects.add(EffectKind::enable_device);
-  if (was_decoding && !decoding) ctx.effects.add(EffectKind::disable_device);
+  if (!was_decoding && decoding) ctx.effect(EffectKind::enable_device);
+  if (was_decoding && !decoding) ctx.effect(EffectKind::disable_device);
   const Result<uint32_t> hw = ctx.dev.hw_read(PCI_COMMAND, 2);
   if (!hw.ok()) {
     ctx.err = hw.err();
     return;
   }
   if (((hw.value() ^ value) & PCI_COMMAND_MASTER) != 0) {
-    ctx.effects.add((value & PCI_COMMAND_MASTER) != 0 ? EffectKind::set_master : EffectKind::clear_master);
+    ctx.effect((value & PCI_COMMAND_MASTER) != 0 ? EffectKind::set_master : EffectKind::clear_master);
   }
 }
 

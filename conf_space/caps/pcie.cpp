@@ -36,7 +36,7 @@ void devctl_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
     ctx.denied = true;
     return;
   }
-  ctx.effects.add(EffectKind::set_readrq, static_cast<uint8_t>(want));
+  ctx.effect(EffectKind::set_readrq, static_cast<uint8_t>(want));
 }
 
 constinit const FieldOps kDevctlOps = {.write = devctl_write};

@@ -14,7 +14,7 @@ void pm_ctrl_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
   uint32_t hw;
   if (!hook_hw_read(ctx, hw)) return;
   const uint8_t want = value & PCI_PM_CTRL_STATE_MASK;
-  if ((hw & PCI_PM_CTRL_STATE_MASK) != want) ctx.effects.add(EffectKind::set_power_state, want);
+  if ((hw & PCI_PM_CTRL_STATE_MASK) != want) ctx.effect(EffectKind::set_power_state, want);
 }
 
 constinit const FieldOps kPmCtrlOps = {.write = pm_ctrl_write};

@@ -281,3 +281,21 @@ TEST_CASE("a failed read of MSI's flags at bind fails the bind and does not hide
   CHECK(std::string(diag.c_str()).find("MSI at 0x50") != std::string::npos);
 }
 
+TEST_CASE("a full effect list refuses the field that asks for one more, effects included", "[engine]") {
+  Effects fx;
+  for (uint8_t i = 0; i < Effects::kMax; ++i) CHECK(fx.add(EffectKind::set_master));
+  CHECK_FALSE(fx.add(EffectKind::enable_device));
+  CHECK(fx.count == Effects::kMax);
+
+  // Through the engine: a command write asking to decode, with the list already full.
+  auto dev = load_device("e1000e.lspci");
+  WriteResult out;
+  for (uint8_t i = 0; i < Effects::kMax; ++i) (void)out.effects.add(EffectKind::set_master);
+  FieldEntry* cmd = dev->view.entry_at(reg::PCI_COMMAND);
+  REQUIRE(cmd != nullptr);
+  WriteCtx ctx{dev->view, *cmd, cmd->field->masks, out.effects};
+  ctx.effect(EffectKind::enable_device);
+  CHECK(ctx.err == Err::op_failed);
+  CHECK(out.effects.count == Effects::kMax);
+}
+
