@@ -10,7 +10,7 @@
 namespace pcisplit {
 
 // One error vocabulary, 1:1 with XEN_PCI_ERR_*. Translation to errno or PCIBIOS codes is the glue's job.
-enum class Err : int32_t {
+enum class [[nodiscard]] Err : int32_t {
   success = PCISPLIT_ERR_SUCCESS,
   dev_not_found = PCISPLIT_ERR_DEV_NOT_FOUND,
   invalid_offset = PCISPLIT_ERR_INVALID_OFFSET,
@@ -27,7 +27,7 @@ constexpr int hex_digit(char c) {
 }
 
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   constexpr Result(T value) : value_(value), err_(Err::success) {}  // NOLINT: implicit by design
   constexpr Result(Err err) : value_(), err_(err) {}                 // NOLINT

@@ -224,8 +224,8 @@ class MeddlingConfig final : public ConfigAccess {
 
 TEST_CASE("XSA-155: the backend acts on its one copy while the guest rewrites the page", "[backend][dispatch][xsa]") {
   auto cfg = std::make_unique<MeddlingConfig>();
-  cfg->mem.write(0, 4, 0x56781234);
-  cfg->mem.write(0x80, 4, 0xaabbccdd);
+  REQUIRE(cfg->mem.write(0, 4, 0x56781234) == Err::success);
+  REQUIRE(cfg->mem.write(0x80, 4, 0xaabbccdd) == Err::success);
   auto view = std::make_unique<DeviceView>();
   Text diag;
   REQUIRE(view->build(*cfg, DeviceInfo{}, Policy{}, diag) == Err::success);

@@ -236,7 +236,7 @@ class BrokenConfig final : public ConfigAccess {
 
 TEST_CASE("hardware access failures come back as errors, not values", "[engine]") {
   BrokenConfig hw;
-  hw.mem.write(0, 4, 0x56781234);
+  REQUIRE(hw.mem.write(0, 4, 0x56781234) == Err::success);
   auto view = std::make_unique<DeviceView>();
   Text diag;
   REQUIRE(view->build(hw, DeviceInfo{}, Policy{}, diag) == Err::success);
@@ -263,11 +263,11 @@ class OneBadRead final : public ConfigAccess {
 
 TEST_CASE("a failed read of MSI's flags at bind fails the bind and does not hide MSI", "[engine]") {
   OneBadRead hw;
-  hw.mem.write(0, 4, 0x10d38086);
-  hw.mem.write(reg::PCI_STATUS, 2, reg::PCI_STATUS_CAP_LIST);
-  hw.mem.write(reg::PCI_CAPABILITY_LIST, 1, 0x50);
-  hw.mem.write(0x50, 2, 0x0005);  // MSI, last in the chain
-  hw.mem.write(0x52, 2, 0x0080);  // 64-bit
+  REQUIRE(hw.mem.write(0, 4, 0x10d38086) == Err::success);
+  REQUIRE(hw.mem.write(reg::PCI_STATUS, 2, reg::PCI_STATUS_CAP_LIST) == Err::success);
+  REQUIRE(hw.mem.write(reg::PCI_CAPABILITY_LIST, 1, 0x50) == Err::success);
+  REQUIRE(hw.mem.write(0x50, 2, 0x0005) == Err::success);  // MSI, last in the chain
+  REQUIRE(hw.mem.write(0x52, 2, 0x0080) == Err::success);  // 64-bit
   {
     auto view = std::make_unique<DeviceView>();
     Text diag;
