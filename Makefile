@@ -162,10 +162,12 @@ fuzz-check: fuzz-build
 	@test/fuzz/run.sh $(BUILD)/fuzz "$(FUZZ_TARGETS)" -max_total_time=$(FUZZ_CHECK_SECONDS) 2>&1 | tee $(BUILD)/fuzz/check.log; \
 	exit $$(grep -q '^fuzz: [0-9]* passed, 0 failed' $(BUILD)/fuzz/check.log && echo 0 || echo 1)
 
-# Summary: ctest's cases + the freestanding check + the module build and refusal test + one per fuzz
-# target (a short run each, unless FUZZ=0) + the lab's scenarios (unless LAB=0).
+# Summary: ctest's cases + the release build (what make demo needs: g++-12 -O2 warns where the ASan
+# build does not) + the freestanding check + the module build and refusal test + one per fuzz target
+# (a short run each, unless FUZZ=0) + the lab's scenarios (unless LAB=0).
 check: deps fuzz-deps
 	@rc=0; $(MAKE) --no-print-directory unit || rc=1; \
+	$(MAKE) --no-print-directory build && rb=1 || { rb=0; rc=1; echo "RELEASE BUILD FAILED"; }; \
 	$(MAKE) --no-print-directory freestanding && fs=1 || { fs=0; rc=1; }; \
 	$(MAKE) --no-print-directory module-test && ms=1 || { ms=0; rc=1; }; \
 	if [ "$(FUZZ)" != 0 ]; then \
@@ -177,7 +179,7 @@ check: deps fuzz-deps
 	passed=$$(grep -Eo '[0-9]+ tests failed out of [0-9]+' $(BUILD)/asan/ctest.log 2>/dev/null | awk '{print $$6-$$1}'); \
 	failed=$$(grep -Eo '[0-9]+ tests failed out of [0-9]+' $(BUILD)/asan/ctest.log 2>/dev/null | awk '{print $$1}'); \
 	[ -n "$$passed" ] || { passed=0; failed=1; }; \
-	passed=$$((passed + fs + ms + fp)); failed=$$((failed + 2 - fs - ms + ff)); \
+	passed=$$((passed + rb + fs + ms + fp)); failed=$$((failed + 3 - rb - fs - ms + ff)); \
 	if [ "$(LAB)" != 0 ]; then \
 	  rm -f $(BUILD)/lab.log; $(MAKE) --no-print-directory lab || rc=1; \
 	  lp=$$(sed -n 's/^lab: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/lab.log 2>/dev/null | tail -1); \
