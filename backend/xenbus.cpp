@@ -118,6 +118,12 @@ void BackendInstance::write_indexed(const char* prefix, uint32_t n, const char* 
   write_key(key.c_str(), value);
 }
 
+void BackendInstance::write_device_state(uint32_t n, xs::State s) {
+  Text v;
+  v.add_dec(static_cast<uint32_t>(s));
+  write_indexed(xs::kStatePrefix, n, v.c_str());
+}
+
 void BackendInstance::set_state(xs::State s) {
   state_ = s;
   Text v;
@@ -430,7 +436,7 @@ bool BackendInstance::export_one(uint32_t n, Bdf phys) {
       Text v;
       xs::format_vdev(v, virt.value());
       write_indexed(xs::kVdevPrefix, n, v.c_str());
-      write_indexed(xs::kStatePrefix, n, "3");
+      write_device_state(n, xs::State::initialised);  // exported: the frontend may use it
       remove_indexed("error-", n);  // a refusal of whatever libxl had at this index before
     }
   }
@@ -444,7 +450,7 @@ void BackendInstance::refuse(uint32_t n, const char* why) {
   msg.add("backend: device ").add_dec(n).add(" refused: ").add(why);
   host_.log(msg.c_str());
   write_indexed("error-", n, why);
-  write_indexed(xs::kStatePrefix, n, "6");
+  write_device_state(n, xs::State::closed);
 }
 
 // Gives one function back to dom0. Nothing is written to state-N: the frontend reads Closing there

@@ -148,6 +148,7 @@ class BackendInstance final : public StoreWatcher {
   xs::State read_be_state();
   void write_key(const char* key, const char* value);
   void write_indexed(const char* prefix, uint32_t n, const char* value);
+  void write_device_state(uint32_t n, xs::State s);  // state-N, from the enum
 
   Store& store_;
   BackendHost& host_;
