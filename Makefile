@@ -22,8 +22,8 @@ LAB_DEPS := qemu-system-x86 busybox-static cpio kmod socat
 MODULE_DEPS := linux-headers-amd64 $(LAB_DEPS)
 LAB ?= 1
 
-# The portable core: the one source list for the hosted library (CMake globs the same folders),
-# the freestanding check below and, later, Kbuild.
+# The portable core: the one source list for the hosted library (CMake globs the same folders) and
+# the freestanding check below; Kbuild lists the same objects (pcisplit-core-y).
 CORE_SRCS := $(sort $(wildcard protocol/*.cpp conf_space/*.cpp conf_space/caps/*.cpp quirks/*.cpp backend/*.cpp frontend/*.cpp))
 
 .PHONY: all deps lab-deps module-deps build check unit freestanding modules module-test lab lab-cycles lab-bench demo bench man clean
