@@ -10,9 +10,8 @@
 #ifndef PCISPLIT_PROTOCOL_PCIIF_H
 #define PCISPLIT_PROTOCOL_PCIIF_H
 
-#if defined(__KERNEL__) && !defined(__cplusplus)
-#include <linux/types.h> /* kernel C (the glue); the C++ core, kernel build or not, uses <stdint.h> */
-#else
+/* Kernel C (the glue) includes this after its own headers, which define the fixed-width types. */
+#if !defined(__KERNEL__) || defined(__cplusplus)
 #include <stdint.h>
 #endif
 
