@@ -325,5 +325,10 @@ if [ ${#hung_runs[@]} -gt 0 ]; then
 fi
 echo "lab: $limits known limitation(s) of the in-tree drivers (LIMIT rows), not counted as failures"
 [ "$notapplicable" -eq 0 ] || echo "lab: $notapplicable scenario(s) not applicable to their pair (N/A rows), not counted"
+# CI keeps only the head and the tail of a long log: repeat the failed rows where the tail shows them.
+if [ $failed -gt 0 ]; then
+  echo "lab: the failed rows:"
+  printf '%s\n' "${summary[@]}" | awk '$4 !~ /^(PASS|BENCH|LIMIT|N\/A)$/' | sed 's/^/  /'
+fi
 echo "lab: $passed passed, $failed failed"
 [ $failed -eq 0 ]
