@@ -5,7 +5,7 @@
 //
 // Context: whatever the C caller is in; nothing here sleeps by itself, allocates per op, or keeps
 // state between calls other than in the objects the glue owns. Locking is the C side's (see the
-// header comments of pci.c and xenbus.c): every call into one pcisplit_be is made under that
+// header comment of pciback.h): every call into one pcisplit_be is made under that
 // backend's mutex, every call into one pcisplit_fn under its device's op mutex.
 #include "backend/linux/glue.h"
 

@@ -4,8 +4,8 @@
  *
  * Both sides see only opaque handles, fixed-width integers and C strings. Functions named
  * pcisplit_core_* / pcisplit_fn_* / pcisplit_be_* are implemented in C++ (core_bridge.cpp); the
- * pcisplit_kcfg_* / pcisplit_kplat_* / pcisplit_khost_* ones in C (pci.c, xenbus.c); xenstore is
- * protocol/linux/store_glue.h.
+ * pcisplit_kcfg_* / pcisplit_kplat_* / pcisplit_khost_* ones in C (config.c, irq.c, export.c,
+ * xenbus.c); xenstore is protocol/linux/store_glue.h.
  *
  * Error returns: 0 or a negative errno, except where a XEN_PCI_ERR_* value is named.
  */
@@ -74,7 +74,7 @@ int pcisplit_be_event(struct pcisplit_be *be, int verbose);
 void pcisplit_be_timer(struct pcisplit_be *be);
 /*
  * AER: post (1) or cannot (0); answered?; finish -> the result below; kill. The values are the
- * kernel's pci_ers_result_t (pinned by static_assert in pci.c) and the core's AerResult (in
+ * kernel's pci_ers_result_t (pinned by static_assert in aer.c) and the core's AerResult (in
  * core_bridge.cpp).
  */
 enum pcisplit_ers {

@@ -103,6 +103,18 @@ void pcisplit_pci_exit(void);
 void pcisplit_dev_put(struct pcisplit_dev *dev);
 struct pcisplit_dev *pcisplit_find(u16 domain, u8 bus, u8 devfn);
 
+/* irq.c: under the function's op_lock */
+void pcisplit_intx_update(struct pcisplit_dev *dev);
+void pcisplit_hw_msi_off(struct pci_dev *pdev);
+
+/* export.c: under the function's op_lock (msix_prepare: at probe and remove) */
+void pcisplit_quiesce(struct pcisplit_dev *dev);
+void pcisplit_restore(struct pcisplit_dev *dev);
+void pcisplit_msix_prepare(struct pci_dev *pdev, bool prepare);
+
+/* aer.c */
+extern const struct pci_error_handlers pcisplit_err_handlers;
+
 /*
  * The permissive policy a function gets: the module's, the admin's per function, or the guest
  * config's for this assignment (kept, so an admin's later sysfs write does not drop it: I2).

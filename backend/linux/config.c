@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xen-pciback.ko (xen-pcisplit): the core's ConfigAccess (config reads and writes) and the effects of
+ * DevicePlatform (enable, bus mastering, power state, read request size) over the kernel's PCI API.
+ * Called by the core under the owning backend's mutex; each call takes the function's op_lock and
+ * does nothing once the function left pciback.
+ */
+#include <linux/pci.h>
+
+#include "pciback.h"
+
+static int pcisplit_pcibios_to_err(int rc)
+{
+	switch (rc) {
+	case PCIBIOS_SUCCESSFUL:
+		return 0;
+	case PCIBIOS_DEVICE_NOT_FOUND:
+		return PCISPLIT_ERR_DEV_NOT_FOUND;
+	case PCIBIOS_BAD_REGISTER_NUMBER:
+		return PCISPLIT_ERR_INVALID_OFFSET;
+	case PCIBIOS_SET_FAILED:
+		return PCISPLIT_ERR_ACCESS_DENIED;
+	case PCIBIOS_FUNC_NOT_SUPPORTED:
+		return PCISPLIT_ERR_NOT_IMPLEMENTED;
+	default:
+		return PCISPLIT_ERR_OP_FAILED;
+	}
+}
+
+int pcisplit_kcfg_read(struct pcisplit_dev *dev, uint16_t offset, uint8_t width, uint32_t *value)
+{
+	int rc = PCIBIOS_DEVICE_NOT_FOUND;
+	u8 b;
+	u16 w;
+	u32 d;
+
+	*value = 0;
+	mutex_lock(&dev->op_lock);
+	if (!dev->gone) {
+		switch (width) {
+		case 1:
+			rc = pci_read_config_byte(dev->pdev, offset, &b);
+			*value = b;
+			break;
+		case 2:
+			rc = pci_read_config_word(dev->pdev, offset, &w);
+			*value = w;
+			break;
+		case 4:
+			rc = pci_read_config_dword(dev->pdev, offset, &d);
+			*value = d;
+			break;
+		default:
+			rc = PCIBIOS_BAD_REGISTER_NUMBER;
+		}
+	}
+	mutex_unlock(&dev->op_lock);
+	return pcisplit_pcibios_to_err(rc);
+}
+
+int pcisplit_kcfg_write(struct pcisplit_dev *dev, uint16_t offset, uint8_t width, uint32_t value)
+{
+	int rc = PCIBIOS_DEVICE_NOT_FOUND;
+
+	mutex_lock(&dev->op_lock);
+	if (!dev->gone) {
+		switch (width) {
+		case 1:
+			rc = pci_write_config_byte(dev->pdev, offset, value);
+			break;
+		case 2:
+			rc = pci_write_config_word(dev->pdev, offset, value);
+			break;
+		case 4:
+			rc = pci_write_config_dword(dev->pdev, offset, value);
+			break;
+		default:
+			rc = PCIBIOS_BAD_REGISTER_NUMBER;
+		}
+	}
+	mutex_unlock(&dev->op_lock);
+	return pcisplit_pcibios_to_err(rc);
+}
+
+int pcisplit_kplat_effect(struct pcisplit_dev *dev, int kind, int arg)
+{
+	struct pci_dev *pdev = dev->pdev;
+	int rc = 0;
+
+	mutex_lock(&dev->op_lock);
+	if (dev->gone) {
+		rc = -ENODEV;
+		goto out;
+	}
+	switch (kind) {
+	case PCISPLIT_EFFECT_ENABLE_DEVICE:
+		/* The guest (re)starts a driver: the line is its again (see pcisplit_intx). */
+		if (atomic_xchg(&dev->intx_masked, 0)) {
+			pci_intx(pdev, 1);
+			atomic_long_set(&dev->handled, 0);
+			atomic_set(&dev->ack_intr, dev->isr_on);
+		}
+		if (!dev->enabled) {
+			rc = pci_enable_device(pdev);
+			dev->enabled = rc == 0;
+			/* The routed legacy IRQ (pdev->irq holds an MSI vector while MSI is on). */
+			if (dev->enabled && !dev->isr_on && !pdev->msi_enabled && !pdev->msix_enabled)
+				dev->irq = pdev->irq;
+		}
+		break;
+	case PCISPLIT_EFFECT_DISABLE_DEVICE:
+		if (dev->enabled) {
+			pci_disable_device(pdev);
+			dev->enabled = false;
+		}
+		break;
+	case PCISPLIT_EFFECT_SET_MASTER:
+		pci_set_master(pdev);
+		break;
+	case PCISPLIT_EFFECT_CLEAR_MASTER:
+		pci_clear_master(pdev);
+		break;
+	case PCISPLIT_EFFECT_SET_POWER_STATE:
+		rc = arg >= 0 && arg <= 3 ? pci_set_power_state(pdev, (pci_power_t)arg) : -EINVAL;
+		break;
+	case PCISPLIT_EFFECT_SET_READRQ: /* the kernel's setter honours host bridges that must not see it raised */
+		rc = arg >= 0 && arg <= 5 ? pcie_set_readrq(pdev, 128 << arg) : -EINVAL;
+		break;
+	default:
+		rc = -EINVAL;
+	}
+	pcisplit_intx_update(dev);
+out:
+	mutex_unlock(&dev->op_lock);
+	if (pcisplit_verbose)
+		dev_info(&pdev->dev, "effect %d(%d): %d\n", kind, arg, rc);
+	return rc;
+}
