@@ -129,8 +129,8 @@ FUZZ_FLAGS := -std=c++20 -O2 -g -Wall -Wextra -I. -fsanitize=address,undefined -
   -fno-omit-frame-pointer -DPCISPLIT_TEST_DATA='"$(abspath test/data)"'
 # The core and the dump reader are instrumented for coverage; the harness (the simulated xenstore) only
 # for ASan/UBSan, so the fuzzer's time and guidance go to the code under test.
-FUZZ_LIB_OBJS := $(patsubst %.cpp,$(BUILD)/fuzz/obj/%.o,$(CORE_SRCS) frontend/user/dump.cpp) \
-  $(patsubst %.cpp,$(BUILD)/fuzz/harness/%.o,test/sim/xenstore.cpp test/fuzz/fuzz_support.cpp)
+FUZZ_LIB_OBJS := $(patsubst %.cpp,$(BUILD)/fuzz/obj/%.o,$(CORE_SRCS) tools/pcisplit/dump.cpp) \
+  $(patsubst %.cpp,$(BUILD)/fuzz/harness/%.o,sim/xenstore.cpp test/fuzz/fuzz_support.cpp)
 FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 
 fuzz-deps:

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The Platform seam, per exported device: what only the host can do (the kernel glue in xen-pciback.ko,
-// the simulator in test/sim, fakes in the unit tests). The backend core decides; the platform performs.
+// the simulator in sim/, fakes in the unit tests). The backend core decides; the platform performs.
 #pragma once
 
 #include "conf_space/field.hpp"

@@ -19,7 +19,7 @@ class ConfigAccess {
 };
 
 // A config space held in memory, little-endian as on the bus. Writes land as written: it models storage,
-// not a device (test/sim adds device behaviour such as read-only IDs and BAR sizing on top).
+// not a device (sim/ adds device behaviour such as read-only IDs and BAR sizing on top).
 class MemoryConfig final : public ConfigAccess {
  public:
   static constexpr uint16_t kMax = 4096;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The Store seam: xenstore as the cores use it (kernel: xenbus_*; userspace: libxenstore; test/sim).
+// The Store seam: xenstore as the cores use it (kernel: xenbus_*; userspace: libxenstore; sim/).
 #pragma once
 
 #include "protocol/types.hpp"

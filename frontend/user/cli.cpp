@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "frontend/user/dump.hpp"
+#include "tools/pcisplit/dump.hpp"
 
 namespace pcisplit::user {
 namespace {

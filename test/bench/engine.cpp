@@ -7,7 +7,7 @@
 #include <new>
 #include <string>
 
-#include "frontend/user/view.hpp"
+#include "tools/pcisplit/view.hpp"
 
 namespace {
 unsigned long g_allocs = 0;

@@ -9,7 +9,7 @@
 #include <string>
 #include <thread>
 
-#include "frontend/user/simworld.hpp"
+#include "tools/pcisplit/simworld.hpp"
 
 using namespace pcisplit;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Every text parser of the tree, on arbitrary text: the xenstore value parsers (protocol/xenstore.hpp),
 // the hide=/slot grammar (backend/slots.hpp), the sysfs quirk string (quirks/quirks.hpp) and the
-// lspci dump files (frontend/user/dump.hpp). The first byte picks the parser, the rest is the text.
+// lspci dump files (tools/pcisplit/dump.hpp). The first byte picks the parser, the rest is the text.
 //
 // Beyond "no crash, no sanitizer report", each parser must keep its documented contract:
 // all-or-nothing (a failure leaves the output untouched and says why), accepted values inside the

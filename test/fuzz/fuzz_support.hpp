@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "frontend/user/dump.hpp"
+#include "tools/pcisplit/dump.hpp"
 
 namespace pcisplit::fuzz {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// The backend's xenbus state machine (backend/xenbus.hpp) over the simulated xenstore (test/sim),
+// The backend's xenbus state machine (backend/xenbus.hpp) over the simulated xenstore (sim),
 // fed a sequence of store changes decoded from the input: what libxl writes (the initial devices,
 // hot-plug, detach in its two transactions with the renumbering that follows it: index i deleted,
 // every j > i moved to j-1 for state-, dev-, key-, vdev-, opts-, vdevfn-, num_devs - 1), what a
@@ -25,7 +25,7 @@
 #include "protocol/xenstore.hpp"
 #include "quirks/quirks.hpp"
 #include "test/fuzz/fuzz_support.hpp"
-#include "test/sim/xenstore.hpp"
+#include "sim/xenstore.hpp"
 
 using namespace pcisplit;
 using pcisplit::fuzz::violation;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "conf_space/device.hpp"
-#include "frontend/user/dump.hpp"
+#include "tools/pcisplit/dump.hpp"
 #include "quirks/quirks.hpp"
 
 namespace pcisplit::test {

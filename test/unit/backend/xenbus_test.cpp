@@ -8,8 +8,8 @@
 #include "backend/xenbus.hpp"
 #include "support/fake_device.hpp"
 #include "support/fake_platform.hpp"
-#include "test/sim/libxl.hpp"
-#include "test/sim/xenstore.hpp"
+#include "sim/libxl.hpp"
+#include "sim/xenstore.hpp"
 
 using namespace pcisplit;
 using namespace pcisplit::test;
@@ -130,7 +130,7 @@ struct World {
   }
   void fe_state(const char* s) { REQUIRE(guest->write(kNoTx, (kFe + "/state").c_str(), s) == StoreStatus::ok); }
 
-  // libxl's own sequences (test/sim/libxl.hpp), with the frontend's part played as Linux's pcifront
+  // libxl's own sequences (sim/libxl.hpp), with the frontend's part played as Linux's pcifront
   // plays it: on Reconfiguring it removes the Closing devices and follows, then Connected.
   sim::Libxl libxl{*toolstack, kGuest};
   Store* be_store = nullptr;  // the backend's store, when a test interposes on it

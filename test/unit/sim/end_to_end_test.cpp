@@ -5,7 +5,7 @@
 #include <map>
 #include <thread>
 
-#include "frontend/user/simworld.hpp"
+#include "tools/pcisplit/simworld.hpp"
 #include "support/fake_device.hpp"
 
 using namespace pcisplit;

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "test/sim/xenstore.hpp"
+#include "sim/xenstore.hpp"
 
 using namespace pcisplit;
 using namespace pcisplit::sim;

@@ -9,7 +9,7 @@
 #include <mutex>
 
 #include "protocol/pciif.hpp"
-#include "test/sim/xenstore.hpp"
+#include "sim/xenstore.hpp"
 
 namespace pcisplit::sim {
 

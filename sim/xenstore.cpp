@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The simulated xenstore.
-#include "test/sim/xenstore.hpp"
+#include "sim/xenstore.hpp"
 
 #include <algorithm>
 #include <cstring>

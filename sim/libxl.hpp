@@ -9,7 +9,7 @@
 #include <string>
 
 #include "protocol/types.hpp"
-#include "test/sim/xenstore.hpp"
+#include "sim/xenstore.hpp"
 
 namespace pcisplit::sim {
 

@@ -12,7 +12,7 @@
 
 #include "backend/xenbus.hpp"
 #include "frontend/frontend.hpp"
-#include "test/sim/xen.hpp"
+#include "sim/xen.hpp"
 
 namespace pcisplit::sim {
 

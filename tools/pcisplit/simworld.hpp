@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "test/sim/hosts.hpp"
-#include "test/sim/libxl.hpp"
+#include "sim/hosts.hpp"
+#include "sim/libxl.hpp"
 
 namespace pcisplit::user {
 
@@ -26,7 +26,7 @@ class SimWorld {
 
   // Loads the four functions into dom0. False with `error` when a dump is missing or bad.
   bool load(const std::string& data_dir, std::string& error);
-  // libxl's writes for a guest with the first `ndev` functions (test/sim/libxl: one transaction each).
+  // libxl's writes for a guest with the first `ndev` functions (sim/libxl: one transaction each).
   void toolstack_create(int ndev);
   // What xl destroy (or xl's daemon after a crash) does: the domain goes, libxl removes the backend
   // directory, and dom0's kernel removes the backend device, which stops the instance.

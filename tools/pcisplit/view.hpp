@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "frontend/user/dump.hpp"
+#include "tools/pcisplit/dump.hpp"
 
 namespace pcisplit::user {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // libxl's PCI xenstore sequences for the simulator (see libxl.hpp).
-#include "test/sim/libxl.hpp"
+#include "sim/libxl.hpp"
 
 #include <cstdio>
 #include <functional>

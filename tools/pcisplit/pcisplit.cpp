@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include "frontend/user/cli.hpp"
-#include "frontend/user/demo.hpp"
+#include "tools/pcisplit/demo.hpp"
 #include "frontend/user/libxen.hpp"
-#include "frontend/user/simworld.hpp"
-#include "frontend/user/view.hpp"
+#include "tools/pcisplit/simworld.hpp"
+#include "tools/pcisplit/view.hpp"
 
 using namespace pcisplit;
 using namespace pcisplit::user;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The simulated hypervisor.
-#include "test/sim/xen.hpp"
+#include "sim/xen.hpp"
 
 namespace pcisplit::sim {
 

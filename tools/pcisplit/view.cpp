@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Rendering the guest view of a device for `pcisplit view`.
-#include "frontend/user/view.hpp"
+#include "tools/pcisplit/view.hpp"
 
 #include <cstdio>
 

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // `pcisplit demo`: a guest and dom0 in the simulator, backend and frontend cores connected over the
 // simulated xenstore, grant table and event channel, every step told in one line.
-#include "frontend/user/demo.hpp"
+#include "tools/pcisplit/demo.hpp"
 
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "frontend/user/cli.hpp"
-#include "frontend/user/dump.hpp"
-#include "frontend/user/simworld.hpp"
+#include "tools/pcisplit/dump.hpp"
+#include "tools/pcisplit/simworld.hpp"
 
 namespace pcisplit::user {
 namespace {

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The simulated dom0 + guest the tool and the demo run on.
-#include "frontend/user/simworld.hpp"
+#include "tools/pcisplit/simworld.hpp"
 
 #include <cstdio>
 
-#include "frontend/user/dump.hpp"
+#include "tools/pcisplit/dump.hpp"
 
 namespace pcisplit::user {
 

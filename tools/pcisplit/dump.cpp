@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Reading and writing lspci -xxxx dumps and sysfs config/resource files.
-#include "frontend/user/dump.hpp"
+#include "tools/pcisplit/dump.hpp"
 
 #include <cinttypes>
 #include <cstdio>

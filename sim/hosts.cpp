@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The simulator's dom0 and guest.
-#include "test/sim/hosts.hpp"
+#include "sim/hosts.hpp"
 
 #include <chrono>
 #include <cstring>
