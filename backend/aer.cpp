@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // AER: forward an error to a guest that registered a handler, or kill the guest.
-#include "backend/xenbus.hpp"
+#include "backend/instance.hpp"
 
 namespace pcisplit {
 

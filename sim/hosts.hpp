@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "backend/xenbus.hpp"
+#include "backend/instance.hpp"
 #include "frontend/frontend.hpp"
 #include "sim/xen.hpp"
 

@@ -10,7 +10,7 @@
 #include "backend/linux/glue.h"
 
 #include "backend/slots.hpp"
-#include "backend/xenbus.hpp"
+#include "backend/instance.hpp"
 #include "protocol/linux/kernel_store.hpp"
 #include "protocol/linux/cxx_runtime.hpp"
 #include "conf_space/device.hpp"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// The backend's xenbus state machine (backend/xenbus.hpp) over the simulated xenstore (sim),
+// The backend's xenbus state machine (backend/instance.hpp) over the simulated xenstore (sim),
 // fed a sequence of store changes decoded from the input: what libxl writes (the initial devices,
 // hot-plug, detach in its two transactions with the renumbering that follows it: index i deleted,
 // every j > i moved to j-1 for state-, dev-, key-, vdev-, opts-, vdevfn-, num_devs - 1), what a
@@ -20,7 +20,7 @@
 #include <optional>
 #include <string>
 
-#include "backend/xenbus.hpp"
+#include "backend/instance.hpp"
 #include "conf_space/config_access.hpp"
 #include "protocol/xenstore.hpp"
 #include "quirks/quirks.hpp"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The xenbus side of a backend instance: states, device export and the handshake.
-#include "backend/xenbus.hpp"
+#include "backend/instance.hpp"
 
 namespace pcisplit {
 namespace {

@@ -5,7 +5,7 @@
 #include <map>
 #include <sstream>
 
-#include "backend/xenbus.hpp"
+#include "backend/instance.hpp"
 #include "support/fake_device.hpp"
 #include "support/fake_platform.hpp"
 #include "sim/libxl.hpp"
