@@ -18,9 +18,10 @@ class FrontendHost {
   virtual void notify() = 0;
   // Waits until `flag` clears in page->flags, at most `timeout_ms`; false on timeout.
   virtual bool wait_clear(volatile wire::SharedInfo* page, uint32_t flag, uint32_t timeout_ms) = 0;
-  // The backend asked for a reconfiguration / finished one: the glue removes devices whose
-  // state-N is Closing, or rescans the roots.
-  virtual void detach_closing() = 0;
+  // The backend is taking the guest's device at `virt` away (its state-N says Closing during a
+  // reconfiguration): the glue removes it from the guest's bus. The core has parsed vdev-N.
+  virtual void remove_device(Bdf virt) = 0;
+  // The backend finished a reconfiguration: the glue rescans the roots for new devices.
   virtual void rescan() = 0;
   virtual void log(const char* message) = 0;
 
@@ -74,6 +75,7 @@ class FrontendInstance final : public StoreWatcher {
              const uint16_t* entries = nullptr, uint32_t n = 0, uint32_t* pirqs = nullptr);
   void reevaluate();
   void read_roots();
+  void remove_closing();
   void set_state(xs::State s);
   xs::State read_state(const char* base);
 

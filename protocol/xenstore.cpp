@@ -97,6 +97,11 @@ void key_name(Text& out, const char* prefix, uint32_t n) {
   out.add(prefix).add_dec(n);
 }
 
+void join(Text& out, const char* dir, const char* key) {
+  out.clear();
+  out.add(dir).add("/").add(key);
+}
+
 void format_dev(Text& out, Bdf bdf) {
   out.clear();
   out.add_hex(bdf.domain, 4).add(":").add_hex(bdf.bus, 2).add(":").add_hex(bdf.slot(), 2).add(".");

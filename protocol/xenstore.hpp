@@ -44,6 +44,9 @@ inline constexpr uint32_t kMaxRoots = 256;
 
 // Builds "<prefix><n>" (e.g. "dev-3").
 void key_name(Text& out, const char* prefix, uint32_t n);
+// Builds "<dir>/<key>" (a path longer than Text's capacity is cut, and the store then finds no such
+// node).
+void join(Text& out, const char* dir, const char* key);
 
 // Formatters write exactly what libxl / Linux write (lower-case hex, fixed widths).
 void format_dev(Text& out, Bdf bdf);                   // %04x:%02x:%02x.%01x

@@ -108,13 +108,14 @@ class Guest final : public FrontendHost {
   void teardown() override;
   void notify() override { (void)xen_.notify(dom_, port_); }
   bool wait_clear(volatile wire::SharedInfo* page, uint32_t flag, uint32_t timeout_ms) override;
-  void detach_closing() override { ++detaches; }
+  void remove_device(Bdf virt) override { removed.push_back(virt); }
   void rescan() override { ++rescans; }
   void log(const char* message) override { logs.emplace_back(message); }
 
   FrontendInstance* frontend = nullptr;
   bool spin_wait = false;  // busy-wait for answers (benchmarks with a backend thread)
-  int detaches = 0, rescans = 0;
+  std::vector<Bdf> removed;  // what the frontend took off the guest's bus
+  int rescans = 0;
   std::vector<std::string> logs;
   wire::SharedInfo* page() { return page_.get(); }
 

@@ -78,7 +78,7 @@ static int pcisplit_bus_read(struct pci_bus *bus, unsigned int devfn, int where,
 	struct pcisplit_front *front = pcisplit_front_of(bus);
 	unsigned long flags;
 	u32 v = 0;
-	int err = -1;
+	int err = PCISPLIT_ERR_DEV_NOT_FOUND;  /* no frontend: no device behind the bus */
 
 	if (front) {
 		spin_lock_irqsave(&front->op_lock, flags);
@@ -93,7 +93,7 @@ static int pcisplit_bus_write(struct pci_bus *bus, unsigned int devfn, int where
 {
 	struct pcisplit_front *front = pcisplit_front_of(bus);
 	unsigned long flags;
-	int err = -1;
+	int err = PCISPLIT_ERR_DEV_NOT_FOUND;  /* no frontend: no device behind the bus */
 
 	if (front) {
 		spin_lock_irqsave(&front->op_lock, flags);
@@ -115,7 +115,7 @@ static int pcisplit_enable_msi(struct pci_dev *dev, int vectors[])
 	struct pcisplit_front *front = pcisplit_front_of(dev->bus);
 	unsigned long flags;
 	u32 pirq = 0;
-	int err = -1;
+	int err = PCISPLIT_ERR_DEV_NOT_FOUND;  /* no frontend: no device behind the bus */
 
 	if (front) {
 		spin_lock_irqsave(&front->op_lock, flags);
@@ -135,7 +135,7 @@ static void pcisplit_disable_msi(struct pci_dev *dev)
 {
 	struct pcisplit_front *front = pcisplit_front_of(dev->bus);
 	unsigned long flags;
-	int err = -1;
+	int err;
 
 	if (!front)
 		return;
@@ -153,7 +153,7 @@ static int pcisplit_enable_msix(struct pci_dev *dev, int vectors[], int nvec)
 	u16 *entries;
 	u32 *pirqs;
 	unsigned long flags;
-	int i = 0, err = -1;
+	int i = 0, err = PCISPLIT_ERR_DEV_NOT_FOUND;
 
 	if (nvec <= 0 || nvec > PCISPLIT_MAX_VEC)
 		return -EINVAL;
@@ -178,7 +178,7 @@ static int pcisplit_enable_msix(struct pci_dev *dev, int vectors[], int nvec)
 	for (i = 0; err == 0 && i < nvec; i++) {
 		if (pirqs[i] == 0) {
 			dev_err(&dev->dev, "pcifront (pcisplit): MSI-X entry %d got no PIRQ\n", entries[i]);
-			err = -1;
+			err = PCISPLIT_ERR_OP_FAILED;
 		}
 		vectors[i] = pirqs[i];
 	}
@@ -332,29 +332,13 @@ void pcisplit_kfh_rescan(struct pcisplit_front *front)
 	pcisplit_scan_roots(front);
 }
 
-void pcisplit_kfh_detach_closing(struct pcisplit_front *front)
+void pcisplit_kfh_remove_device(struct pcisplit_front *front, uint16_t domain, uint8_t bus, uint8_t devfn)
 {
-	const char *be = front->xdev->otherend;
-	unsigned int i, num, domain, bus, slot, fn;
-	struct pci_dev *dev;
-	char key[24];
+	struct pci_dev *dev = pci_get_domain_bus_and_slot(domain, bus, devfn);
 
-	num = xenbus_read_unsigned(be, "num_devs", 0);
-	for (i = 0; i < num && i < 256; i++) {
-		snprintf(key, sizeof(key), "state-%u", i);
-		if (xenbus_read_unsigned(be, key, XenbusStateUnknown) != XenbusStateClosing)
-			continue;
-		snprintf(key, sizeof(key), "vdev-%u", i);
-		if (xenbus_scanf(XBT_NIL, be, key, "%x:%x:%x.%x", &domain, &bus, &slot, &fn) != 4 ||
-		    domain > 0xffff || bus > 0xff || slot > 0x1f || fn > 7) {
-			dev_warn(&front->xdev->dev, "device %u is closing but %s is unreadable\n", i, key);
-			continue;
-		}
-		dev = pci_get_domain_bus_and_slot(domain, bus, PCI_DEVFN(slot, fn));
-		if (!dev)
-			continue;
-		pci_stop_and_remove_bus_device_locked(dev);
-		pci_dev_put(dev);
-		dev_info(&front->xdev->dev, "%04x:%02x:%02x.%u removed\n", domain, bus, slot, fn);
-	}
+	if (!dev)
+		return;
+	pci_stop_and_remove_bus_device_locked(dev);
+	pci_dev_put(dev);
+	dev_info(&front->xdev->dev, "%04x:%02x:%02x.%u removed\n", domain, bus, PCI_SLOT(devfn), PCI_FUNC(devfn));
 }

@@ -28,7 +28,7 @@ class KernelFrontHost final : public FrontendHost, public AerHandler {
   bool wait_clear(volatile wire::SharedInfo* page, uint32_t flag, uint32_t timeout_ms) override {
     return pcisplit_kfh_wait_clear(host_, &page->flags, flag, timeout_ms) != 0;
   }
-  void detach_closing() override { pcisplit_kfh_detach_closing(host_); }
+  void remove_device(Bdf virt) override { pcisplit_kfh_remove_device(host_, virt.domain, virt.bus, virt.devfn); }
   void rescan() override { pcisplit_kfh_rescan(host_); }
   void log(const char* message) override { pcisplit_kfh_log(host_, message); }
   int32_t handle(wire::Cmd cmd, Bdf virt, int32_t state) override {

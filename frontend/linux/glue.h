@@ -49,7 +49,8 @@ void pcisplit_kfh_notify(struct pcisplit_front *host);
 /* Waits (atomic-safe: polls the event channel) until `flag` clears in *flags; 0 on timeout. */
 int pcisplit_kfh_wait_clear(struct pcisplit_front *host, volatile uint32_t *flags, uint32_t flag,
 			    uint32_t timeout_ms);
-void pcisplit_kfh_detach_closing(struct pcisplit_front *host);
+/* Removes the guest's device at this (virtual) address: the backend is taking it away. */
+void pcisplit_kfh_remove_device(struct pcisplit_front *host, uint16_t domain, uint8_t bus, uint8_t devfn);
 void pcisplit_kfh_rescan(struct pcisplit_front *host);
 void pcisplit_kfh_log(struct pcisplit_front *host, const char *msg);
 /* AER for the guest's driver bound at the virtual address; returns a PCI_ERS_RESULT_* value. */
