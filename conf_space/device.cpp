@@ -18,11 +18,11 @@ uint8_t byte_of(uint32_t v, uint32_t i) { return static_cast<uint8_t>(v >> (8 * 
 
 void DeviceView::clear() {
   for (auto& m : map_) m = 0;
-  for (auto& d : denials_) d = 0;
+  for (auto& d : denials_) __atomic_store_n(&d, 0u, __ATOMIC_RELAXED);
   nfields_ = 0;
   ncaps_ = 0;
   nquirks_ = 0;
-  total_denials_ = 0;
+  __atomic_store_n(&total_denials_, uint64_t{0}, __ATOMIC_RELAXED);
 }
 
 Err DeviceView::build(ConfigAccess& cfg, const DeviceInfo& info, const Policy& policy, Text& diag) {
@@ -149,8 +149,8 @@ uint8_t DeviceView::cap_offset(uint8_t id) const {
 }
 
 void DeviceView::count_denial(uint16_t offset) {
-  ++denials_[offset / 4];
-  ++total_denials_;
+  __atomic_fetch_add(&denials_[offset / 4], 1u, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&total_denials_, uint64_t{1}, __ATOMIC_RELAXED);
 }
 
 Result<uint32_t> DeviceView::field_value(const FieldEntry& e) {

@@ -63,9 +63,12 @@ class DeviceView {
   void set_policy(const Policy& policy) { policy_ = policy; }
   const Policy& policy() const { return policy_; }
 
-  // Denied guest writes (any part refused), counted once per write against its dword register.
-  uint32_t denials(uint16_t offset) const { return offset < reg::PCI_CFG_SPACE_EXP_SIZE ? denials_[offset / 4] : 0; }
-  uint64_t total_denials() const { return total_denials_; }
+  // Denied guest writes (any part refused), counted once per write against its dword register, from
+  // the view's last build. Relaxed atomics: an admin reads them (sysfs) while the guest's ops run.
+  uint32_t denials(uint16_t offset) const {
+    return offset < reg::PCI_CFG_SPACE_EXP_SIZE ? __atomic_load_n(&denials_[offset / 4], __ATOMIC_RELAXED) : 0;
+  }
+  uint64_t total_denials() const { return __atomic_load_n(&total_denials_, __ATOMIC_RELAXED); }
 
   // Introspection for tools and tests.
   const FieldEntry* field_at(uint16_t offset) const;

@@ -228,6 +228,21 @@ extern "C" int pcisplit_fn_add_quirk(pcisplit_fn* fn, uint16_t reg, uint8_t size
 
 extern "C" uint64_t pcisplit_fn_denials(pcisplit_fn* fn) { return fn->view.total_denials(); }
 
+extern "C" unsigned int pcisplit_fn_denied_regs(pcisplit_fn* fn, uint16_t* offsets, uint32_t* counts,
+                                                unsigned int max) {
+  unsigned int n = 0;
+  for (uint16_t off = 0; off < reg::PCI_CFG_SPACE_EXP_SIZE; off = static_cast<uint16_t>(off + 4)) {
+    const uint32_t c = fn->view.denials(off);
+    if (c == 0) continue;
+    if (n < max) {
+      offsets[n] = off;
+      counts[n] = c;
+    }
+    ++n;
+  }
+  return n;
+}
+
 extern "C" int pcisplit_parse_slot(const char* text, pcisplit_slot* out, char* diag, size_t cap) {
   SlotPattern p;
   Text why;

@@ -47,7 +47,13 @@ void pcisplit_fn_set_policy(struct pcisplit_fn *fn, int permissive, int allow_in
 /* Adds a guest-writable quirk field (mask bits go to hardware). XEN_PCI_ERR_* */
 int pcisplit_fn_add_quirk(struct pcisplit_fn *fn, uint16_t reg, uint8_t size, uint32_t mask,
 			  char *diag, size_t cap);
+/*
+ * The engine's denied guest writes since the function's last export (sysfs `denials`): the total, and
+ * the dword registers with denials, ascending, up to `max` of them into offsets/counts; returns how
+ * many registers have denials (more than `max` when some were left out). Safe while ops run.
+ */
 uint64_t pcisplit_fn_denials(struct pcisplit_fn *fn);
+unsigned int pcisplit_fn_denied_regs(struct pcisplit_fn *fn, uint16_t *offsets, uint32_t *counts, unsigned int max);
 
 /* Slot strings (the hide parameter, the sysfs writes). */
 struct pcisplit_slot {

@@ -124,8 +124,10 @@ static inline bool pcisplit_effective_permissive(const struct pcisplit_dev *dev)
 	return pcisplit_permissive || dev->permissive || dev->guest_permissive;
 }
 
-/* sysfs.c */
+/* sysfs.c: the driver's attributes (policy and seize list); status.c: its status attributes */
 extern const struct attribute_group *pcisplit_drv_groups[];
+extern const struct attribute_group pcisplit_status_group;
+int pcisplit_lookup_write(const char *buf, size_t count, struct pcisplit_dev **out);
 void pcisplit_apply_permissive_all(void);
 
 /* xenbus.c */

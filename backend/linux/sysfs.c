@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * xen-pciback.ko (xen-pcisplit): the pciback driver's attributes in /sys/bus/pci/drivers/pciback/,
- * with the in-tree names and formats (docs/xen-pciback.md lists them with their errors).
+ * with the in-tree names and formats (docs/xen-pciback.md lists them with their errors). The status
+ * attributes (irq_handlers, irq_handler_state, denials) are in status.c.
  *
  * Context and locking (see pciback.h for the order): process context (sysfs show/store). Every write
  * is parsed completely before anything changes, then applied under pcisplit_devs_lock; a bad write
@@ -99,7 +100,7 @@ static ssize_t slots_show(struct device_driver *drv, char *buf)
 static DRIVER_ATTR_RO(slots);
 
 /* A write naming one bound function: finds it and takes a reference (pcisplit_dev_put() it). */
-static int pcisplit_lookup_write(const char *buf, size_t count, struct pcisplit_dev **out)
+int pcisplit_lookup_write(const char *buf, size_t count, struct pcisplit_dev **out)
 {
 	struct pcisplit_slot slot;
 	struct pcisplit_dev *dev;
@@ -265,36 +266,6 @@ static ssize_t allow_interrupt_control_show(struct device_driver *drv, char *buf
 }
 static DRIVER_ATTR_RW(allow_interrupt_control);
 
-static ssize_t irq_handlers_show(struct device_driver *drv, char *buf)
-{
-	struct pcisplit_dev *dev;
-	ssize_t n = 0;
-
-	mutex_lock(&pcisplit_devs_lock);
-	list_for_each_entry(dev, &pcisplit_devs, node) {
-		n += sysfs_emit_at(buf, n, "%s:%s:%sing:%ld\n", pci_name(dev->pdev), READ_ONCE(dev->isr_on) ? "on" : "off",
-				   atomic_read(&dev->ack_intr) ? "ack" : "not ack", atomic_long_read(&dev->handled));
-	}
-	mutex_unlock(&pcisplit_devs_lock);
-	return n;
-}
-static DRIVER_ATTR_RO(irq_handlers);
-
-static ssize_t irq_handler_state_store(struct device_driver *drv, const char *buf, size_t count)
-{
-	struct pcisplit_dev *dev;
-	int rc = pcisplit_lookup_write(buf, count, &dev);
-
-	if (rc)
-		return rc;
-	/* Toggles acking of a handler that is installed (in-tree semantics); nothing else changes. */
-	if (READ_ONCE(dev->isr_on))
-		atomic_set(&dev->ack_intr, !atomic_read(&dev->ack_intr));
-	pcisplit_dev_put(dev);
-	return count;
-}
-static DRIVER_ATTR_WO(irq_handler_state);
-
 static ssize_t quirks_store(struct device_driver *drv, const char *buf, size_t count)
 {
 	struct pcisplit_backend *be;
@@ -379,8 +350,6 @@ static struct attribute *pcisplit_drv_attrs[] = {
 	&driver_attr_slots.attr,
 	&driver_attr_permissive.attr,
 	&driver_attr_allow_interrupt_control.attr,
-	&driver_attr_irq_handlers.attr,
-	&driver_attr_irq_handler_state.attr,
 	&driver_attr_quirks.attr,
 	NULL,
 };
@@ -391,5 +360,6 @@ static const struct attribute_group pcisplit_drv_group = {
 
 const struct attribute_group *pcisplit_drv_groups[] = {
 	&pcisplit_drv_group,
+	&pcisplit_status_group,
 	NULL,
 };

@@ -265,6 +265,28 @@ static void pcisplit_front_remove(struct xenbus_device *xdev)
 	kfree(front);
 }
 
+/* op_timeouts (r): guest ops the backend left unanswered past the core's deadline, since the probe. */
+static ssize_t op_timeouts_show(struct device *d, struct device_attribute *attr, char *buf)
+{
+	struct pcisplit_front *front = dev_get_drvdata(d);
+	unsigned long flags;
+	u64 n = 0;
+
+	if (front) {
+		spin_lock_irqsave(&front->op_lock, flags);  /* the ops count under it */
+		n = pcisplit_fe_timeouts(front->core);
+		spin_unlock_irqrestore(&front->op_lock, flags);
+	}
+	return sysfs_emit(buf, "%llu\n", (unsigned long long)n);
+}
+static DEVICE_ATTR_RO(op_timeouts);
+
+static struct attribute *pcisplit_front_attrs[] = {
+	&dev_attr_op_timeouts.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(pcisplit_front);
+
 static const struct xenbus_device_id pcisplit_front_ids[] = {
 	{ "pci" },
 	{ "" },
@@ -275,6 +297,9 @@ static struct xenbus_driver pcisplit_front_driver = {
 	.ids = pcisplit_front_ids,
 	.probe = pcisplit_front_probe,
 	.remove = pcisplit_front_remove,
+	.driver = {
+		.dev_groups = pcisplit_front_groups,  /* added after probe, removed before remove */
+	},
 };
 
 int pcisplit_front_init(void)

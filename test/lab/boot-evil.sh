@@ -142,6 +142,12 @@ begin() {
   PROBLEMS=""
   NOTES=""
   RESTARTED_NOW=""
+  DENIALS0=$(denials_of "$EVIL_BDF")
+}
+
+# denials_of BDF: the engine's count of the guest's denied writes (our backend's `denials` attribute).
+denials_of() {
+  in_tree_backend || awk -v b="$1" '$1 == b { print $2 }' /sys/bus/pci/drivers/pciback/denials
 }
 
 # checks: everything listed at the top, after the scenario's command; fills PROBLEMS and NOTES.
@@ -184,6 +190,7 @@ checks() {
   [ -z "$w" ] || PROBLEMS="$PROBLEMS; witness kernel: $(echo "$w" | head -2 | tr '\n' '|')"
   last=$(echo "$beats" | tail -1 | sed -n 's/.*irqs=\([0-9]*\).*/\1/p')
   NOTES="$NOTES; witness: $n heartbeats, eth0 irqs ${W0:-?}->${last:-?}"
+  in_tree_backend || NOTES="$NOTES; denied writes ${DENIALS0:-?}->$(denials_of "$EVIL_BDF")"
   if [ "$n" -lt 2 ] || [ "$bad" -ne 0 ] || [ -z "$last" ] || [ -z "$W0" ] || [ "$last" -le "$W0" ]; then
     PROBLEMS="$PROBLEMS; witness: $n heartbeats, $bad wrong, irqs ${W0:-?}->${last:-?}: $(echo "$beats" | tail -1)"
   fi

@@ -87,7 +87,14 @@ if wait_log "$OPLOG" "@@GUEST-READS" 180; then
     elif [ "$(dom0_warnings | wc -l)" -ne "$warned" ]; then
       result FAIL "dom0 warned: $(dom0_warnings | tail -3 | tr '\n' ' ')"
     else
-      result PASS "guest: '$(tail -n "+$((from + 1))" "$OPLOG" | grep -o -- "$said.*" | head -1 | tr -d '\r')', then reads resumed; no dom0 warning"
+      # Our frontend counts what timed out where an admin reads it (op_timeouts).
+      wait_log "$OPLOG" "@@GUEST-READS-END" 90 || true
+      tmo=$(grep -o '@@GUEST-READS-END .*' "$OPLOG" | tail -1 | tr -d '\r' | sed -n 's/.*timeouts=//p')
+      if ! in_tree_frontend && ! [ "${tmo:-none}" -ge 1 ] 2>/dev/null; then
+        result FAIL "reads timed out and resumed, but the guest's op_timeouts reads '${tmo:-missing}'"
+      else
+        result PASS "guest: '$(tail -n "+$((from + 1))" "$OPLOG" | grep -o -- "$said.*" | head -1 | tr -d '\r')', then reads resumed; no dom0 warning; op_timeouts=${tmo:-?}"
+      fi
     fi
   fi
 else
@@ -160,6 +167,8 @@ errs=""
 [ "$(cat $D/allow_interrupt_control)" = "$BDF" ] || errs="$errs irqctl-list"
 [ "$(grep "^$BDF:" $D/irq_handlers)" = "$BDF:off:not acking:0" ] || errs="$errs irq_handlers='$(cat $D/irq_handlers | tr '\n' ' ')'"
 [ "$(try $D/irq_handler_state $BDF)" = ok ] || errs="$errs irq_handler_state"
+dn=$(grep "^$BDF " $D/denials)
+echo "$dn" | grep -qE "^$BDF [0-9]+( [0-9a-f]{3}:[1-9][0-9]*)*( \+[0-9]+)?$" || errs="$errs denials='$dn'"
 [ "$(try $D/quirks "$BDF-0040:4:0000ffff")" = ok ] || errs="$errs quirk"
 [ "$(try $D/quirks "$BDF-0040:4:0000ffff")" = ok ] || errs="$errs quirk-again"
 [ "$(try $D/quirks "$BDF-0042:2:00ff")" = "File exists" ] || errs="$errs quirk-overlap"
@@ -167,7 +176,7 @@ errs=""
 q=$(cat $D/quirks | tr '\t\n' '|;')
 [ "$q" = "00:04.0;|8086:10d3:8086:0000;||00000040:4:0000ffff;" ] || errs="$errs quirks-read='$q'"
 echo 0 > /sys/module/xen_pciback/parameters/permissive
-if [ -z "$errs" ]; then result PASS "permissive, allow_interrupt_control, irq_handlers, irq_handler_state, quirks: formats and errors"
+if [ -z "$errs" ]; then result PASS "permissive, allow_interrupt_control, irq_handlers, irq_handler_state, quirks, denials ('$dn'): formats and errors"
 else result FAIL "$errs"; fi
 
 scenario hide-syntax

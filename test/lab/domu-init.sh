@@ -133,7 +133,8 @@ case "$mode" in
       i=$((i + 1))
       if [ $((i % 50)) -eq 0 ]; then echo "@@GUEST-READS $i"; fi
     done
-    echo "@@GUEST-READS-END $i"
+    # our frontend counts the ops the backend left unanswered (its op_timeouts attribute)
+    echo "@@GUEST-READS-END $i timeouts=$(cat /sys/bus/xen/devices/pci-0/op_timeouts 2>/dev/null || echo none)"
     ;;
   loop)
     modprobe e1000e

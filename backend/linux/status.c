@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xen-pciback.ko (xen-pcisplit): the pciback driver's status attributes, what an admin reads to see
+ * how each bound function is doing: irq_handlers and irq_handler_state (the in-tree names and
+ * formats) and denials (the guest writes the config-space engine refused). docs/xen-pciback.md
+ * describes the formats.
+ *
+ * Context and locking: process context (sysfs show/store), under pcisplit_devs_lock, which keeps each
+ * record and its core view alive; the counters are atomics (INTx handler) or relaxed atomics in the
+ * core (denials), so a read never waits for a guest's op.
+ */
+#include <linux/device.h>
+#include <linux/minmax.h>
+#include <linux/pci.h>
+#include <linux/sysfs.h>
+
+#include "pciback.h"
+
+/* Registers listed per function in `denials`; the rest are counted as "+N". */
+#define PCISPLIT_DENIALS_SHOWN 8
+
+static ssize_t irq_handlers_show(struct device_driver *drv, char *buf)
+{
+	struct pcisplit_dev *dev;
+	ssize_t n = 0;
+
+	mutex_lock(&pcisplit_devs_lock);
+	list_for_each_entry(dev, &pcisplit_devs, node) {
+		n += sysfs_emit_at(buf, n, "%s:%s:%sing:%ld\n", pci_name(dev->pdev), READ_ONCE(dev->isr_on) ? "on" : "off",
+				   atomic_read(&dev->ack_intr) ? "ack" : "not ack", atomic_long_read(&dev->handled));
+	}
+	mutex_unlock(&pcisplit_devs_lock);
+	return n;
+}
+static DRIVER_ATTR_RO(irq_handlers);
+
+static ssize_t irq_handler_state_store(struct device_driver *drv, const char *buf, size_t count)
+{
+	struct pcisplit_dev *dev;
+	int rc = pcisplit_lookup_write(buf, count, &dev);
+
+	if (rc)
+		return rc;
+	/* Toggles acking of a handler that is installed (in-tree semantics); nothing else changes. */
+	if (READ_ONCE(dev->isr_on))
+		atomic_set(&dev->ack_intr, !atomic_read(&dev->ack_intr));
+	pcisplit_dev_put(dev);
+	return count;
+}
+static DRIVER_ATTR_WO(irq_handler_state);
+
+static ssize_t denials_show(struct device_driver *drv, char *buf)
+{
+	u16 offsets[PCISPLIT_DENIALS_SHOWN];
+	u32 counts[PCISPLIT_DENIALS_SHOWN];
+	struct pcisplit_dev *dev;
+	unsigned int i, nregs;
+	ssize_t n = 0;
+
+	mutex_lock(&pcisplit_devs_lock);
+	list_for_each_entry(dev, &pcisplit_devs, node) {
+		nregs = pcisplit_fn_denied_regs(dev->fn, offsets, counts, PCISPLIT_DENIALS_SHOWN);
+		n += sysfs_emit_at(buf, n, "%s %llu", pci_name(dev->pdev),
+				   (unsigned long long)pcisplit_fn_denials(dev->fn));
+		for (i = 0; i < min_t(unsigned int, nregs, PCISPLIT_DENIALS_SHOWN); i++)
+			n += sysfs_emit_at(buf, n, " %03x:%u", offsets[i], counts[i]);
+		if (nregs > PCISPLIT_DENIALS_SHOWN)
+			n += sysfs_emit_at(buf, n, " +%u", nregs - PCISPLIT_DENIALS_SHOWN);
+		n += sysfs_emit_at(buf, n, "\n");
+	}
+	mutex_unlock(&pcisplit_devs_lock);
+	return n;
+}
+static DRIVER_ATTR_RO(denials);
+
+static struct attribute *pcisplit_status_attrs[] = {
+	&driver_attr_irq_handlers.attr,
+	&driver_attr_irq_handler_state.attr,
+	&driver_attr_denials.attr,
+	NULL,
+};
+
+const struct attribute_group pcisplit_status_group = {
+	.attrs = pcisplit_status_attrs,
+};
