@@ -6,6 +6,7 @@
 #   make demo     install what is missing, then show what a guest sees of each recorded device and
 #                 run backend and frontend end to end in the simulator
 #   make bench    instructions and allocations per config access through the engine (callgrind)
+#   make lint     the kernel C glue through the kernel's checkpatch.pl --strict (docs/kernel-style.md)
 #
 # When this tree is used as a Kbuild external module directory (make -C /lib/modules/.../build M=$PWD),
 # Kbuild reads the file named Kbuild, not this one.
@@ -15,7 +16,8 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_GEN  := -G "Unix Makefiles"
 
 # Debian packages the userspace build, the tests and the demo need; the lab needs LAB_DEPS too.
-DEPS := cmake g++-12 make catch2 libxen-dev pciutils valgrind binutils
+# perl and xz-utils: make lint runs checkpatch.pl out of linux-source's tarball.
+DEPS := cmake g++-12 make catch2 libxen-dev pciutils valgrind binutils perl xz-utils
 LAB_DEPS := qemu-system-x86 busybox-static cpio kmod socat
 # The modules are built against Debian's current kernel headers (whatever ABI linux-headers-amd64
 # points at); Debian's headers package does not pull in g++, which DEPS has.
@@ -23,10 +25,11 @@ MODULE_DEPS := linux-headers-amd64 $(LAB_DEPS)
 LAB ?= 1
 
 # The portable core: the one source list for the hosted library (CMake globs the same folders) and
-# the freestanding check below; Kbuild lists the same objects (pcisplit-core-y).
+# the freestanding check below; Kbuild lists the same objects (pcisplit-protocol-y,
+# pcisplit-backend-core-y, frontend/frontend.o).
 CORE_SRCS := $(sort $(wildcard protocol/*.cpp conf_space/*.cpp conf_space/caps/*.cpp quirks/*.cpp backend/*.cpp frontend/*.cpp))
 
-.PHONY: all deps lab-deps module-deps build check unit freestanding modules module-test lab lab-cycles lab-bench demo bench man clean
+.PHONY: all deps lab-deps module-deps build check unit freestanding modules module-test lab lab-cycles lab-bench demo bench man clean lint
 .PHONY: fuzz-deps fuzz-build fuzz fuzz-check
 all: build
 
@@ -162,13 +165,18 @@ fuzz-check: fuzz-build
 	@test/fuzz/run.sh $(BUILD)/fuzz "$(FUZZ_TARGETS)" -max_total_time=$(FUZZ_CHECK_SECONDS) 2>&1 | tee $(BUILD)/fuzz/check.log; \
 	exit $$(grep -q '^fuzz: [0-9]* passed, 0 failed' $(BUILD)/fuzz/check.log && echo 0 || echo 1)
 
+# checkpatch.pl from Debian's linux-source package (downloaded once into $(BUILD)/lint, not installed).
+lint:
+	@test/lint/checkpatch.sh . $(BUILD)/lint
+
 # Summary: ctest's cases + the release build (what make demo needs: g++-12 -O2 warns where the ASan
-# build does not) + the freestanding check + the module build and refusal test + one per fuzz target
-# (a short run each, unless FUZZ=0) + the lab's scenarios (unless LAB=0).
+# build does not) + the freestanding check + the checkpatch lint + the module build and refusal test
+# + one per fuzz target (a short run each, unless FUZZ=0) + the lab's scenarios (unless LAB=0).
 check: deps fuzz-deps
 	@rc=0; $(MAKE) --no-print-directory unit || rc=1; \
 	$(MAKE) --no-print-directory build && rb=1 || { rb=0; rc=1; echo "RELEASE BUILD FAILED"; }; \
 	$(MAKE) --no-print-directory freestanding && fs=1 || { fs=0; rc=1; }; \
+	$(MAKE) --no-print-directory lint && li=1 || { li=0; rc=1; }; \
 	$(MAKE) --no-print-directory module-test && ms=1 || { ms=0; rc=1; }; \
 	if [ "$(FUZZ)" != 0 ]; then \
 	  rm -f $(BUILD)/fuzz/check.log; $(MAKE) --no-print-directory fuzz-check || rc=1; \
@@ -179,7 +187,7 @@ check: deps fuzz-deps
 	passed=$$(grep -Eo '[0-9]+ tests failed out of [0-9]+' $(BUILD)/asan/ctest.log 2>/dev/null | awk '{print $$6-$$1}'); \
 	failed=$$(grep -Eo '[0-9]+ tests failed out of [0-9]+' $(BUILD)/asan/ctest.log 2>/dev/null | awk '{print $$1}'); \
 	[ -n "$$passed" ] || { passed=0; failed=1; }; \
-	passed=$$((passed + rb + fs + ms + fp)); failed=$$((failed + 3 - rb - fs - ms + ff)); \
+	passed=$$((passed + rb + fs + li + ms + fp)); failed=$$((failed + 4 - rb - fs - li - ms + ff)); \
 	if [ "$(LAB)" != 0 ]; then \
 	  rm -f $(BUILD)/lab.log; $(MAKE) --no-print-directory lab || rc=1; \
 	  lp=$$(sed -n 's/^lab: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/lab.log 2>/dev/null | tail -1); \

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pciif.h - the pciif wire ABI: the one shared page between a PCI frontend and backend.
+ * The pciif wire ABI: the one shared page between a PCI frontend and backend.
  *
- * Plain C so the kernel glue can use it (backend/linux/pciback.h includes it); the C++ core wraps it
- * in protocol/pciif.hpp.
- * Names carry our own prefix so this header can sit next to Xen's <xen/io/pciif.h>
- * (test/unit/protocol compares the two field by field).
+ * Plain C so the kernel glue can use it (backend/linux/pciback.h includes it); the C++ core wraps
+ * it in the .hpp of the same name. Names carry our own prefix so this header can sit next to Xen's
+ * public io/pciif header (test/unit/protocol compares the two field by field).
  */
 #ifndef PCISPLIT_PROTOCOL_PCIIF_H
 #define PCISPLIT_PROTOCOL_PCIIF_H

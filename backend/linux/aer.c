@@ -3,16 +3,18 @@
  * xen-pciback.ko (xen-pcisplit): PCIe AER. The kernel's recovery calls for an assigned function are
  * forwarded to its guest through the core; a guest that cannot handle them is shut down.
  */
+#define pr_fmt(fmt) "xen-pciback: " fmt
+
 #include <linux/delay.h>
 #include <linux/pci.h>
 
 #include "pciback.h"
 
-static_assert(PCISPLIT_ERS_NONE == (int)PCI_ERS_RESULT_NONE && PCISPLIT_ERS_CAN_RECOVER == (int)PCI_ERS_RESULT_CAN_RECOVER);
+static_assert(PCISPLIT_ERS_NONE == (int)PCI_ERS_RESULT_NONE &&
+	      PCISPLIT_ERS_CAN_RECOVER == (int)PCI_ERS_RESULT_CAN_RECOVER);
 static_assert(PCISPLIT_ERS_NEED_RESET == (int)PCI_ERS_RESULT_NEED_RESET &&
 	      PCISPLIT_ERS_DISCONNECT == (int)PCI_ERS_RESULT_DISCONNECT);
 static_assert(PCISPLIT_ERS_RECOVERED == (int)PCI_ERS_RESULT_RECOVERED);
-
 
 static pci_ers_result_t pcisplit_aer(struct pci_dev *pdev, u32 cmd, s32 state)
 {
@@ -34,12 +36,15 @@ static pci_ers_result_t pcisplit_aer(struct pci_dev *pdev, u32 cmd, s32 state)
 
 	mutex_lock(&be->lock);
 	if (!be->stopping)
-		posted = pcisplit_be_aer_post(be->core, pci_domain_nr(pdev->bus), pdev->bus->number, pdev->devfn,
-					      cmd, state);
+		posted = pcisplit_be_aer_post(be->core, pci_domain_nr(pdev->bus), pdev->bus->number,
+					      pdev->devfn, cmd, state);
 	mutex_unlock(&be->lock);
-	/* The guest's driver gets up to 300 s, as with the in-tree backend; polled, never an unbounded wait. */
-	for (waited = 0; posted && !answered && waited < 300 * 100; waited++) {
-		msleep(10);
+	/*
+	 * The guest's driver gets up to 300 s, as with the in-tree backend; polled every 20 ms,
+	 * never an unbounded wait.
+	 */
+	for (waited = 0; posted && !answered && waited < 300 * 50; waited++) {
+		msleep(20);
 		mutex_lock(&be->lock);
 		answered = be->stopping || pcisplit_be_aer_answered(be->core);
 		mutex_unlock(&be->lock);
@@ -48,18 +53,25 @@ static pci_ers_result_t pcisplit_aer(struct pci_dev *pdev, u32 cmd, s32 state)
 	if (!be->stopping) {
 		if (posted) {
 			result = (pci_ers_result_t)pcisplit_be_aer_finish(be->core, !answered);
-			dev_info(&pdev->dev, "AER: op %u forwarded to domain %u, answer %u%s\n", cmd,
-				 be->xdev->otherend_id, (unsigned int)result, answered ? "" : " (timed out)");
+			dev_info(&pdev->dev, "AER: op %u forwarded to domain %u, answer %u%s\n",
+				 cmd, be->xdev->otherend_id, (unsigned int)result,
+				 answered ? "" : " (timed out)");
 		}
 		if (result == PCI_ERS_RESULT_NONE || result == PCI_ERS_RESULT_DISCONNECT) {
-			/* Only while the function is still this guest's: released meanwhile (its guest
-			 * destroyed), it may already be another guest's, which did nothing wrong. */
-			if (pcisplit_be_aer_kill(be->core, pci_domain_nr(pdev->bus), pdev->bus->number, pdev->devfn)) {
-				dev_err(&pdev->dev, "AER: the guest cannot handle it (%s); shutting it down\n",
+			/*
+			 * Only while the function is still this guest's: released meanwhile (its
+			 * guest destroyed), it may already be another guest's, which did nothing
+			 * wrong.
+			 */
+			if (pcisplit_be_aer_kill(be->core, pci_domain_nr(pdev->bus),
+						 pdev->bus->number, pdev->devfn)) {
+				dev_err(&pdev->dev,
+					"AER: the guest cannot handle it (%s); shutting it down\n",
 					posted ? "its handler gave up" : "no handler registered");
 				result = PCI_ERS_RESULT_DISCONNECT;
 			} else {
-				result = PCI_ERS_RESULT_NONE;  /* released meanwhile: no guest's to recover */
+				/* released meanwhile: no guest's to recover */
+				result = PCI_ERS_RESULT_NONE;
 			}
 		}
 	}
@@ -84,8 +96,8 @@ static pci_ers_result_t pcisplit_slot_reset(struct pci_dev *pdev)
 
 	/*
 	 * The link was reset: the function's BARs and command register are gone. The guest's driver
-	 * restores its config through the engine, which never writes BARs to hardware, so dom0 puts the
-	 * bind-time config (the addresses the guest sees) back first, MSI/MSI-X state included.
+	 * restores its config through the engine, which never writes BARs to hardware, so dom0 puts
+	 * the bind-time config (the addresses the guest sees) back first, MSI/MSI-X state included.
 	 */
 	if (dev) {
 		mutex_lock(&dev->op_lock);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * xen-pciback.ko (xen-pcisplit): the core's ConfigAccess (config reads and writes) and the effects of
- * DevicePlatform (enable, bus mastering, power state, read request size) over the kernel's PCI API.
- * Called by the core under the owning backend's mutex; each call takes the function's op_lock and
- * does nothing once the function left pciback.
+ * xen-pciback.ko (xen-pcisplit): the core's ConfigAccess (config reads and writes) and the effects
+ * of DevicePlatform (enable, bus mastering, power state, read request size) over the kernel's PCI
+ * API. Called by the core under the owning backend's mutex; each call takes the function's op_lock
+ * and does nothing once the function left pciback.
  */
+#define pr_fmt(fmt) "xen-pciback: " fmt
+
 #include <linux/pci.h>
 
 #include "pciback.h"
@@ -27,7 +29,7 @@ static int pcisplit_pcibios_to_err(int rc)
 	}
 }
 
-int pcisplit_kcfg_read(struct pcisplit_dev *dev, uint16_t offset, uint8_t width, uint32_t *value)
+int pcisplit_kcfg_read(struct pcisplit_dev *dev, u16 offset, u8 width, u32 *value)
 {
 	int rc = PCIBIOS_DEVICE_NOT_FOUND;
 	u8 b;
@@ -58,7 +60,7 @@ int pcisplit_kcfg_read(struct pcisplit_dev *dev, uint16_t offset, uint8_t width,
 	return pcisplit_pcibios_to_err(rc);
 }
 
-int pcisplit_kcfg_write(struct pcisplit_dev *dev, uint16_t offset, uint8_t width, uint32_t value)
+int pcisplit_kcfg_write(struct pcisplit_dev *dev, u16 offset, u8 width, u32 value)
 {
 	int rc = PCIBIOS_DEVICE_NOT_FOUND;
 
@@ -104,7 +106,8 @@ int pcisplit_kplat_effect(struct pcisplit_dev *dev, int kind, int arg)
 			rc = pci_enable_device(pdev);
 			dev->enabled = rc == 0;
 			/* The routed legacy IRQ (pdev->irq holds an MSI vector while MSI is on). */
-			if (dev->enabled && !dev->isr_on && !pdev->msi_enabled && !pdev->msix_enabled)
+			if (dev->enabled && !dev->isr_on && !pdev->msi_enabled &&
+			    !pdev->msix_enabled)
 				dev->irq = pdev->irq;
 		}
 		break;
@@ -123,7 +126,8 @@ int pcisplit_kplat_effect(struct pcisplit_dev *dev, int kind, int arg)
 	case PCISPLIT_EFFECT_SET_POWER_STATE:
 		rc = arg >= 0 && arg <= 3 ? pci_set_power_state(pdev, (pci_power_t)arg) : -EINVAL;
 		break;
-	case PCISPLIT_EFFECT_SET_READRQ: /* the kernel's setter honours host bridges that must not see it raised */
+	/* the kernel's setter honours host bridges that must not see it raised */
+	case PCISPLIT_EFFECT_SET_READRQ:
 		rc = arg >= 0 && arg <= 5 ? pcie_set_readrq(pdev, 128 << arg) : -EINVAL;
 		break;
 	default:

@@ -4,6 +4,8 @@
  * (release): the core's view built from the function's resources, the domain owner registered with
  * Xen, and at release the interrupts off, a reset and the bind-time config restored.
  */
+#define pr_fmt(fmt) "xen-pciback: " fmt
+
 #include <linux/delay.h>
 #include <linux/pci.h>
 #include <linux/string.h>
@@ -49,12 +51,17 @@ void pcisplit_msix_prepare(struct pci_dev *pdev, bool prepare)
 	if (!pdev->msix_cap)
 		return;
 	/* Xen write-protects the MSI-X table and PBA before a guest can map the BAR. */
-	rc = HYPERVISOR_physdev_op(prepare ? PHYSDEVOP_prepare_msix : PHYSDEVOP_release_msix, &ppdev);
+	rc = HYPERVISOR_physdev_op(prepare ? PHYSDEVOP_prepare_msix : PHYSDEVOP_release_msix,
+				   &ppdev);
 	if (rc && rc != -ENOSYS)
-		dev_warn(&pdev->dev, "PHYSDEVOP_%s_msix: %d\n", prepare ? "prepare" : "release", rc);
+		dev_warn(&pdev->dev, "PHYSDEVOP_%s_msix: %d\n", prepare ? "prepare" : "release",
+			 rc);
 }
 
-/* L2: the guest may turn the ROM's decoding on only where the kernel assigned it a window of its own. */
+/*
+ * L2: the guest may turn the ROM's decoding on only where the kernel assigned it a window of its
+ * own.
+ */
 static bool pcisplit_rom_decodes(struct pci_dev *pdev)
 {
 	struct resource *res = &pdev->resource[PCI_ROM_RESOURCE];
@@ -64,9 +71,9 @@ static bool pcisplit_rom_decodes(struct pci_dev *pdev)
 	return !pdev->rom_bar_overlap;
 }
 
-int pcisplit_khost_export(struct pcisplit_backend *host, uint16_t domain, uint8_t bus, uint8_t devfn,
-			  int permissive, struct pcisplit_fn **fn, int *is_bridge, int *is_virtfn,
-			  char *diag, size_t cap)
+int pcisplit_khost_export(struct pcisplit_backend *host, u16 domain, u8 bus,
+			  u8 devfn, int permissive, struct pcisplit_fn **fn, int *is_bridge,
+			  int *is_virtfn, char *diag, size_t cap)
 {
 	struct pcisplit_fn_info info = { .irq = -1 };
 	u16 domid = host->xdev->otherend_id;
@@ -102,13 +109,13 @@ int pcisplit_khost_export(struct pcisplit_backend *host, uint16_t domain, uint8_
 		info.bar_size[j] = pci_resource_len(pdev, j);
 	info.rom_size = pci_resource_len(pdev, PCI_ROM_RESOURCE);
 	info.rom_decodes = pcisplit_rom_decodes(pdev);
-	info.irq = pdev->irq ? (int32_t)pdev->irq : -1;
+	info.irq = pdev->irq ? (s32)pdev->irq : -1;
 	info.cfg_size = pdev->cfg_size > 256 ? 4096 : 256;
 	rc = pcisplit_fn_build(dev->fn, &info, perm, irqctl, diag, cap);
 	mutex_lock(&pcisplit_devs_lock);
 	for (i = 0; rc == 0 && i < dev->nquirks; i++)
-		rc = pcisplit_fn_add_quirk(dev->fn, dev->quirks[i].reg, dev->quirks[i].size, dev->quirks[i].mask,
-					   diag, cap);
+		rc = pcisplit_fn_add_quirk(dev->fn, dev->quirks[i].reg, dev->quirks[i].size,
+					   dev->quirks[i].mask, diag, cap);
 	mutex_unlock(&pcisplit_devs_lock);
 	if (rc == 0) {
 		mutex_lock(&dev->op_lock);
@@ -116,9 +123,11 @@ int pcisplit_khost_export(struct pcisplit_backend *host, uint16_t domain, uint8_
 			rc = PCISPLIT_ERR_DEV_NOT_FOUND;
 			strscpy(diag, "left pciback", cap);
 		} else {
-			atomic_long_set(&dev->handled, 0);  /* counts this assignment; kept after release */
+			/* counts this assignment; kept after release */
+			atomic_long_set(&dev->handled, 0);
 			dev->isr_failed = false;
-			xen_unregister_device_domain_owner(pdev);  /* a stale owner from a dead guest */
+			/* a stale owner from a dead guest */
+			xen_unregister_device_domain_owner(pdev);
 			if (xen_register_device_domain_owner(pdev, domid)) {
 				rc = PCISPLIT_ERR_OP_FAILED;
 				strscpy(diag, "cannot register the domain owner with Xen", cap);
@@ -141,7 +150,8 @@ int pcisplit_khost_export(struct pcisplit_backend *host, uint16_t domain, uint8_
 	return 0;
 }
 
-void pcisplit_khost_release(struct pcisplit_backend *host, uint16_t domain, uint8_t bus, uint8_t devfn)
+void pcisplit_khost_release(struct pcisplit_backend *host, u16 domain, u8 bus,
+			    u8 devfn)
 {
 	struct pcisplit_dev *dev = NULL, *it;
 	int tries, rc = -ENODEV;
@@ -160,11 +170,12 @@ void pcisplit_khost_release(struct pcisplit_backend *host, uint16_t domain, uint
 		return;
 
 	/*
-	 * M1: a function that left pciback (remove() ran: unbound, maybe bound to its dom0 driver or
-	 * assigned again since) is not ours to touch. The reset runs under the device lock, taken with
-	 * trylock (remove() holds it while it waits for op_lock; an AER report holds it while it waits
-	 * for this backend's lock), and `gone` is read under it, so remove() cannot slip in between the
-	 * check and the reset. Lock order: device lock -> op_lock, as in remove().
+	 * M1: a function that left pciback (remove() ran: unbound, maybe bound to its dom0 driver
+	 * or assigned again since) is not ours to touch. The reset runs under the device lock,
+	 * taken with trylock (remove() holds it while it waits for op_lock; an AER report holds it
+	 * while it waits for this backend's lock), and `gone` is read under it, so remove() cannot
+	 * slip in between the check and the reset. Lock order: device lock -> op_lock, as in
+	 * remove().
 	 */
 	for (tries = 0; tries < 50; tries++) {
 		if (device_trylock(&dev->pdev->dev)) {
@@ -174,7 +185,10 @@ void pcisplit_khost_release(struct pcisplit_backend *host, uint16_t domain, uint
 				pcisplit_quiesce(dev);
 			mutex_unlock(&dev->op_lock);
 			if (!gone) {
-				/* As pci_try_reset_function(): userspace config access waits out the reset. */
+				/*
+				 * As pci_try_reset_function(): userspace config access waits out
+				 * the reset.
+				 */
 				pci_cfg_access_lock(dev->pdev);
 				rc = pci_reset_function_locked(dev->pdev);
 				pci_cfg_access_unlock(dev->pdev);
@@ -200,7 +214,8 @@ void pcisplit_khost_release(struct pcisplit_backend *host, uint16_t domain, uint
 			pcisplit_quiesce(dev);
 			pcisplit_restore(dev);
 			xen_unregister_device_domain_owner(dev->pdev);
-			dev_warn(&dev->pdev->dev, "released without a reset: the device lock stayed busy\n");
+			dev_warn(&dev->pdev->dev,
+				 "released without a reset: the device lock stayed busy\n");
 		}
 		mutex_unlock(&dev->op_lock);
 	}
@@ -212,7 +227,8 @@ void pcisplit_khost_release(struct pcisplit_backend *host, uint16_t domain, uint
 	dev->allow_interrupt_control = false;  /* per assignment, as in-tree */
 	mutex_unlock(&pcisplit_devs_lock);
 	if (gone)
-		dev_info(&dev->pdev->dev, "released by its old guest after it left pciback: not touched\n");
+		dev_info(&dev->pdev->dev,
+			 "released by its old guest after it left pciback: not touched\n");
 	else
 		dev_info(&dev->pdev->dev, "released: reset, bind-time config restored\n");
 	pcisplit_dev_put(dev);

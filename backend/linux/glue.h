@@ -48,12 +48,13 @@ void pcisplit_fn_set_policy(struct pcisplit_fn *fn, int permissive, int allow_in
 int pcisplit_fn_add_quirk(struct pcisplit_fn *fn, uint16_t reg, uint8_t size, uint32_t mask,
 			  char *diag, size_t cap);
 /*
- * The engine's denied guest writes since the function's last export (sysfs `denials`): the total, and
- * the dword registers with denials, ascending, up to `max` of them into offsets/counts; returns how
- * many registers have denials (more than `max` when some were left out). Safe while ops run.
+ * The engine's denied guest writes since the function's last export (sysfs `denials`): the total,
+ * and the dword registers with denials, ascending, up to `max` of them into offsets/counts; returns
+ * how many registers have denials (more than `max` when some were left out). Safe while ops run.
  */
 uint64_t pcisplit_fn_denials(struct pcisplit_fn *fn);
-unsigned int pcisplit_fn_denied_regs(struct pcisplit_fn *fn, uint16_t *offsets, uint32_t *counts, unsigned int max);
+unsigned int pcisplit_fn_denied_regs(struct pcisplit_fn *fn, uint16_t *offsets, uint32_t *counts,
+				     unsigned int max);
 
 /* Slot strings (the hide parameter, the sysfs writes). */
 struct pcisplit_slot {
@@ -62,14 +63,18 @@ struct pcisplit_slot {
 	int16_t slot; /* -1: any */
 	int16_t fn;   /* -1: any */
 };
+
 int pcisplit_parse_slot(const char *text, struct pcisplit_slot *out, char *diag, size_t cap);
 /* All or nothing: returns the number of slots or -EINVAL with `diag` naming the bad token. */
-int pcisplit_parse_hide(const char *text, struct pcisplit_slot *out, size_t cap, char *diag, size_t dcap);
-int pcisplit_slot_matches(const struct pcisplit_slot *s, uint16_t domain, uint8_t bus, uint8_t devfn);
-int pcisplit_parse_quirk(const char *text, uint16_t cfg_size, struct pcisplit_slot *bdf, uint16_t *reg,
-			 uint8_t *size, uint32_t *mask, char *diag, size_t cap);
+int pcisplit_parse_hide(const char *text, struct pcisplit_slot *out, size_t cap, char *diag,
+			size_t dcap);
+int pcisplit_slot_matches(const struct pcisplit_slot *s, uint16_t domain, uint8_t bus,
+			  uint8_t devfn);
+int pcisplit_parse_quirk(const char *text, uint16_t cfg_size, struct pcisplit_slot *bdf,
+			 uint16_t *reg, uint8_t *size, uint32_t *mask, char *diag, size_t cap);
 
-struct pcisplit_be *pcisplit_be_alloc(struct pcisplit_backend *host, uint16_t domid, int passthrough);
+struct pcisplit_be *pcisplit_be_alloc(struct pcisplit_backend *host, uint16_t domid,
+				      int passthrough);
 void pcisplit_be_free(struct pcisplit_be *be);
 int pcisplit_be_start(struct pcisplit_be *be);
 void pcisplit_be_stop(struct pcisplit_be *be);
@@ -90,6 +95,7 @@ enum pcisplit_ers {
 	PCISPLIT_ERS_DISCONNECT = 4,
 	PCISPLIT_ERS_RECOVERED = 5,
 };
+
 int pcisplit_be_aer_post(struct pcisplit_be *be, uint16_t domain, uint8_t bus, uint8_t devfn,
 			 uint32_t cmd, int32_t state);
 int pcisplit_be_aer_answered(struct pcisplit_be *be);
@@ -102,7 +108,10 @@ int pcisplit_be_aer_kill(struct pcisplit_be *be, uint16_t domain, uint8_t bus, u
 int pcisplit_kcfg_read(struct pcisplit_dev *dev, uint16_t offset, uint8_t width, uint32_t *value);
 int pcisplit_kcfg_write(struct pcisplit_dev *dev, uint16_t offset, uint8_t width, uint32_t value);
 
-/* Platform: the core's EffectKind (conf_space/field.hpp), pinned by static_assert in core_bridge.cpp. */
+/*
+ * Platform: the core's EffectKind (conf_space/field.hpp), pinned by static_assert in
+ * core_bridge.cpp.
+ */
 enum pcisplit_effect {
 	PCISPLIT_EFFECT_ENABLE_DEVICE,   /* pci_enable_device */
 	PCISPLIT_EFFECT_DISABLE_DEVICE,  /* pci_disable_device */
@@ -111,22 +120,26 @@ enum pcisplit_effect {
 	PCISPLIT_EFFECT_SET_POWER_STATE, /* arg: D-state 0..3 */
 	PCISPLIT_EFFECT_SET_READRQ,      /* arg: PCIe DEVCTL encoding 0..5, 128 << arg bytes */
 };
+
 int pcisplit_kplat_effect(struct pcisplit_dev *dev, int kind, int arg);
 int pcisplit_kplat_enable_msi(struct pcisplit_dev *dev, uint32_t nvec, uint32_t *pirq);
 int pcisplit_kplat_disable_msi(struct pcisplit_dev *dev);
-int pcisplit_kplat_enable_msix(struct pcisplit_dev *dev, const uint16_t *entries, uint32_t n, uint32_t *pirqs);
+int pcisplit_kplat_enable_msix(struct pcisplit_dev *dev, const uint16_t *entries, uint32_t n,
+			       uint32_t *pirqs);
 int pcisplit_kplat_disable_msix(struct pcisplit_dev *dev);
 uint32_t pcisplit_kplat_legacy_pirq(struct pcisplit_dev *dev);
 
 /* The backend's host services (xenbus.c). */
-int pcisplit_khost_connect(struct pcisplit_backend *host, uint32_t gref, uint32_t port, void **page);
+int pcisplit_khost_connect(struct pcisplit_backend *host, uint32_t gref, uint32_t port,
+			   void **page);
 void pcisplit_khost_disconnect(struct pcisplit_backend *host);
 void pcisplit_khost_notify(struct pcisplit_backend *host);
 /* Takes a function bound to pciback for this guest; XEN_PCI_ERR_* with `diag`. */
-int pcisplit_khost_export(struct pcisplit_backend *host, uint16_t domain, uint8_t bus, uint8_t devfn,
-			  int permissive, struct pcisplit_fn **fn, int *is_bridge, int *is_virtfn,
-			  char *diag, size_t cap);
-void pcisplit_khost_release(struct pcisplit_backend *host, uint16_t domain, uint8_t bus, uint8_t devfn);
+int pcisplit_khost_export(struct pcisplit_backend *host, uint16_t domain, uint8_t bus,
+			  uint8_t devfn, int permissive, struct pcisplit_fn **fn, int *is_bridge,
+			  int *is_virtfn, char *diag, size_t cap);
+void pcisplit_khost_release(struct pcisplit_backend *host, uint16_t domain, uint8_t bus,
+			    uint8_t devfn);
 void pcisplit_khost_destroy_domain(struct pcisplit_backend *host, uint16_t domid);
 void pcisplit_khost_log(struct pcisplit_backend *host, const char *msg);
 /* One call of pcisplit_be_timer() in `ms` milliseconds, under the backend's lock. */

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * xen-pciback.ko (xen-pcisplit): a function's interrupts on the guest's behalf. The INTx fake handler
- * that acks a shared line dom0 keeps for the guest, and the MSI/MSI-X enables the core asks for.
+ * xen-pciback.ko (xen-pcisplit): a function's interrupts on the guest's behalf. The INTx fake
+ * handler that acks a shared line dom0 keeps for the guest, and the MSI/MSI-X enables the core asks
+ * for.
  *
  * Context: pcisplit_kplat_* are called by the core under the owning backend's mutex and take the
  * function's op_lock; the fake handler runs in hard-irq context and uses atomics only.
  */
+#define pr_fmt(fmt) "xen-pciback: " fmt
+
 #include <linux/interrupt.h>
 #include <linux/pci.h>
 #include <xen/events.h>
@@ -19,23 +22,27 @@ static irqreturn_t pcisplit_intx(int irq, void *data)
 
 	if (!atomic_read(&dev->ack_intr)) {
 		/*
-		 * No guest listens on the line any more (its driver unbound, or libxl unmapped its pirq on
-		 * the way to a detach, before the reset), yet this function may still assert it. Level
-		 * triggered, it would storm dom0 until the kernel disables the line for every device on it
-		 * ("irq N: nobody cared"). Mask it at the function (PCI 2.3 INTx disable, as VFIO does);
-		 * the guest's next enable of the device, and the release, undo it.
+		 * No guest listens on the line any more (its driver unbound, or libxl unmapped its
+		 * pirq on the way to a detach, before the reset), yet this function may still
+		 * assert it. Level triggered, it would storm dom0 until the kernel disables the
+		 * line for every device on it ("irq N: nobody cared"). Mask it at the function (PCI
+		 * 2.3 INTx disable, as VFIO does); the guest's next enable of the device, and the
+		 * release, undo it.
 		 */
 		if (!pci_check_and_mask_intx(dev->pdev))
 			return IRQ_NONE;
 		if (!atomic_xchg(&dev->intx_masked, 1))
-			pr_info("xen-pciback: %s: asserts IRQ %d with no guest listening; masked at the function\n",
+			pr_info("%s: asserts IRQ %d, no guest listening; masked at the function\n",
 				pci_name(dev->pdev), irq);
 		return IRQ_HANDLED;
 	}
 	n = atomic_long_inc_return(&dev->handled);
-	/* A line nobody else shares needs no acking from dom0: stop after 1000 (as the in-tree driver). */
+	/*
+	 * A line nobody else shares needs no acking from dom0: stop after 1000 (as the in-tree
+	 * driver).
+	 */
 	if (n % 1000 == 0 && xen_test_irq_shared(irq)) {
-		pr_info("xen-pciback: %s: IRQ %d is not shared with other domains; fake handler off\n",
+		pr_info("%s: IRQ %d is not shared with other domains; fake handler off\n",
 			pci_name(dev->pdev), irq);
 		atomic_set(&dev->ack_intr, 0);
 	}
@@ -56,8 +63,12 @@ void pcisplit_intx_update(struct pcisplit_dev *dev)
 			return;
 		rc = request_irq(dev->irq, pcisplit_intx, IRQF_SHARED, dev->irq_name, dev);
 		if (rc) {
-			/* Another dom0 driver holds the line unshared: say so once, not on every guest op. */
-			dev_warn(&pdev->dev, "cannot install the INTx fake handler on IRQ %d: %d; not retried for this assignment\n",
+			/*
+			 * Another dom0 driver holds the line unshared: say so once, not on every
+			 * guest op.
+			 */
+			dev_warn(&pdev->dev,
+				 "INTx fake handler not installed on IRQ %d (%d); not retried this assignment\n",
 				 dev->irq, rc);
 			dev->isr_failed = true;
 			return;
@@ -81,9 +92,11 @@ static bool pcisplit_hw_msi_on(struct pci_dev *pdev, bool msix)
 	u16 flags = 0;
 
 	if (msix)
-		return pdev->msix_cap && !pci_read_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS, &flags) &&
+		return pdev->msix_cap &&
+		       !pci_read_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS, &flags) &&
 		       (flags & PCI_MSIX_FLAGS_ENABLE);
-	return pdev->msi_cap && !pci_read_config_word(pdev, pdev->msi_cap + PCI_MSI_FLAGS, &flags) &&
+	return pdev->msi_cap &&
+	       !pci_read_config_word(pdev, pdev->msi_cap + PCI_MSI_FLAGS, &flags) &&
 	       (flags & PCI_MSI_FLAGS_ENABLE);
 }
 
@@ -98,10 +111,11 @@ void pcisplit_hw_msi_off(struct pci_dev *pdev)
 				      flags & ~(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL));
 	if (!pdev->msi_enabled && pcisplit_hw_msi_on(pdev, false) &&
 	    !pci_read_config_word(pdev, pdev->msi_cap + PCI_MSI_FLAGS, &flags))
-		pci_write_config_word(pdev, pdev->msi_cap + PCI_MSI_FLAGS, flags & ~PCI_MSI_FLAGS_ENABLE);
+		pci_write_config_word(pdev, pdev->msi_cap + PCI_MSI_FLAGS,
+				      flags & ~PCI_MSI_FLAGS_ENABLE);
 }
 
-int pcisplit_kplat_enable_msi(struct pcisplit_dev *dev, uint32_t nvec, uint32_t *pirq)
+int pcisplit_kplat_enable_msi(struct pcisplit_dev *dev, u32 nvec, u32 *pirq)
 {
 	struct pci_dev *pdev = dev->pdev;
 	int rc;
@@ -112,11 +126,15 @@ int pcisplit_kplat_enable_msi(struct pcisplit_dev *dev, uint32_t nvec, uint32_t 
 		rc = -ENODEV;
 		goto out;
 	}
-	if (pdev->msi_enabled || pdev->msix_enabled || pcisplit_hw_msi_on(pdev, true) || nvec == 0 || nvec > 32) {
+	if (pdev->msi_enabled || pdev->msix_enabled || pcisplit_hw_msi_on(pdev, true) ||
+	    nvec == 0 || nvec > 32) {
 		rc = -EINVAL;
 		goto out;
 	}
-	/* The MSI must not share the device with the INTx fake handler (freeing MSI IRQs would BUG). */
+	/*
+	 * The MSI must not share the device with the INTx fake handler (freeing MSI IRQs would
+	 * BUG).
+	 */
 	if (dev->isr_on) {
 		free_irq(dev->irq, dev);
 		dev->isr_on = false;
@@ -152,16 +170,18 @@ static bool pcisplit_msix_table_decoded(struct pci_dev *pdev)
 		struct pci_dev *pf = pci_physfn(pdev);
 		int pos = pci_find_ext_capability(pf, PCI_EXT_CAP_ID_SRIOV);
 
-		return pos && !pci_read_config_word(pf, pos + PCI_SRIOV_CTRL, &cmd) && (cmd & PCI_SRIOV_CTRL_MSE);
+		return pos && !pci_read_config_word(pf, pos + PCI_SRIOV_CTRL, &cmd) &&
+		       (cmd & PCI_SRIOV_CTRL_MSE);
 	}
 #endif
 	return !pci_read_config_word(pdev, PCI_COMMAND, &cmd) && (cmd & PCI_COMMAND_MEMORY);
 }
 
-int pcisplit_kplat_enable_msix(struct pcisplit_dev *dev, const uint16_t *entries, uint32_t n, uint32_t *pirqs)
+int pcisplit_kplat_enable_msix(struct pcisplit_dev *dev, const u16 *entries, u32 n,
+			       u32 *pirqs)
 {
 	struct pci_dev *pdev = dev->pdev;
-	uint32_t i;
+	u32 i;
 	int rc;
 
 	mutex_lock(&dev->op_lock);
@@ -174,7 +194,10 @@ int pcisplit_kplat_enable_msix(struct pcisplit_dev *dev, const uint16_t *entries
 		rc = -EINVAL;
 		goto out;
 	}
-	/* CVE-2015-8553 for the table's BAR; a VF decodes through its PF's VF Memory Space Enable (I1). */
+	/*
+	 * CVE-2015-8553 for the table's BAR; a VF decodes through its PF's VF Memory Space Enable
+	 * (I1).
+	 */
 	if (!pcisplit_msix_table_decoded(pdev)) {
 		rc = -ENXIO;
 		goto out;
@@ -209,7 +232,7 @@ int pcisplit_kplat_disable_msix(struct pcisplit_dev *dev)
 	return 0;
 }
 
-uint32_t pcisplit_kplat_legacy_pirq(struct pcisplit_dev *dev)
+u32 pcisplit_kplat_legacy_pirq(struct pcisplit_dev *dev)
 {
 	return dev->irq > 0 ? xen_pirq_from_irq(dev->irq) : 0;
 }

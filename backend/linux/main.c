@@ -2,15 +2,18 @@
 /*
  * xen-pciback.ko (xen-pcisplit): module entry and parameters.
  *
- * Context: module init/exit, process context. Outside a Xen PV initial domain the module refuses with
- * -ENODEV and a message, having allocated nothing. In a PV dom0 it checks the core, parses hide= (a
- * syntax error fails the load, naming the bad token), then registers the pci driver "pciback" (which
- * takes the hidden functions and those written to new_slot) and the xenbus backend for type "pci".
+ * Context: module init/exit, process context. Outside a Xen PV initial domain the module refuses
+ * with -ENODEV and a message, having allocated nothing. In a PV dom0 it checks the core, parses
+ * hide= (a syntax error fails the load, naming the bad token), then registers the pci driver
+ * "pciback" (which takes the hidden functions and those written to new_slot) and the xenbus backend
+ * for type "pci".
  *
- * Parameters keep the in-tree names and formats, so xen-pciback.hide=(...) on the kernel command line
- * and "options xen-pciback ..." in modprobe.d apply unchanged. permissive is applied to every bound
- * function's view at once when written.
+ * Parameters keep the in-tree names and formats, so xen-pciback.hide=(...) on the kernel command
+ * line and "options xen-pciback ..." in modprobe.d apply unchanged. permissive is applied to every
+ * bound function's view at once when written.
  */
+#define pr_fmt(fmt) "xen-pciback: " fmt
+
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/printk.h>
@@ -20,7 +23,9 @@
 
 static char *hide;
 module_param(hide, charp, 0444);
-MODULE_PARM_DESC(hide, "Functions to take at load: (DDDD:BB:SS.F)(BB:SS.F)(DDDD:BB:SS.*)(DDDD:BB:*.*)...; a listed bridge takes the functions behind it");
+MODULE_PARM_DESC(hide,
+		 "Functions to take at load: (DDDD:BB:SS.F)(BB:SS.F)(DDDD:BB:SS.*)(DDDD:BB:*.*)...; "
+		 "a listed bridge takes the functions behind it");
 
 bool pcisplit_permissive;
 static int pcisplit_set_permissive(const char *val, const struct kernel_param *kp)
@@ -28,21 +33,24 @@ static int pcisplit_set_permissive(const char *val, const struct kernel_param *k
 	int rc = param_set_bool(val, kp);
 
 	if (rc == 0 && pcisplit_permissive)
-		pr_warn("xen-pciback: permissive mode for every function: unhandled config writes go to hardware\n");
+		pr_warn("permissive mode for every function: unhandled config writes go to hardware\n");
 	if (rc == 0)
 		pcisplit_apply_permissive_all();
 	return rc;
 }
+
 static const struct kernel_param_ops pcisplit_permissive_ops = {
 	.set = pcisplit_set_permissive,
 	.get = param_get_bool,
 };
 module_param_cb(permissive, &pcisplit_permissive_ops, &pcisplit_permissive, 0644);
-MODULE_PARM_DESC(permissive, "Let guests write config registers no field handles (unsafe, XSA-131)");
+MODULE_PARM_DESC(permissive,
+		 "Let guests write config registers no field handles (unsafe, XSA-131)");
 
 bool pcisplit_passthrough;
 module_param_named(passthrough, pcisplit_passthrough, bool, 0444);
-MODULE_PARM_DESC(passthrough, "Show guests the real PCI topology instead of one virtual bus 0000:00");
+MODULE_PARM_DESC(passthrough,
+		 "Show guests the real PCI topology instead of one virtual bus 0000:00");
 
 int pcisplit_verbose;
 module_param_named(verbose_request, pcisplit_verbose, int, 0644);
@@ -53,12 +61,12 @@ static int __init pcisplit_backend_init(void)
 	int rc;
 
 	if (!xen_pv_domain() || !xen_initial_domain()) {
-		pr_err("xen-pciback (pcisplit): not running in a Xen PV initial domain; refusing to load\n");
+		pr_err("not running in a Xen PV initial domain; refusing to load\n");
 		return -ENODEV;
 	}
 	rc = pcisplit_core_selftest();
 	if (rc) {
-		pr_err("xen-pciback (pcisplit): core self-check failed (%d)\n", rc);
+		pr_err("core self-check failed (%d)\n", rc);
 		return -EINVAL;
 	}
 	rc = pcisplit_pci_init(hide);
@@ -69,7 +77,7 @@ static int __init pcisplit_backend_init(void)
 		pcisplit_pci_exit();
 		return rc;
 	}
-	pr_info("xen-pciback (pcisplit): ready (%s mode)\n", pcisplit_passthrough ? "passthrough" : "vpci");
+	pr_info("ready: xen-pcisplit, %s mode\n", pcisplit_passthrough ? "passthrough" : "vpci");
 	return 0;
 }
 

@@ -6,11 +6,13 @@
  * forwarding), sysfs.c (the driver's attributes).
  *
  * Context and locking (see pciback.h for the order): probe/remove run with the device lock held
- * (driver core). probe saves the bind-time config and resets the function; remove, if the function is
- * still exported, shuts the guest down (it must not keep a device dom0 takes back), turns its
- * interrupts off, resets and restores the function, and marks it gone so the backend's later release
- * touches nothing.
+ * (driver core). probe saves the bind-time config and resets the function; remove, if the function
+ * is still exported, shuts the guest down (it must not keep a device dom0 takes back), turns its
+ * interrupts off, resets and restores the function, and marks it gone so the backend's later
+ * release touches nothing.
  */
+#define pr_fmt(fmt) "xen-pciback: " fmt
+
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -19,12 +21,13 @@
 
 #include "pciback.h"
 
+/* The functions bound to pciback, the seize list, owners, flags, quirks (pciback.h: lock order). */
 DEFINE_MUTEX(pcisplit_devs_lock);
 LIST_HEAD(pcisplit_devs);
 struct pcisplit_slot pcisplit_seize[PCISPLIT_MAX_SLOTS];
 unsigned int pcisplit_nseize;
 
-/* --- records ------------------------------------------------------------------------------------ */
+/* --- records ---------------------------------------------------------------------------------- */
 
 static void pcisplit_dev_free(struct kref *ref)
 {
@@ -54,7 +57,7 @@ struct pcisplit_dev *pcisplit_find(u16 domain, u8 bus, u8 devfn)
 	return NULL;
 }
 
-/* --- the pci driver ------------------------------------------------------------------------------ */
+/* --- the pci driver --------------------------------------------------------------------------- */
 
 /* Under pcisplit_devs_lock: a seize-list entry names the function or a bridge above it. */
 static bool pcisplit_wanted(struct pci_dev *pdev)
@@ -66,8 +69,8 @@ static bool pcisplit_wanted(struct pci_dev *pdev)
 		return true;
 	for (up = pdev; up; up = up->bus->self) {
 		for (i = 0; i < pcisplit_nseize; i++) {
-			if (pcisplit_slot_matches(&pcisplit_seize[i], pci_domain_nr(up->bus), up->bus->number,
-						  up->devfn))
+			if (pcisplit_slot_matches(&pcisplit_seize[i], pci_domain_nr(up->bus),
+						  up->bus->number, up->devfn))
 				return true;
 		}
 	}
@@ -104,18 +107,25 @@ static int pcisplit_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto fail;
 	}
 
-	/* Power up, save the bind-time config, reset, and leave it disabled until a guest enables it. */
+	/*
+	 * Power up, save the bind-time config, reset, and leave it disabled until a guest enables
+	 * it.
+	 */
 	rc = pci_enable_device(pdev);
 	if (rc) {
 		dev_err(&pdev->dev, "cannot enable: %d\n", rc);
 		goto fail;
 	}
-	/* Only now is the legacy interrupt routed (ACPI): before, pdev->irq is the BIOS's line value. */
+	/*
+	 * Only now is the legacy interrupt routed (ACPI): before, pdev->irq is the BIOS's line
+	 * value.
+	 */
 	dev->irq = pdev->irq;
 	pci_save_state(pdev);
 	dev->saved = pci_store_saved_state(pdev);
 	if (!dev->saved)
-		dev_warn(&pdev->dev, "cannot keep the bind-time config; release will not restore it\n");
+		dev_warn(&pdev->dev,
+			 "cannot keep the bind-time config; release will not restore it\n");
 	pcisplit_msix_prepare(pdev, true);
 	rc = pci_reset_function_locked(pdev);
 	if (rc)
@@ -145,13 +155,15 @@ static void pcisplit_remove(struct pci_dev *pdev)
 		return;
 	mutex_lock(&pcisplit_devs_lock);
 	list_del(&dev->node);
-	exported = dev->owner != NULL;
+	exported = dev->owner;
 	domid = dev->owner_domid;
 	mutex_unlock(&pcisplit_devs_lock);
 
 	mutex_lock(&dev->op_lock);
 	if (exported) {
-		dev_warn(&pdev->dev, "leaving pciback while assigned to domain %u: shutting the domain down\n", domid);
+		dev_warn(&pdev->dev,
+			 "leaving pciback while assigned to domain %u: shutting the domain down\n",
+			 domid);
 		pcisplit_kill_domain(domid);
 	}
 	pcisplit_quiesce(dev);
@@ -169,7 +181,10 @@ static void pcisplit_remove(struct pci_dev *pdev)
 }
 
 static const struct pci_device_id pcisplit_ids[] = {
-	{ .vendor = PCI_ANY_ID, .device = PCI_ANY_ID, .subvendor = PCI_ANY_ID, .subdevice = PCI_ANY_ID },
+	{ .vendor = PCI_ANY_ID,
+	  .device = PCI_ANY_ID,
+	  .subvendor = PCI_ANY_ID,
+	  .subdevice = PCI_ANY_ID },
 	{ 0 },
 };
 
@@ -189,7 +204,7 @@ int pcisplit_pci_init(const char *hide)
 
 	n = pcisplit_parse_hide(hide, pcisplit_seize, PCISPLIT_MAX_SLOTS, diag, sizeof(diag));
 	if (n < 0) {
-		pr_err("xen-pciback: %s\n", diag);
+		pr_err("%s\n", diag);
 		return -EINVAL;
 	}
 	pcisplit_nseize = n;

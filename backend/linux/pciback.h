@@ -4,11 +4,14 @@
  * reached through glue.h.
  *
  * Locks, outermost first (never taken in the other order):
- *   backend->lock      one guest's backend: every call into its C++ instance (watches, ops, AER, teardown)
- *   pcisplit_devs_lock the list of functions bound to pciback, the seize list, each record's owner,
- *                      admin flags and quirk list; never held across a reset, request_irq or a core call
- *   dev->op_lock       one function's hardware: config access, effects, MSI/MSI-X, INTx handler, and
- *                      the teardown when the function leaves pciback (it then marks it gone)
+ *   backend->lock       one guest's backend: every call into its C++ instance (watches, ops,
+ *                       AER, teardown)
+ *   pcisplit_devs_lock  the list of functions bound to pciback, the seize list, each record's
+ *                       owner, admin flags and quirk list; never held across a reset,
+ *                       request_irq or a core call
+ *   dev->op_lock        one function's hardware: config access, effects, MSI/MSI-X, INTx
+ *                       handler, and the teardown when the function leaves pciback (it then
+ *                       marks it gone)
  * All three are mutexes: process context only. The only interrupt-context code is the event-channel
  * handler (schedules the backend's work) and the INTx fake handler (atomics only).
  */
@@ -52,9 +55,11 @@ struct pcisplit_dev {
 	struct pcisplit_backend *owner;
 	u16 owner_domid;
 	bool permissive;
-	bool guest_permissive;        /* the guest config's opts-N permissive=1, for this assignment */
+	/* the guest config's opts-N permissive=1, for this assignment */
+	bool guest_permissive;
 	bool allow_interrupt_control;
-	unsigned int policy_gen;      /* last pcisplit_apply_permissive_all() pass that updated the view */
+	/* last pcisplit_apply_permissive_all() pass that updated the view */
+	unsigned int policy_gen;
 	unsigned int nquirks;
 	struct pcisplit_quirk quirks[PCISPLIT_MAX_QUIRKS];
 
@@ -70,7 +75,8 @@ struct pcisplit_dev {
 	/* INTx fake handler (hard irq) */
 	atomic_t ack_intr;
 	atomic_long_t handled;
-	atomic_t intx_masked;         /* INTx disabled at the function by the handler (no guest listening) */
+	/* INTx disabled at the function by the handler (no guest listening) */
+	atomic_t intx_masked;
 };
 
 /* One guest's backend device (backend/pci/<domid>/0). */
@@ -85,8 +91,10 @@ struct pcisplit_backend {
 	void *page;                   /* the frontend's page, mapped */
 	bool stopping;
 	struct list_head exported;    /* pcisplit_dev.owner_node, under pcisplit_devs_lock */
-	struct ratelimit_state log_rs; /* this guest's share of dom0's log (lines its writes can cause) */
-	struct pcisplit_xs_watch watches[3];  /* frontend state, backend directory, @releaseDomain */
+	/* this guest's share of dom0's log (lines its writes can cause) */
+	struct ratelimit_state log_rs;
+	/* frontend state, backend directory, @releaseDomain */
+	struct pcisplit_xs_watch watches[3];
 };
 
 extern struct mutex pcisplit_devs_lock;
@@ -94,7 +102,10 @@ extern bool pcisplit_permissive;
 extern bool pcisplit_passthrough;
 extern int pcisplit_verbose;
 
-/* pci.c: the functions bound to pciback and the seize list (hide= plus new_slot), under pcisplit_devs_lock */
+/*
+ * pci.c: the functions bound to pciback and the seize list (hide= plus new_slot), under
+ * pcisplit_devs_lock
+ */
 extern struct list_head pcisplit_devs;
 extern struct pcisplit_slot pcisplit_seize[PCISPLIT_MAX_SLOTS];
 extern unsigned int pcisplit_nseize;

@@ -5,10 +5,12 @@
  * formats) and denials (the guest writes the config-space engine refused). docs/xen-pciback.md
  * describes the formats.
  *
- * Context and locking: process context (sysfs show/store), under pcisplit_devs_lock, which keeps each
- * record and its core view alive; the counters are atomics (INTx handler) or relaxed atomics in the
- * core (denials), so a read never waits for a guest's op.
+ * Context and locking: process context (sysfs show/store), under pcisplit_devs_lock, which keeps
+ * each record and its core view alive; the counters are atomics (INTx handler) or relaxed atomics
+ * in the core (denials), so a read never waits for a guest's op.
  */
+#define pr_fmt(fmt) "xen-pciback: " fmt
+
 #include <linux/device.h>
 #include <linux/minmax.h>
 #include <linux/pci.h>
@@ -26,8 +28,10 @@ static ssize_t irq_handlers_show(struct device_driver *drv, char *buf)
 
 	mutex_lock(&pcisplit_devs_lock);
 	list_for_each_entry(dev, &pcisplit_devs, node) {
-		n += sysfs_emit_at(buf, n, "%s:%s:%sing:%ld\n", pci_name(dev->pdev), READ_ONCE(dev->isr_on) ? "on" : "off",
-				   atomic_read(&dev->ack_intr) ? "ack" : "not ack", atomic_long_read(&dev->handled));
+		n += sysfs_emit_at(buf, n, "%s:%s:%sing:%ld\n", pci_name(dev->pdev),
+				   READ_ONCE(dev->isr_on) ? "on" : "off",
+				   atomic_read(&dev->ack_intr) ? "ack" : "not ack",
+				   atomic_long_read(&dev->handled));
 	}
 	mutex_unlock(&pcisplit_devs_lock);
 	return n;
@@ -41,7 +45,9 @@ static ssize_t irq_handler_state_store(struct device_driver *drv, const char *bu
 
 	if (rc)
 		return rc;
-	/* Toggles acking of a handler that is installed (in-tree semantics); nothing else changes. */
+	/*
+	 * Toggles acking of a handler that is installed (in-tree semantics); nothing else changes.
+	 */
 	if (READ_ONCE(dev->isr_on))
 		atomic_set(&dev->ack_intr, !atomic_read(&dev->ack_intr));
 	pcisplit_dev_put(dev);

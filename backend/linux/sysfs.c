@@ -4,11 +4,14 @@
  * with the in-tree names and formats (docs/xen-pciback.md lists them with their errors). The status
  * attributes (irq_handlers, irq_handler_state, denials) are in status.c.
  *
- * Context and locking (see pciback.h for the order): process context (sysfs show/store). Every write
- * is parsed completely before anything changes, then applied under pcisplit_devs_lock; a bad write
- * returns its error (-EINVAL for syntax) and changes nothing. A change to an exported function's
- * policy or quirks reaches its live view at once; the view picks it up at the guest's next access.
+ * Context and locking (see pciback.h for the order): process context (sysfs show/store). Every
+ * write is parsed completely before anything changes, then applied under pcisplit_devs_lock; a bad
+ * write returns its error (-EINVAL for syntax) and changes nothing. A change to an exported
+ * function's policy or quirks reaches its live view at once; the view picks it up at the guest's
+ * next access.
  */
+#define pr_fmt(fmt) "xen-pciback: " fmt
+
 #include <linux/device.h>
 #include <linux/pci.h>
 #include <linux/string.h>
@@ -25,7 +28,7 @@ static int pcisplit_parse_slot_write(const char *buf, size_t count, struct pcisp
 	memcpy(text, buf, count);
 	text[count] = '\0';
 	if (pcisplit_parse_slot(text, slot, diag, sizeof(diag))) {
-		pr_warn_ratelimited("xen-pciback: %s\n", diag);
+		pr_warn_ratelimited("%s\n", diag);
 		return -EINVAL;
 	}
 	return 0;
@@ -90,9 +93,11 @@ static ssize_t slots_show(struct device_driver *drv, char *buf)
 		if (s->slot < 0)
 			n += sysfs_emit_at(buf, n, "%04x:%02x:*.*\n", s->domain, s->bus);
 		else if (s->fn < 0)
-			n += sysfs_emit_at(buf, n, "%04x:%02x:%02x.*\n", s->domain, s->bus, s->slot);
+			n += sysfs_emit_at(buf, n, "%04x:%02x:%02x.*\n", s->domain, s->bus,
+					   s->slot);
 		else
-			n += sysfs_emit_at(buf, n, "%04x:%02x:%02x.%d\n", s->domain, s->bus, s->slot, s->fn);
+			n += sysfs_emit_at(buf, n, "%04x:%02x:%02x.%d\n", s->domain, s->bus,
+					   s->slot, s->fn);
 	}
 	mutex_unlock(&pcisplit_devs_lock);
 	return n;
@@ -122,12 +127,13 @@ int pcisplit_lookup_write(const char *buf, size_t count, struct pcisplit_dev **o
 }
 
 /*
- * L6: an admin's change to a function's live view (policy, quirk) runs under the lock of the backend
- * the function is exported to, the lock every guest op on that view and the export's build of it run
- * under, so the change never interleaves with them. The lock order is be->lock -> pcisplit_devs_lock:
- * the owner is read, its lock taken, and the owner read again until both agree. Returns with
- * pcisplit_devs_lock held and, if the function is exported, its backend locked and referenced (NULL
- * if not); pcisplit_owner_unlock() undoes both. The caller holds a reference on dev.
+ * L6: an admin's change to a function's live view (policy, quirk) runs under the lock of the
+ * backend the function is exported to, the lock every guest op on that view and the export's build
+ * of it run under, so the change never interleaves with them. The lock order is be->lock ->
+ * pcisplit_devs_lock: the owner is read, its lock taken, and the owner read again until both agree.
+ * Returns with pcisplit_devs_lock held and, if the function is exported, its backend locked and
+ * referenced (NULL if not); pcisplit_owner_unlock() undoes both. The caller holds a reference on
+ * dev.
  */
 static struct pcisplit_backend *pcisplit_owner_lock(struct pcisplit_dev *dev)
 {
@@ -166,11 +172,15 @@ static void pcisplit_update_policy(struct pcisplit_dev *dev)
 	if (!dev->owner)
 		return;
 	mutex_lock(&dev->op_lock);
-	pcisplit_fn_set_policy(dev->fn, pcisplit_effective_permissive(dev), dev->allow_interrupt_control);
+	pcisplit_fn_set_policy(dev->fn, pcisplit_effective_permissive(dev),
+			       dev->allow_interrupt_control);
 	mutex_unlock(&dev->op_lock);
 }
 
-/* The module-wide permissive flag changed: every exported view, one at a time under its owner's lock. */
+/*
+ * The module-wide permissive flag changed: every exported view, one at a time under its owner's
+ * lock.
+ */
 void pcisplit_apply_permissive_all(void)
 {
 	static unsigned int pcisplit_policy_pass;  /* under pcisplit_devs_lock */
@@ -243,7 +253,8 @@ static ssize_t permissive_show(struct device_driver *drv, char *buf)
 }
 static DRIVER_ATTR_RW(permissive);
 
-static ssize_t allow_interrupt_control_store(struct device_driver *drv, const char *buf, size_t count)
+static ssize_t allow_interrupt_control_store(struct device_driver *drv, const char *buf,
+					     size_t count)
 {
 	struct pcisplit_dev *dev;
 	int rc = pcisplit_lookup_write(buf, count, &dev);
@@ -273,9 +284,9 @@ static ssize_t quirks_store(struct device_driver *drv, const char *buf, size_t c
 	struct pcisplit_dev *dev;
 	char text[80], diag[160];
 	unsigned int i;
-	uint16_t reg;
-	uint8_t size;
-	uint32_t mask;
+	u16 reg;
+	u8 size;
+	u32 mask;
 	int rc;
 
 	if (count >= sizeof(text))
@@ -283,7 +294,7 @@ static ssize_t quirks_store(struct device_driver *drv, const char *buf, size_t c
 	memcpy(text, buf, count);
 	text[count] = '\0';
 	if (pcisplit_parse_quirk(text, 4096, &bdf, &reg, &size, &mask, diag, sizeof(diag))) {
-		pr_warn_ratelimited("xen-pciback: quirks: %s\n", diag);
+		pr_warn_ratelimited("quirks: %s\n", diag);
 		return -EINVAL;
 	}
 	mutex_lock(&pcisplit_devs_lock);
@@ -298,9 +309,14 @@ static ssize_t quirks_store(struct device_driver *drv, const char *buf, size_t c
 	if (reg + size > (dev->pdev->cfg_size > 256 ? 4096 : 256))
 		rc = -EINVAL;
 	for (i = 0; !rc && i < dev->nquirks; i++) {
-		if (reg < dev->quirks[i].reg + dev->quirks[i].size && dev->quirks[i].reg < reg + size)
-			rc = dev->quirks[i].reg == reg && dev->quirks[i].size == size && dev->quirks[i].mask == mask ?
-				     1 : -EEXIST;  /* the same quirk again is accepted and kept once */
+		const struct pcisplit_quirk *q = &dev->quirks[i];
+
+		if (reg >= q->reg + q->size || q->reg >= reg + size)
+			continue;
+		/*
+		 * Overlapping: the same quirk again is accepted and kept once, any other refused.
+		 */
+		rc = q->reg == reg && q->size == size && q->mask == mask ? 1 : -EEXIST;
 	}
 	if (!rc && dev->nquirks == PCISPLIT_MAX_QUIRKS)
 		rc = -ENOSPC;
@@ -308,7 +324,7 @@ static ssize_t quirks_store(struct device_driver *drv, const char *buf, size_t c
 	if (!rc && be) {
 		mutex_lock(&dev->op_lock);
 		if (pcisplit_fn_add_quirk(dev->fn, reg, size, mask, diag, sizeof(diag))) {
-			pr_warn_ratelimited("xen-pciback: quirks: %s\n", diag);
+			pr_warn_ratelimited("quirks: %s\n", diag);
 			rc = -EINVAL;
 		}
 		mutex_unlock(&dev->op_lock);
@@ -332,12 +348,13 @@ static ssize_t quirks_show(struct device_driver *drv, char *buf)
 		if (!dev->nquirks)
 			continue;
 		p = dev->pdev;
-		n += sysfs_emit_at(buf, n, "%02x:%02x.%01x\n", p->bus->number, PCI_SLOT(p->devfn), PCI_FUNC(p->devfn));
-		n += sysfs_emit_at(buf, n, "\t%04x:%04x:%04x:%04x\n", p->vendor, p->device, p->subsystem_vendor,
-				   p->subsystem_device);
+		n += sysfs_emit_at(buf, n, "%02x:%02x.%01x\n", p->bus->number, PCI_SLOT(p->devfn),
+				   PCI_FUNC(p->devfn));
+		n += sysfs_emit_at(buf, n, "\t%04x:%04x:%04x:%04x\n", p->vendor, p->device,
+				   p->subsystem_vendor, p->subsystem_device);
 		for (i = 0; i < dev->nquirks; i++)
-			n += sysfs_emit_at(buf, n, "\t\t%08x:%01x:%08x\n", dev->quirks[i].reg, dev->quirks[i].size,
-					   dev->quirks[i].mask);
+			n += sysfs_emit_at(buf, n, "\t\t%08x:%01x:%08x\n", dev->quirks[i].reg,
+					   dev->quirks[i].size, dev->quirks[i].mask);
 	}
 	mutex_unlock(&pcisplit_devs_lock);
 	return n;

@@ -10,10 +10,12 @@
  *   backend's work; the work processes the posted op under backend->lock in process context, then
  *   EOIs, flagging the event spurious when nothing was posted, so Xen throttles a storm. One op is
  *   in flight per guest by construction (one work item, one page).
- * - remove() unregisters the watches before taking backend->lock (a callback may be waiting for it),
- *   then stops the instance (releasing every function), then waits for the work and the core's
+ * - remove() unregisters the watches before taking backend->lock (a callback may be waiting for
+ *   it), then stops the instance (releasing every function), then waits for the work and the core's
  *   timer (a delayed work that takes backend->lock and does nothing once stopping) to finish.
  */
+#define pr_fmt(fmt) "xen-pciback: " fmt
+
 #include <linux/module.h>
 #include <linux/ratelimit.h>
 #include <linux/slab.h>
@@ -26,7 +28,7 @@
 
 #include "pciback.h"
 
-/* --- watches for the core ------------------------------------------------------------------------ */
+/* --- watches for the core --------------------------------------------------------------------- */
 
 static void pcisplit_watch_fired(void *owner, const char *path, const char *token)
 {
@@ -35,7 +37,8 @@ static void pcisplit_watch_fired(void *owner, const char *path, const char *toke
 	mutex_lock(&be->lock);
 	if (!be->stopping) {
 		pcisplit_be_watch_fired(be->core, path, token);
-		be->xdev->state = pcisplit_be_state(be->core);  /* the xenbus device's copy follows the core's */
+		/* the xenbus device's copy follows the core's */
+		be->xdev->state = pcisplit_be_state(be->core);
 	}
 	mutex_unlock(&be->lock);
 }
@@ -44,7 +47,8 @@ int pcisplit_kxs_watch(void *owner, const char *path, const char *token)
 {
 	struct pcisplit_backend *be = owner;
 
-	return pcisplit_xs_watch_add(be->watches, ARRAY_SIZE(be->watches), be, path, token, pcisplit_watch_fired);
+	return pcisplit_xs_watch_add(be->watches, ARRAY_SIZE(be->watches), be, path, token,
+				     pcisplit_watch_fired);
 }
 
 int pcisplit_kxs_unwatch(void *owner, const char *path, const char *token)
@@ -56,7 +60,7 @@ int pcisplit_kxs_unwatch(void *owner, const char *path, const char *token)
 	return 0;
 }
 
-/* --- the channel -------------------------------------------------------------------------------- */
+/* --- the channel ------------------------------------------------------------------------------ */
 
 static irqreturn_t pcisplit_event(int irq, void *data)
 {
@@ -81,7 +85,8 @@ static void pcisplit_work(struct work_struct *work)
 
 static void pcisplit_timer(struct work_struct *work)
 {
-	struct pcisplit_backend *be = container_of(to_delayed_work(work), struct pcisplit_backend, timer);
+	struct pcisplit_backend *be =
+		container_of(to_delayed_work(work), struct pcisplit_backend, timer);
 
 	mutex_lock(&be->lock);
 	if (!be->stopping) {
@@ -92,13 +97,13 @@ static void pcisplit_timer(struct work_struct *work)
 }
 
 /* Under be->lock (from the core). */
-void pcisplit_khost_arm_timer(struct pcisplit_backend *be, uint32_t ms)
+void pcisplit_khost_arm_timer(struct pcisplit_backend *be, u32 ms)
 {
 	if (!be->stopping)
 		mod_delayed_work(system_wq, &be->timer, msecs_to_jiffies(ms));
 }
 
-int pcisplit_khost_connect(struct pcisplit_backend *be, uint32_t gref, uint32_t port, void **page)
+int pcisplit_khost_connect(struct pcisplit_backend *be, u32 gref, u32 port, void **page)
 {
 	grant_ref_t ref = gref;
 	void *addr = NULL;
@@ -109,14 +114,16 @@ int pcisplit_khost_connect(struct pcisplit_backend *be, uint32_t gref, uint32_t 
 	rc = xenbus_map_ring_valloc(be->xdev, &ref, 1, &addr);
 	if (rc) {
 		if (__ratelimit(&be->log_rs))
-			dev_err(&be->xdev->dev, "cannot map grant %u of domain %u: %d\n", gref, be->xdev->otherend_id, rc);
+			dev_err(&be->xdev->dev, "cannot map grant %u of domain %u: %d\n", gref,
+				be->xdev->otherend_id, rc);
 		return rc;
 	}
-	rc = bind_interdomain_evtchn_to_irqhandler_lateeoi(be->xdev, port, pcisplit_event, 0, "pcisplit-be", be);
+	rc = bind_interdomain_evtchn_to_irqhandler_lateeoi(be->xdev, port, pcisplit_event, 0,
+							   "pcisplit-be", be);
 	if (rc < 0) {
 		if (__ratelimit(&be->log_rs))
-			dev_err(&be->xdev->dev, "cannot bind event channel %u of domain %u: %d\n", port,
-				be->xdev->otherend_id, rc);
+			dev_err(&be->xdev->dev, "cannot bind event channel %u of domain %u: %d\n",
+				port, be->xdev->otherend_id, rc);
 		xenbus_unmap_ring_vfree(be->xdev, addr);
 		return rc;
 	}
@@ -124,12 +131,14 @@ int pcisplit_khost_connect(struct pcisplit_backend *be, uint32_t gref, uint32_t 
 	be->page = addr;
 	*page = addr;
 	if (__ratelimit(&be->log_rs))
-		dev_info(&be->xdev->dev, "connected to domain %u (grant %u, port %u)\n", be->xdev->otherend_id, gref,
-			 port);
+		dev_info(&be->xdev->dev, "connected to domain %u (grant %u, port %u)\n",
+			 be->xdev->otherend_id, gref, port);
 	return 0;
 }
 
-/* Under be->lock (from the core). The work may still be queued: it finds irq == 0 and does nothing. */
+/*
+ * Under be->lock (from the core). The work may still be queued: it finds irq == 0 and does nothing.
+ */
 void pcisplit_khost_disconnect(struct pcisplit_backend *be)
 {
 	if (be->irq) {
@@ -154,24 +163,30 @@ int pcisplit_kill_domain(u16 domid)
 	int rc = HYPERVISOR_sched_op(SCHEDOP_remote_shutdown, &rs);
 
 	if (rc)
-		pr_err("xen-pciback: cannot shut domain %u down: %d\n", domid, rc);
+		pr_err("cannot shut domain %u down: %d\n", domid, rc);
 	return rc;
 }
 
-void pcisplit_khost_destroy_domain(struct pcisplit_backend *be, uint16_t domid)
+void pcisplit_khost_destroy_domain(struct pcisplit_backend *be, u16 domid)
 {
-	/* The toolstack is not relied on (xl never reads aerState): the domain crashes, on_crash applies. */
+	/*
+	 * The toolstack is not relied on (xl never reads aerState): the domain crashes, on_crash
+	 * applies.
+	 */
 	pcisplit_kill_domain(domid);
 }
 
 void pcisplit_khost_log(struct pcisplit_backend *be, const char *msg)
 {
-	/* Ratelimited per guest: some of these lines follow what a guest writes (L1, XSA-130 class). */
+	/*
+	 * Ratelimited per guest: some of these lines follow what a guest writes (L1, XSA-130
+	 * class).
+	 */
 	if (__ratelimit(&be->log_rs))
 		dev_info(&be->xdev->dev, "%s\n", msg);
 }
 
-/* --- the xenbus driver -------------------------------------------------------------------------- */
+/* --- the xenbus driver ------------------------------------------------------------------------ */
 
 static void pcisplit_backend_free(struct kref *ref)
 {
@@ -200,7 +215,8 @@ static int pcisplit_xb_probe(struct xenbus_device *xdev, const struct xenbus_dev
 		return -ENOMEM;
 	kref_init(&be->ref);
 	mutex_init(&be->lock);
-	ratelimit_state_init(&be->log_rs, 5 * HZ, 10);  /* per guest: one noisy guest hides no other's lines */
+	/* per guest: one noisy guest hides no other's lines */
+	ratelimit_state_init(&be->log_rs, 5 * HZ, 10);
 	INIT_WORK(&be->work, pcisplit_work);
 	INIT_DELAYED_WORK(&be->timer, pcisplit_timer);
 	INIT_LIST_HEAD(&be->exported);

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * xen-pcifront.ko (xen-pcisplit): the PCI side of the frontend: pci_ops over the frontend core, the x86
- * Xen PCI-frontend MSI hooks, and the guest's root buses (created per root-K, every devfn scanned,
- * removed on hot-unplug and disconnect).
+ * xen-pcifront.ko (xen-pcisplit): the PCI side of the frontend: pci_ops over the frontend core, the
+ * x86 Xen PCI-frontend MSI hooks, and the guest's root buses (created per root-K, every devfn
+ * scanned, removed on hot-unplug and disconnect).
  *
  * Context and locking (front.h has the lock list): pci_ops run atomic (pci_lock held) and take
- * op_lock; the MSI hooks run in process context from the PCI core and take op_lock; bus creation and
- * removal run under front->lock and the PCI core's rescan/remove lock. Errors of the core are mapped to
- * PCIBIOS codes here and nowhere else.
+ * op_lock; the MSI hooks run in process context from the PCI core and take op_lock; bus creation
+ * and removal run under front->lock and the PCI core's rescan/remove lock. Errors of the core are
+ * mapped to PCIBIOS codes here and nowhere else.
  */
+#define pr_fmt(fmt) "xen-pcifront: " fmt
+
 #include <linux/msi.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -59,7 +61,7 @@ static int pcisplit_err_to_pcibios(int err)
 	}
 }
 
-/* --- pci_ops -------------------------------------------------------------------------------------- */
+/* --- pci_ops ---------------------------------------------------------------------------------- */
 
 /* The frontend serving `bus` (there is at most one: one backend device per guest). */
 static struct pcisplit_front *pcisplit_front_of(struct pci_bus *bus)
@@ -82,7 +84,8 @@ static int pcisplit_bus_read(struct pci_bus *bus, unsigned int devfn, int where,
 
 	if (front) {
 		spin_lock_irqsave(&front->op_lock, flags);
-		err = pcisplit_fe_conf_read(front->core, pci_domain_nr(bus), bus->number, devfn, where, size, &v);
+		err = pcisplit_fe_conf_read(front->core, pci_domain_nr(bus), bus->number, devfn,
+					    where, size, &v);
 		spin_unlock_irqrestore(&front->op_lock, flags);
 	}
 	*val = err == 0 ? v : (size == 4 ? ~0u : (1u << (8 * size)) - 1);
@@ -97,7 +100,8 @@ static int pcisplit_bus_write(struct pci_bus *bus, unsigned int devfn, int where
 
 	if (front) {
 		spin_lock_irqsave(&front->op_lock, flags);
-		err = pcisplit_fe_conf_write(front->core, pci_domain_nr(bus), bus->number, devfn, where, size, val);
+		err = pcisplit_fe_conf_write(front->core, pci_domain_nr(bus), bus->number, devfn,
+					     where, size, val);
 		spin_unlock_irqrestore(&front->op_lock, flags);
 	}
 	return pcisplit_err_to_pcibios(err);
@@ -108,7 +112,7 @@ static struct pci_ops pcisplit_bus_ops = {
 	.write = pcisplit_bus_write,
 };
 
-/* --- MSI hooks (arch/x86/pci/xen.c calls them for a PV guest) -------------------------------------- */
+/* --- MSI hooks (arch/x86/pci/xen.c calls them for a PV guest) --------------------------------- */
 
 static int pcisplit_enable_msi(struct pci_dev *dev, int vectors[])
 {
@@ -119,11 +123,12 @@ static int pcisplit_enable_msi(struct pci_dev *dev, int vectors[])
 
 	if (front) {
 		spin_lock_irqsave(&front->op_lock, flags);
-		err = pcisplit_fe_enable_msi(front->core, pci_domain_nr(dev->bus), dev->bus->number, dev->devfn, &pirq);
+		err = pcisplit_fe_enable_msi(front->core, pci_domain_nr(dev->bus), dev->bus->number,
+					     dev->devfn, &pirq);
 		spin_unlock_irqrestore(&front->op_lock, flags);
 	}
 	if (err || pirq == 0) {
-		dev_err(&dev->dev, "pcifront (pcisplit): enable MSI failed (%d, pirq %u)\n", err, pirq);
+		dev_err(&dev->dev, "pcifront: enable MSI failed (%d, pirq %u)\n", err, pirq);
 		vectors[0] = -1;
 		return err ? -EINVAL : -ENXIO;
 	}
@@ -140,10 +145,11 @@ static void pcisplit_disable_msi(struct pci_dev *dev)
 	if (!front)
 		return;
 	spin_lock_irqsave(&front->op_lock, flags);
-	err = pcisplit_fe_disable_msi(front->core, pci_domain_nr(dev->bus), dev->bus->number, dev->devfn);
+	err = pcisplit_fe_disable_msi(front->core, pci_domain_nr(dev->bus), dev->bus->number,
+				      dev->devfn);
 	spin_unlock_irqrestore(&front->op_lock, flags);
 	if (err)
-		dev_warn(&dev->dev, "pcifront (pcisplit): disable MSI: %d\n", err);
+		dev_warn(&dev->dev, "pcifront: disable MSI: %d\n", err);
 }
 
 static int pcisplit_enable_msix(struct pci_dev *dev, int vectors[], int nvec)
@@ -171,13 +177,13 @@ static int pcisplit_enable_msix(struct pci_dev *dev, int vectors[], int nvec)
 	}
 	if (front && i == nvec) {
 		spin_lock_irqsave(&front->op_lock, flags);
-		err = pcisplit_fe_enable_msix(front->core, pci_domain_nr(dev->bus), dev->bus->number, dev->devfn,
-					      entries, nvec, pirqs);
+		err = pcisplit_fe_enable_msix(front->core, pci_domain_nr(dev->bus),
+					      dev->bus->number, dev->devfn, entries, nvec, pirqs);
 		spin_unlock_irqrestore(&front->op_lock, flags);
 	}
 	for (i = 0; err == 0 && i < nvec; i++) {
 		if (pirqs[i] == 0) {
-			dev_err(&dev->dev, "pcifront (pcisplit): MSI-X entry %d got no PIRQ\n", entries[i]);
+			dev_err(&dev->dev, "pcifront: MSI-X entry %d got no PIRQ\n", entries[i]);
 			err = PCISPLIT_ERR_OP_FAILED;
 		}
 		vectors[i] = pirqs[i];
@@ -185,7 +191,7 @@ static int pcisplit_enable_msix(struct pci_dev *dev, int vectors[], int nvec)
 	kfree(entries);
 	kfree(pirqs);
 	if (err) {
-		dev_err(&dev->dev, "pcifront (pcisplit): enable MSI-X failed (%d)\n", err);
+		dev_err(&dev->dev, "pcifront: enable MSI-X failed (%d)\n", err);
 		return -EINVAL;
 	}
 	return 0;
@@ -200,10 +206,11 @@ static void pcisplit_disable_msix(struct pci_dev *dev)
 	if (!front)
 		return;
 	spin_lock_irqsave(&front->op_lock, flags);
-	err = pcisplit_fe_disable_msix(front->core, pci_domain_nr(dev->bus), dev->bus->number, dev->devfn);
+	err = pcisplit_fe_disable_msix(front->core, pci_domain_nr(dev->bus), dev->bus->number,
+				       dev->devfn);
 	spin_unlock_irqrestore(&front->op_lock, flags);
 	if (err)
-		dev_warn(&dev->dev, "pcifront (pcisplit): disable MSI-X: %d\n", err);
+		dev_warn(&dev->dev, "pcifront: disable MSI-X: %d\n", err);
 }
 
 struct xen_pci_frontend_ops pcisplit_msi_ops = {
@@ -213,9 +220,9 @@ struct xen_pci_frontend_ops pcisplit_msi_ops = {
 	.disable_msix = pcisplit_disable_msix,
 };
 
-/* --- root buses ----------------------------------------------------------------------------------- */
+/* --- root buses ------------------------------------------------------------------------------- */
 
-/* Scans every devfn: functions other than 0 may be exported alone (pci_scan_root_bus stops at fn 0). */
+/* Scans every devfn: a function other than 0 may be exported alone (the PCI core stops at fn 0). */
 static void pcisplit_scan_all(struct pci_bus *b)
 {
 	struct pci_dev *d;
@@ -286,11 +293,13 @@ void pcisplit_scan_roots(struct pcisplit_front *front)
 		INIT_LIST_HEAD(&resources);
 		pci_add_resource(&resources, &ioport_resource);
 		pci_add_resource(&resources, &iomem_resource);
-		r->bus = pci_scan_root_bus(&front->xdev->dev, busnr, &pcisplit_bus_ops, &r->sd, &resources);
+		r->bus = pci_scan_root_bus(&front->xdev->dev, busnr, &pcisplit_bus_ops, &r->sd,
+					   &resources);
 		if (!r->bus) {
 			pci_free_resource_list(&resources);
 			pci_unlock_rescan_remove();
-			dev_err(&front->xdev->dev, "cannot create PCI root bus %04x:%02x\n", domain, busnr);
+			dev_err(&front->xdev->dev, "cannot create PCI root bus %04x:%02x\n", domain,
+				busnr);
 			kfree(r);
 			continue;
 		}
@@ -332,7 +341,8 @@ void pcisplit_kfh_rescan(struct pcisplit_front *front)
 	pcisplit_scan_roots(front);
 }
 
-void pcisplit_kfh_remove_device(struct pcisplit_front *front, uint16_t domain, uint8_t bus, uint8_t devfn)
+void pcisplit_kfh_remove_device(struct pcisplit_front *front, u16 domain, u8 bus,
+				u8 devfn)
 {
 	struct pci_dev *dev = pci_get_domain_bus_and_slot(domain, bus, devfn);
 
@@ -340,5 +350,6 @@ void pcisplit_kfh_remove_device(struct pcisplit_front *front, uint16_t domain, u
 		return;
 	pci_stop_and_remove_bus_device_locked(dev);
 	pci_dev_put(dev);
-	dev_info(&front->xdev->dev, "%04x:%02x:%02x.%u removed\n", domain, bus, PCI_SLOT(devfn), PCI_FUNC(devfn));
+	dev_info(&front->xdev->dev, "%04x:%02x:%02x.%u removed\n", domain, bus, PCI_SLOT(devfn),
+		 PCI_FUNC(devfn));
 }

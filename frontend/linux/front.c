@@ -5,12 +5,14 @@
  * xenstore watches. The PCI side (pci_ops, MSI hooks, root buses) is in bus.c.
  *
  * Context and locking (front.h has the lock list):
- * - probe/remove run in the xenbus probe context, watch callbacks in the xenwatch thread; both call the
- *   core under front->lock.
+ * - probe/remove run in the xenbus probe context, watch callbacks in the xenwatch thread; both call
+ *   the core under front->lock.
  * - The event channel's handler (hard irq) only schedules the AER work when the backend posted a
  *   request; the work answers it in process context (the guest driver's err_handler may sleep).
  * - Buses are removed before the core tears the page down, so no op runs against a freed page.
  */
+#define pr_fmt(fmt) "xen-pcifront: " fmt
+
 #include <linux/interrupt.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
@@ -23,20 +25,20 @@
 
 #include "front.h"
 
-/* --- host services for the core ---------------------------------------------------------------------- */
+/* --- host services for the core --------------------------------------------------------------- */
 
 static irqreturn_t pcisplit_front_event(int irq, void *data)
 {
 	struct pcisplit_front *front = data;
-	volatile u32 *flags = front->page;
+	u32 *flags = front->page;  /* the backend writes it: read with READ_ONCE */
 
 	if (flags && (READ_ONCE(*flags) & PCISPLIT_B_ACTIVE))
 		schedule_work(&front->aer_work);
 	return IRQ_HANDLED;
 }
 
-int pcisplit_kfh_setup(struct pcisplit_front *front, uint16_t backend_domid, void **page, uint32_t *gref,
-		       uint32_t *port)
+int pcisplit_kfh_setup(struct pcisplit_front *front, u16 backend_domid, void **page,
+		       u32 *gref, u32 *port)
 {
 	void *p = NULL;
 	grant_ref_t ref;
@@ -72,8 +74,8 @@ void pcisplit_kfh_teardown(struct pcisplit_front *front)
 
 	pcisplit_remove_roots(front);
 	/*
-	 * I6: an op in flight on another CPU holds op_lock and uses the page; taking the lock waits for
-	 * it, and the core forgets the page under it, so no later op starts on a freed page.
+	 * I6: an op in flight on another CPU holds op_lock and uses the page; taking the lock waits
+	 * for it, and the core forgets the page under it, so no later op starts on a freed page.
 	 */
 	spin_lock_irqsave(&front->op_lock, flags);
 	pcisplit_fe_forget_page(front->core);
@@ -83,7 +85,9 @@ void pcisplit_kfh_teardown(struct pcisplit_front *front)
 		front->irq = 0;
 	}
 	if (front->page) {
-		/* Ends the grant; a page the backend still maps is freed only once it is released. */
+		/*
+		 * Ends the grant; a page the backend still maps is freed only once it is released.
+		 */
 		xenbus_teardown_ring(&front->page, 1, &front->gref);
 		front->page = NULL;
 	}
@@ -95,8 +99,8 @@ void pcisplit_kfh_notify(struct pcisplit_front *front)
 		notify_remote_via_irq(front->irq);
 }
 
-int pcisplit_kfh_wait_clear(struct pcisplit_front *front, volatile uint32_t *flags, uint32_t flag,
-			    uint32_t timeout_ms)
+int pcisplit_kfh_wait_clear(struct pcisplit_front *front, volatile u32 *flags, u32 flag,
+			    u32 timeout_ms)
 {
 	u64 deadline = ktime_get_ns() + (u64)timeout_ms * NSEC_PER_MSEC;
 
@@ -105,7 +109,8 @@ int pcisplit_kfh_wait_clear(struct pcisplit_front *front, volatile uint32_t *fla
 		xen_poll_irq_timeout(front->irq, jiffies + msecs_to_jiffies(timeout_ms));
 		xen_clear_irq_pending(front->irq);
 		if (ktime_get_ns() > deadline) {
-			dev_err(&front->xdev->dev, "pciback did not answer within %u ms\n", timeout_ms);
+			dev_err(&front->xdev->dev, "pciback did not answer within %u ms\n",
+				timeout_ms);
 			return 0;
 		}
 	}
@@ -117,8 +122,7 @@ void pcisplit_kfh_log(struct pcisplit_front *front, const char *msg)
 	dev_info(&front->xdev->dev, "%s\n", msg);
 }
 
-int32_t pcisplit_kfh_aer(struct pcisplit_front *front, uint32_t cmd, uint16_t domain, uint8_t bus, uint8_t devfn,
-			 int32_t state)
+s32 pcisplit_kfh_aer(struct pcisplit_front *front, u32 cmd, u16 domain, u8 bus, u8 devfn, s32 state)
 {
 	pci_ers_result_t result = PCI_ERS_RESULT_NONE;
 	const struct pci_error_handlers *eh = NULL;
@@ -151,9 +155,9 @@ int32_t pcisplit_kfh_aer(struct pcisplit_front *front, uint32_t cmd, uint16_t do
 		}
 	}
 	device_unlock(&dev->dev);
-	dev_info(&dev->dev, "pcifront (pcisplit): AER request %u answered %u\n", cmd, (unsigned int)result);
+	dev_info(&dev->dev, "pcifront: AER request %u answered %u\n", cmd, (unsigned int)result);
 	pci_dev_put(dev);
-	return (int32_t)result;
+	return (s32)result;
 }
 
 static void pcisplit_aer_work(struct work_struct *work)
@@ -175,7 +179,7 @@ static void pcisplit_sync_state(struct pcisplit_front *front)
 	front->xdev->state = pcisplit_fe_state(front->core);
 }
 
-/* --- watches for the core ---------------------------------------------------------------------------- */
+/* --- watches for the core --------------------------------------------------------------------- */
 
 static void pcisplit_front_fired(void *owner, const char *path, const char *token)
 {
@@ -207,7 +211,7 @@ int pcisplit_kxs_unwatch(void *owner, const char *path, const char *token)
 	return 0;
 }
 
-/* --- the xenbus driver ------------------------------------------------------------------------------ */
+/* --- the xenbus driver ------------------------------------------------------------------------ */
 
 static int pcisplit_front_probe(struct xenbus_device *xdev, const struct xenbus_device_id *id)
 {
@@ -242,7 +246,7 @@ static int pcisplit_front_probe(struct xenbus_device *xdev, const struct xenbus_
 	if (rc)
 		xenbus_dev_fatal(xdev, rc, "pcifront (pcisplit) could not start");
 	else
-		dev_info(&xdev->dev, "pcifront (pcisplit): published, waiting for the backend\n");
+		dev_info(&xdev->dev, "published, waiting for the backend\n");
 	return 0;
 }
 
@@ -265,7 +269,9 @@ static void pcisplit_front_remove(struct xenbus_device *xdev)
 	kfree(front);
 }
 
-/* op_timeouts (r): guest ops the backend left unanswered past the core's deadline, since the probe. */
+/*
+ * op_timeouts (r): guest ops the backend left unanswered past the core's deadline, since the probe.
+ */
 static ssize_t op_timeouts_show(struct device *d, struct device_attribute *attr, char *buf)
 {
 	struct pcisplit_front *front = dev_get_drvdata(d);

@@ -4,12 +4,12 @@
  * headers only; the C++ core is reached through glue.h.
  *
  * Locks:
- *   front->lock     mutex: every xenstore-side call into the core (probe, watches, remove, AER work)
- *                   and the root-bus list; process context.
- *   front->op_lock  spinlock, irqsave: every op (config access and MSI hooks). Config accesses come
- *                   with the PCI core's pci_lock held (atomic), so an op never sleeps: it posts,
- *                   notifies, then polls the event channel and gives up after the core's bound (2 s)
- *                   with an error, never hanging.
+ *   front->lock     mutex: every xenstore-side call into the core (probe, watches, remove, AER
+ *                   work) and the root-bus list; process context.
+ *   front->op_lock  spinlock, irqsave: every op (config access and MSI hooks). Config accesses
+ *                   come with the PCI core's pci_lock held (atomic), so an op never sleeps: it
+ *                   posts, notifies, then polls the event channel and gives up after the core's
+ *                   bound (2 s) with an error, never hanging.
  * Never take front->lock while holding op_lock.
  */
 #ifndef PCISPLIT_LINUX_FRONT_H
@@ -27,7 +27,8 @@
 
 #include "glue.h"
 #include "../../protocol/linux/xs.h"
-#include "../../protocol/pciif.h" /* the wire's names: PCISPLIT_B_ACTIVE, PCISPLIT_OP_*, PCISPLIT_ERR_* */
+/* the wire's names: PCISPLIT_B_ACTIVE, PCISPLIT_OP_*, PCISPLIT_ERR_* */
+#include "../../protocol/pciif.h"
 
 struct pcisplit_root {
 	struct list_head node;
@@ -38,8 +39,8 @@ struct pcisplit_root {
 struct pcisplit_front {
 	struct xenbus_device *xdev;
 	struct pcisplit_fe *core;
-	struct mutex lock;
-	spinlock_t op_lock;
+	struct mutex lock;            /* xenstore side: watches, connect, roots, the core's state */
+	spinlock_t op_lock;           /* one op in flight: pci_ops, MSI hooks (irqsave) */
 	struct work_struct aer_work;
 	struct list_head roots;       /* under lock */
 	void *page;
@@ -53,7 +54,8 @@ struct pcisplit_front {
 
 /* bus.c */
 extern struct xen_pci_frontend_ops pcisplit_msi_ops;
-int pcisplit_bus_set_front(struct pcisplit_front *front);  /* -EBUSY if another one serves the buses */
+/* -EBUSY if another one serves the buses */
+int pcisplit_bus_set_front(struct pcisplit_front *front);
 void pcisplit_bus_clear_front(void);
 void pcisplit_scan_roots(struct pcisplit_front *front);     /* under front->lock */
 void pcisplit_remove_roots(struct pcisplit_front *front);   /* under front->lock */

@@ -2,10 +2,13 @@
 /*
  * xen-pcifront.ko (xen-pcisplit): module entry.
  *
- * Context: module init/exit, process context. Outside a Xen PV guest (a PV dom0 included) the module
- * refuses with -ENODEV and a message, having allocated nothing. Otherwise it checks its core, installs
- * the x86 PCI-frontend MSI hooks (xen_pci_frontend) and registers the xenbus frontend for type "pci".
+ * Context: module init/exit, process context. Outside a Xen PV guest (a PV dom0 included) the
+ * module refuses with -ENODEV and a message, having allocated nothing. Otherwise it checks its
+ * core, installs the x86 PCI-frontend MSI hooks (xen_pci_frontend) and registers the xenbus
+ * frontend for type "pci".
  */
+#define pr_fmt(fmt) "xen-pcifront: " fmt
+
 #include <linux/module.h>
 #include <linux/printk.h>
 #include <xen/xen.h>
@@ -18,15 +21,15 @@ static int __init pcisplit_frontend_init(void)
 	int rc;
 
 	if (!xen_pv_domain() || xen_initial_domain()) {
-		pr_err("xen-pcifront (pcisplit): not running in a Xen PV guest; refusing to load\n");
+		pr_err("not running in a Xen PV guest; refusing to load\n");
 		return -ENODEV;
 	}
 	if (pcisplit_fe_selftest()) {
-		pr_err("xen-pcifront (pcisplit): core self-check failed\n");
+		pr_err("core self-check failed\n");
 		return -EINVAL;
 	}
 	if (xen_pci_frontend) {
-		pr_err("xen-pcifront (pcisplit): another PCI frontend is installed\n");
+		pr_err("another PCI frontend is installed\n");
 		return -EBUSY;
 	}
 	xen_pci_frontend = &pcisplit_msi_ops;
@@ -35,7 +38,7 @@ static int __init pcisplit_frontend_init(void)
 		xen_pci_frontend = NULL;
 		return rc;
 	}
-	pr_info("xen-pcifront (pcisplit): ready\n");
+	pr_info("ready: xen-pcisplit\n");
 	return 0;
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * xenstore for the C++ cores inside the kernel modules: the C functions (protocol/linux/xs.c) that
- * protocol/linux/kernel_store.hpp calls. Paths are absolute or relative to the domain's home; tx 0 is
- * no transaction; returns 0 or a negative errno.
+ * protocol/linux/kernel_store.hpp calls. Paths are absolute or relative to the domain's home; tx 0
+ * is no transaction; returns 0 or a negative errno.
  */
 #ifndef PCISPLIT_LINUX_STORE_GLUE_H
 #define PCISPLIT_LINUX_STORE_GLUE_H
@@ -16,8 +16,8 @@ extern "C" {
 #endif
 
 /*
- * The errnos that cross into C++, by name: the C++ side sees no kernel header. xs.c pins each to the
- * kernel's own value with static_assert.
+ * The errnos that cross into C++, by name: the C++ side sees no kernel header. xs.c pins each to
+ * the kernel's own value with static_assert.
  */
 #define PCISPLIT_ENOENT 2
 #define PCISPLIT_E2BIG  7
@@ -31,7 +31,9 @@ int pcisplit_kxs_remove(uint32_t tx, const char *path);
 int pcisplit_kxs_begin(uint32_t *tx);
 int pcisplit_kxs_commit(uint32_t tx);  /* -EAGAIN: nothing applied, retry */
 void pcisplit_kxs_abort(uint32_t tx);
-/* Watches belong to an owner (a backend or frontend device); each module's glue implements these. */
+/*
+ * Watches belong to an owner (a backend or frontend device); each module's glue implements these.
+ */
 int pcisplit_kxs_watch(void *owner, const char *path, const char *token);
 int pcisplit_kxs_unwatch(void *owner, const char *path, const char *token);
 

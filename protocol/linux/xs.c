@@ -3,8 +3,8 @@
  * xenstore for the C++ cores (see store_glue.h), over the kernel's xenbus_* API, and watch slots.
  *
  * Context: process context (xenbus requests sleep). Watch callbacks run in the xenwatch thread;
- * pcisplit_xs_watch_del from any other thread waits for a running callback, so it must not be called
- * under a lock that callback takes.
+ * pcisplit_xs_watch_del from any other thread waits for a running callback, so it must not be
+ * called under a lock that callback takes.
  */
 #include <linux/build_bug.h>
 #include <linux/errno.h>
@@ -17,14 +17,14 @@
 static_assert(PCISPLIT_ENOENT == ENOENT && PCISPLIT_E2BIG == E2BIG && PCISPLIT_EAGAIN == EAGAIN);
 static_assert(PCISPLIT_EACCES == EACCES && PCISPLIT_EINVAL == EINVAL);
 
-static struct xenbus_transaction pcisplit_tx(uint32_t tx)
+static struct xenbus_transaction pcisplit_tx(u32 tx)
 {
 	struct xenbus_transaction t = { .id = tx };
 
 	return t;
 }
 
-int pcisplit_kxs_read(uint32_t tx, const char *path, char *out, size_t cap)
+int pcisplit_kxs_read(u32 tx, const char *path, char *out, size_t cap)
 {
 	unsigned int len = 0;
 	char *v = xenbus_read(pcisplit_tx(tx), path, "", &len);
@@ -41,17 +41,17 @@ int pcisplit_kxs_read(uint32_t tx, const char *path, char *out, size_t cap)
 	return 0;
 }
 
-int pcisplit_kxs_write(uint32_t tx, const char *path, const char *value)
+int pcisplit_kxs_write(u32 tx, const char *path, const char *value)
 {
 	return xenbus_write(pcisplit_tx(tx), path, "", value);
 }
 
-int pcisplit_kxs_remove(uint32_t tx, const char *path)
+int pcisplit_kxs_remove(u32 tx, const char *path)
 {
 	return xenbus_rm(pcisplit_tx(tx), path, "");
 }
 
-int pcisplit_kxs_begin(uint32_t *tx)
+int pcisplit_kxs_begin(u32 *tx)
 {
 	struct xenbus_transaction t;
 	int rc = xenbus_transaction_start(&t);
@@ -60,12 +60,12 @@ int pcisplit_kxs_begin(uint32_t *tx)
 	return rc;
 }
 
-int pcisplit_kxs_commit(uint32_t tx)
+int pcisplit_kxs_commit(u32 tx)
 {
 	return xenbus_transaction_end(pcisplit_tx(tx), 0);
 }
 
-void pcisplit_kxs_abort(uint32_t tx)
+void pcisplit_kxs_abort(u32 tx)
 {
 	xenbus_transaction_end(pcisplit_tx(tx), 1);
 }
@@ -77,8 +77,9 @@ static void pcisplit_xs_fired(struct xenbus_watch *watch, const char *path, cons
 	w->fire(w->owner, path, w->token);
 }
 
-int pcisplit_xs_watch_add(struct pcisplit_xs_watch *slots, unsigned int n, void *owner, const char *path,
-			  const char *token, void (*fire)(void *owner, const char *path, const char *token))
+int pcisplit_xs_watch_add(struct pcisplit_xs_watch *slots, unsigned int n, void *owner,
+			  const char *path, const char *token,
+			  void (*fire)(void *owner, const char *path, const char *token))
 {
 	struct pcisplit_xs_watch *w = NULL;
 	unsigned int i;

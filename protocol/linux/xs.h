@@ -19,9 +19,13 @@ struct pcisplit_xs_watch {
 };
 
 /* Registers `path` in a free slot of `slots` (n of them). */
-int pcisplit_xs_watch_add(struct pcisplit_xs_watch *slots, unsigned int n, void *owner, const char *path,
-			  const char *token, void (*fire)(void *owner, const char *path, const char *token));
-/* Unregisters the slot with `token` (all slots when token is NULL). Not under a lock the callback takes. */
+int pcisplit_xs_watch_add(struct pcisplit_xs_watch *slots, unsigned int n, void *owner,
+			  const char *path, const char *token,
+			  void (*fire)(void *owner, const char *path, const char *token));
+/*
+ * Unregisters the slot with `token` (all slots when token is NULL). Not under a lock the callback
+ * takes.
+ */
 void pcisplit_xs_watch_del(struct pcisplit_xs_watch *slots, unsigned int n, const char *token);
 
 #endif

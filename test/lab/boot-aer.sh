@@ -113,7 +113,7 @@ else
   recovery=$(dmesg | grep -oE 'AER: device recovery (successful|failed)' | tail -1)
   echo "@@AER-DMESG"; dmesg | grep -iE 'aer|pciback' | tail -15
   be_seen=$(dmesg | grep -oE 'AER: op 6 forwarded to domain [0-9]+, answer [0-9]+' | tail -1)
-  fe_seen=$(grep -oE 'pcifront \(pcisplit\): AER request 6 answered [0-9]+' "$LOG2" | tail -1)
+  fe_seen=$(grep -oE 'pcifront: AER request 6 answered [0-9]+' "$LOG2" | tail -1)
   evidence=ok
   case $(cat /lab/pair) in ours|ours-be) [ -n "$be_seen" ] || evidence="no forward logged by our backend" ;; esac
   case $(cat /lab/pair) in ours|ours-fe) [ -n "$fe_seen" ] || evidence="$evidence; no answer logged by our frontend" ;; esac
