@@ -52,42 +52,50 @@ if [ -n "${LAB_PAIRS:-}" ]; then
   read -r -a pairs <<< "$LAB_PAIRS"
 fi
 
-declare -A qemu_devices=(
-  [main]="-device e1000e,addr=04.0 -device nvme,serial=lab0,addr=05.0"
-  [hide]="-device e1000e,addr=04.0 -device pcie-root-port,id=rp6,chassis=6,slot=6,addr=06.0 -device nvme,serial=lab1,bus=rp6"
-  [aer]="-device pcie-root-port,id=rp1,chassis=1,slot=1,addr=04.0 -device e1000e,id=nic0,bus=rp1"
-  [bench]="-device e1000e,addr=04.0"
-  [cycles]="-device e1000e,addr=04.0"
-  [multi]="-device e1000e,addr=04.0 -device nvme,serial=lab2,addr=05.0 -device e1000,addr=06.0 -device e1000-82544gc,addr=07.0,multifunction=on -device e1000-82545em,addr=07.1"
-)
-# Wall-clock limit per boot (a hung dom0 or guest must not hang CI): about three times a normal run.
-declare -A boot_timeout=([main]=420 [hide]=360 [aer]=300 [bench]=300 [cycles]=900 [multi]=1200)
-# Extra Xen command-line options per boot.
-declare -A xen_args=()
-# TCG threading per boot. "cycles" runs single-threaded: with one host thread per vCPU, QEMU 7.2 crashed
-# in memory_region_dispatch_read on a NULL region (an MMIO read racing the BAR remapping of an unplug/
-# plug cycle) after 40-90 cycles, for every pair (docs/lab.md). "multi" too: its first unplug, of an
-# e1000e with its driver bound next to four other devices, ended in the same segfault once.
-declare -A tcg_thread=([cycles]=single [multi]=single)
-declare -A dom0_args=(
-  [main]=""
-  [hide]="xen-pciback.hide=(0000:00:04.0)(0000:00:06.0)"
-  [aer]=""
-  [bench]=""
-  [cycles]=""
-  [multi]=""
-)
-# Boot "evil" (default for our backend's pairs, BOOTS=evil for all): a guest whose frontend is pcisplit-evil, next to
-# a witness guest with the second e1000e (boot-evil.sh).
-qemu_devices[evil]="-device e1000e,addr=04.0 -device e1000e,addr=05.0"
-boot_timeout[evil]=720
-# Five emulated CPUs, and every domain on pCPUs of its own (dom0 on 0, the witness on 2, the evil guest
-# on 3-4): with three busy PV domains sharing QEMU's two CPUs, busybox crashed in every domain at two
-# TLS loads, whatever the backend, even with no PCI device and no pcisplit-evil in the busy guest (the
-# control run, docs/lab.md); pinned so, the same control had no crash in 300 s.
-declare -A qemu_smp=([evil]=5)
-xen_args[evil]="dom0_vcpus_pin"
-dom0_args[evil]="lab_pin=1"
+# The boots, one row each: wall-clock limit in s (a hung dom0 or guest must not hang CI; about three
+# times a normal run) | QEMU's CPUs | TCG threading | extra Xen options | extra dom0 options | the
+# devices QEMU emulates. "-" is none. Why some rows differ:
+# - cycles and multi run TCG single-threaded: with one host thread per vCPU, QEMU 7.2 crashed in
+#   memory_region_dispatch_read on a NULL region (an MMIO read racing the BAR remapping of an unplug/
+#   plug cycle) after 40-90 cycles, for every pair; multi's first unplug (an e1000e with its driver
+#   bound, next to four other devices) ended in the same segfault once (docs/lab.md).
+# - hide boots dom0 with the in-tree hide= syntax on the command line.
+# - evil (default for our backend's pairs, BOOTS=evil for all: a guest whose frontend is pcisplit-evil,
+#   next to a witness guest with the second e1000e, boot-evil.sh) has five CPUs and every domain on
+#   CPUs of its own (dom0 on 0, the witness on 2, the evil guest on 3-4): with three busy PV domains
+#   sharing QEMU's two CPUs, busybox crashed in every domain at two TLS loads, whatever the backend,
+#   even with no PCI device and no pcisplit-evil in the busy guest (the control run, docs/lab.md);
+#   pinned so, the same control had no crash in 300 s.
+boot_table='
+main   |  420 | 2 | multi  | -              | -                                          | -device e1000e,addr=04.0 -device nvme,serial=lab0,addr=05.0
+hide   |  360 | 2 | multi  | -              | xen-pciback.hide=(0000:00:04.0)(0000:00:06.0) | -device e1000e,addr=04.0 -device pcie-root-port,id=rp6,chassis=6,slot=6,addr=06.0 -device nvme,serial=lab1,bus=rp6
+aer    |  300 | 2 | multi  | -              | -                                          | -device pcie-root-port,id=rp1,chassis=1,slot=1,addr=04.0 -device e1000e,id=nic0,bus=rp1
+bench  |  300 | 2 | multi  | -              | -                                          | -device e1000e,addr=04.0
+cycles |  900 | 2 | single | -              | -                                          | -device e1000e,addr=04.0
+multi  | 1200 | 2 | single | -              | -                                          | -device e1000e,addr=04.0 -device nvme,serial=lab2,addr=05.0 -device e1000,addr=06.0 -device e1000-82544gc,addr=07.0,multifunction=on -device e1000-82545em,addr=07.1
+evil   |  720 | 5 | multi  | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device e1000e,addr=05.0
+'
+declare -A boot_timeout=() qemu_smp=() tcg_thread=() xen_args=() dom0_args=() qemu_devices=()
+field() {  # one cell, trimmed; "-" is empty
+  local v=$1
+  v=${v#"${v%%[![:space:]]*}"}
+  v=${v%"${v##*[![:space:]]}"}
+  [ "$v" = - ] && v=""
+  printf '%s' "$v"
+}
+while IFS='|' read -r name limit smp thread xen dom0 devices; do
+  name=$(field "$name")
+  [ -n "$name" ] || continue
+  boot_timeout[$name]=$(field "$limit")
+  qemu_smp[$name]=$(field "$smp")
+  tcg_thread[$name]=$(field "$thread")
+  xen_args[$name]=$(field "$xen")
+  dom0_args[$name]=$(field "$dom0")
+  qemu_devices[$name]=$(field "$devices")
+done <<< "$boot_table"
+for b in "${boots[@]}"; do
+  [ -n "${boot_timeout[$b]:-}" ] || { echo "lab: no boot named '$b' (the table in $0 lists them)" >&2; echo "0 passed, 1 failed"; exit 1; }
+done
 
 # run_boot PAIR BOOT: one QEMU run; the serial log is the only output. At the boot's time limit the
 # vCPUs' state is saved from QEMU's monitor (PAIR-BOOT.hang: where Xen or dom0 was stuck) before
@@ -98,12 +106,12 @@ run_boot() {
   local limit=${boot_timeout[$boot]}
   rm -f "$log" "$sock" "$lab/logs/$pair-$boot.hang"
   # shellcheck disable=SC2086
-  timeout "$((limit + 60))" qemu-system-x86_64 -machine q35 -accel "tcg,thread=${tcg_thread[$boot]:-multi}" -cpu "${LAB_QEMU_CPU:-max,-smap,-smep,-pku,-la57}" -smp "${LAB_QEMU_SMP:-${qemu_smp[$boot]:-2}}" -m 2048 \
+  timeout "$((limit + 60))" qemu-system-x86_64 -machine q35 -accel "tcg,thread=${tcg_thread[$boot]}" -cpu "${LAB_QEMU_CPU:-max,-smap,-smep,-pku,-la57}" -smp "${LAB_QEMU_SMP:-${qemu_smp[$boot]}}" -m 2048 \
     -display none -vga none -nic none -no-reboot -serial "file:$log" \
     -monitor "unix:$sock,server,nowait" \
     -device intel-iommu,intremap=on,caching-mode=on ${qemu_devices[$boot]} \
     -kernel "$img/xen" \
-    -append "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=1024M,max:1024M dom0_max_vcpus=1 iommu=verbose smap=0 smep=0 bootscrub=0 ${xen_args[$boot]:-} ${LAB_XEN_ARGS:-}" \
+    -append "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=1024M,max:1024M dom0_max_vcpus=1 iommu=verbose smap=0 smep=0 bootscrub=0 ${xen_args[$boot]} ${LAB_XEN_ARGS:-}" \
     -initrd "$img/vmlinuz console=hvc0 earlyprintk=xen loglevel=5 lab_boot=$boot ${dom0_args[$boot]} ${LAB_DOM0_ARGS:-},$img/dom0.cpio.gz" \
     > "$lab/logs/$pair-$boot.qemu.err" 2>&1 &
   local qpid=$! injected=0 t0 hung=0 silent_since="" last_size=0 silent_limit=${LAB_SILENT_LIMIT:-300}
@@ -232,7 +240,12 @@ judge_config_view() {
   fi
 }
 
+# The summary table: one row per scenario (or per boot that failed as a whole).
+row_format='%-16s %-9s %-9s %-5s %5s  %s'
 summary=()
+add_row() {  # NAME PAIR STATUS SECONDS DETAIL
+  summary+=("$(printf "$row_format" "$1" "${pair_be[$2]}" "${pair_fe[$2]}" "$3" "$4" "$5")")
+}
 hung_runs=()
 passed=0
 failed=0
@@ -275,7 +288,7 @@ for pair in "${pairs[@]}"; do
     fi
     results=$(tr -d '\r' < "$log" | grep '^@@RESULT' || true)
     if [ -z "$results" ]; then
-      summary+=("$(printf '%-16s %-9s %-9s %-5s %5s  %s' "boot:$boot" "${pair_be[$pair]}" "${pair_fe[$pair]}" FAIL - "no scenario ran (dom0 did not come up?)")")
+      add_row "boot:$boot" "$pair" FAIL - "no scenario ran (dom0 did not come up?)"
       failed=$((failed + 1))
       echo "---- last lines of $log"; tr -d '\r' < "$log" | tail -25
       continue
@@ -286,7 +299,7 @@ for pair in "${pairs[@]}"; do
         status=${verdict%% *}
         detail=${verdict#* }
       fi
-      summary+=("$(printf '%-16s %-9s %-9s %-5s %5s  %s' "$name" "${pair_be[$pair]}" "${pair_fe[$pair]}" "$status" "$secs" "$detail")")
+      add_row "$name" "$pair" "$status" "$secs" "$detail"
       case $status in
         PASS) passed=$((passed + 1)) ;;
         BENCH) benches+=("$pair: $secs s, $detail") ;;
@@ -299,7 +312,7 @@ for pair in "${pairs[@]}"; do
     # scenarios it got through passed: the ones after never ran.
     if ! tr -d '\r' < "$log" | grep -q '^@@DOM0-DONE'; then
       why=$(tr -d '\r' < "$log" | grep -oE '^@@QEMU-EXIT [0-9]+' | tail -1 || true)
-      summary+=("$(printf '%-16s %-9s %-9s %-5s %5s  %s' "boot:$boot" "${pair_be[$pair]}" "${pair_fe[$pair]}" FAIL - "the boot did not finish (${why:-no @@DOM0-DONE}); scenarios after the last result never ran")")
+      add_row "boot:$boot" "$pair" FAIL - "the boot did not finish (${why:-no @@DOM0-DONE}); scenarios after the last result never ran"
       failed=$((failed + 1))
       results="$results FAIL"
     fi
@@ -310,7 +323,7 @@ for pair in "${pairs[@]}"; do
 done
 
 echo
-printf '%-16s %-9s %-9s %-5s %5s  %s\n' scenario backend frontend result s detail
+printf "$row_format\n" scenario backend frontend result s detail
 printf '%s\n' "${summary[@]}"
 echo "$ours_note"
 if [ ${#benches[@]} -gt 0 ]; then
