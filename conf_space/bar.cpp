@@ -16,8 +16,7 @@ enum BarKind : uint8_t { kUnused = 0, kIo, kMem32, kMem64Lo, kMem64Hi, kRom };
 bool pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 Err bar_init(DeviceView& dev, FieldEntry& e) {
-  const Result<uint32_t> hw = dev.hw_read(e.offset, 4);
-  if (!hw.ok()) return hw.err();
+  PCISPLIT_TRY(hw, dev.hw_read(e.offset, 4));
   const unsigned index = (e.offset - reg::PCI_BASE_ADDRESS_0) / 4;
   const FieldEntry* prev = index > 0 ? dev.entry_at(static_cast<uint16_t>(e.offset - 4)) : nullptr;
   uint64_t size;
@@ -26,12 +25,12 @@ Err bar_init(DeviceView& dev, FieldEntry& e) {
     e.kind = kMem64Hi;
     size = dev.info().bar_size[index - 1];
     addr_mask = size != 0 ? ~(size - 1) >> 32 : 0;
-  } else if ((hw.value() & reg::PCI_BASE_ADDRESS_SPACE_IO) != 0) {
+  } else if ((hw & reg::PCI_BASE_ADDRESS_SPACE_IO) != 0) {
     e.kind = kIo;
     size = dev.info().bar_size[index];
     addr_mask = size != 0 ? ~(size - 1) & reg::PCI_BASE_ADDRESS_IO_MASK : 0;
   } else {
-    const bool is64 = (hw.value() & reg::PCI_BASE_ADDRESS_MEM_TYPE_MASK) == reg::PCI_BASE_ADDRESS_MEM_TYPE_64;
+    const bool is64 = (hw & reg::PCI_BASE_ADDRESS_MEM_TYPE_MASK) == reg::PCI_BASE_ADDRESS_MEM_TYPE_64;
     if (is64 && index == 5) return Err::op_failed;  // a 64-bit BAR needs a high half
     e.kind = is64 ? kMem64Lo : kMem32;
     size = dev.info().bar_size[index];
@@ -40,21 +39,20 @@ Err bar_init(DeviceView& dev, FieldEntry& e) {
   if (size != 0 && !pow2(size)) return Err::op_failed;
   if (e.kind != kMem64Lo && e.kind != kMem64Hi && size > 0x100000000ull) return Err::op_failed;
   e.mask = static_cast<uint32_t>(addr_mask);
-  e.orig = hw.value() & e.mask;
+  e.orig = hw & e.mask;
   // A BAR the platform says is unimplemented reads 0, like hardware; no stale bits leak through.
-  e.shadow = e.mask == 0 && size == 0 ? 0 : hw.value();
+  e.shadow = e.mask == 0 && size == 0 ? 0 : hw;
   return Err::success;
 }
 
 Err rom_init(DeviceView& dev, FieldEntry& e) {
-  const Result<uint32_t> hw = dev.hw_read(e.offset, 4);
-  if (!hw.ok()) return hw.err();
+  PCISPLIT_TRY(hw, dev.hw_read(e.offset, 4));
   const uint64_t size = dev.info().rom_size;
   if (size != 0 && !pow2(size)) return Err::op_failed;
   e.kind = kRom;
   e.mask = size != 0 ? static_cast<uint32_t>(~(size - 1)) & reg::PCI_ROM_ADDRESS_MASK : 0;
-  e.orig = hw.value() & e.mask;
-  e.shadow = size != 0 ? hw.value() & e.field->masks.emu : 0;
+  e.orig = hw & e.mask;
+  e.shadow = size != 0 ? hw & e.field->masks.emu : 0;
   return Err::success;
 }
 

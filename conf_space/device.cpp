@@ -118,9 +118,8 @@ Err DeviceView::add_entry(const Field* field, uint16_t base, Text& diag) {
       return err;
     }
   } else if (field->masks.emu != 0) {
-    const Result<uint32_t> hw = cfg_->read(e.offset, w);
-    if (!hw.ok()) return hw.err();
-    e.shadow = hw.value() & field->masks.emu;
+    PCISPLIT_TRY(hw, cfg_->read(e.offset, w));
+    e.shadow = hw & field->masks.emu;
   }
   ++nfields_;
   for (uint32_t b = off; b < off + w; ++b) map_[b] = static_cast<uint8_t>(nfields_);
@@ -158,9 +157,8 @@ Result<uint32_t> DeviceView::field_value(const FieldEntry& e) {
   const uint32_t wm = width_mask(e.field->width);
   uint32_t v = e.shadow & m.emu;
   if ((wm & ~m.emu & ~m.rsvdz) != 0) {
-    const Result<uint32_t> hw = cfg_->read(e.offset, e.field->width);
-    if (!hw.ok()) return hw.err();
-    v |= hw.value() & ~m.emu;
+    PCISPLIT_TRY(hw, cfg_->read(e.offset, e.field->width));
+    v |= hw & ~m.emu;
   }
   return v & ~m.rsvdz & wm;
 }
@@ -188,11 +186,10 @@ Result<uint32_t> DeviceView::read(uint32_t offset, uint32_t width) {
       continue;
     }
     const FieldEntry& e = entries_[idx - 1];
-    const Result<uint32_t> fv = field_value(e);
-    if (!fv.ok()) return fv.err();
+    PCISPLIT_TRY(fv, field_value(e));
     const uint32_t end = e.offset + e.field->width < offset + width ? e.offset + e.field->width : offset + width;
     for (uint32_t b = offset + i; b < end; ++b) {
-      result |= static_cast<uint32_t>(byte_of(fv.value(), b - e.offset)) << (8 * (b - offset));
+      result |= static_cast<uint32_t>(byte_of(fv, b - e.offset)) << (8 * (b - offset));
     }
     i = end - offset;
   }

@@ -56,9 +56,8 @@ Err interrupt_line_init(DeviceView& dev, FieldEntry& e) {
     e.shadow = static_cast<uint32_t>(dev.info().irq) & 0xff;
     return Err::success;
   }
-  const Result<uint32_t> hw = dev.hw_read(e.offset, 1);
-  if (!hw.ok()) return hw.err();
-  e.shadow = hw.value();
+  PCISPLIT_TRY(hw, dev.hw_read(e.offset, 1));
+  e.shadow = hw;
   return Err::success;
 }
 

@@ -6,20 +6,16 @@ namespace pcisplit {
 
 Result<IrqState> read_irq_state(DeviceView& dev) {
   IrqState st;
-  const Result<uint32_t> cmd = dev.hw_read(reg::PCI_COMMAND, 2);
-  const Result<uint32_t> pin = dev.hw_read(reg::PCI_INTERRUPT_PIN, 1);
-  if (!cmd.ok()) return cmd.err();
-  if (!pin.ok()) return pin.err();
-  st.intx = pin.value() != 0 && (cmd.value() & reg::PCI_COMMAND_INTX_DISABLE) == 0;
+  PCISPLIT_TRY(cmd, dev.hw_read(reg::PCI_COMMAND, 2));
+  PCISPLIT_TRY(pin, dev.hw_read(reg::PCI_INTERRUPT_PIN, 1));
+  st.intx = pin != 0 && (cmd & reg::PCI_COMMAND_INTX_DISABLE) == 0;
   if (const uint8_t msi = dev.cap_offset(reg::PCI_CAP_ID_MSI); msi != 0) {
-    const Result<uint32_t> f = dev.hw_read(msi + reg::PCI_MSI_FLAGS, 2);
-    if (!f.ok()) return f.err();
-    st.msi = (f.value() & reg::PCI_MSI_FLAGS_ENABLE) != 0;
+    PCISPLIT_TRY(f, dev.hw_read(msi + reg::PCI_MSI_FLAGS, 2));
+    st.msi = (f & reg::PCI_MSI_FLAGS_ENABLE) != 0;
   }
   if (const uint8_t msix = dev.cap_offset(reg::PCI_CAP_ID_MSIX); msix != 0) {
-    const Result<uint32_t> f = dev.hw_read(msix + reg::PCI_MSIX_FLAGS, 2);
-    if (!f.ok()) return f.err();
-    st.msix = (f.value() & reg::PCI_MSIX_FLAGS_ENABLE) != 0;
+    PCISPLIT_TRY(f, dev.hw_read(msix + reg::PCI_MSIX_FLAGS, 2));
+    st.msix = (f & reg::PCI_MSIX_FLAGS_ENABLE) != 0;
   }
   return st;
 }
@@ -27,9 +23,7 @@ Result<IrqState> read_irq_state(DeviceView& dev) {
 Result<bool> guest_may_switch(DeviceView& dev, IrqType type, bool enabling) {
   if (!dev.policy().allow_interrupt_control) return false;
   if (!enabling) return true;
-  const Result<IrqState> irq = read_irq_state(dev);
-  if (!irq.ok()) return irq.err();
-  const IrqState& s = irq.value();
+  PCISPLIT_TRY(s, read_irq_state(dev));
   switch (type) {
     case IrqType::intx: return !s.msi && !s.msix;
     case IrqType::msi: return !s.intx && !s.msix;

@@ -41,6 +41,13 @@ class [[nodiscard]] Result {
   Err err_;
 };
 
+// Error propagation without exceptions, the one helper for it: binds `name` to the value of the
+// Result `expr`, or returns its error from the enclosing function (which returns Err or a Result).
+#define PCISPLIT_TRY(name, expr)                      \
+  const auto name##_result = (expr);                  \
+  if (!name##_result.ok()) return name##_result.err(); \
+  const auto& name = name##_result.value()
+
 // A PCI function address. devfn packs slot (5 bits) and function (3 bits) as on the wire.
 struct Bdf {
   uint16_t domain = 0;

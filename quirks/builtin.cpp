@@ -31,12 +31,10 @@ const Quirk* find_builtin(const Match& ids) {
 }
 
 Err apply_builtin(DeviceView& dev, Text& diag) {
-  const Result<uint32_t> id = dev.hw_read(reg::PCI_VENDOR_ID, 4);
-  const Result<uint32_t> sub = dev.hw_read(reg::PCI_SUBSYSTEM_VENDOR_ID, 4);
-  if (!id.ok()) return id.err();
-  if (!sub.ok()) return sub.err();
-  const Match ids{static_cast<uint16_t>(id.value()), static_cast<uint16_t>(id.value() >> 16),
-                  static_cast<uint16_t>(sub.value()), static_cast<uint16_t>(sub.value() >> 16)};
+  PCISPLIT_TRY(id, dev.hw_read(reg::PCI_VENDOR_ID, 4));
+  PCISPLIT_TRY(sub, dev.hw_read(reg::PCI_SUBSYSTEM_VENDOR_ID, 4));
+  const Match ids{static_cast<uint16_t>(id), static_cast<uint16_t>(id >> 16), static_cast<uint16_t>(sub),
+                  static_cast<uint16_t>(sub >> 16)};
   const Quirk* q = find_builtin(ids);
   if (q == nullptr) return Err::success;
   for (size_t i = 0; i < q->count; ++i) {

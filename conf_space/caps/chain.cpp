@@ -44,9 +44,8 @@ Err add_exposed(DeviceView& dev, const CapInfo& cap, Text& diag) {
   // L4: a bridge (only exportable in passthrough mode) is the path to everything below it. A guest
   // putting a root port in D3hot, or changing its PCIe control, cuts off other domains' devices:
   // every capability of a bridge is read-only but its RW1C status bits.
-  const Result<uint32_t> type = dev.hw_read(PCI_HEADER_TYPE, 1);
-  if (!type.ok()) return type.err();
-  if ((type.value() & PCI_HEADER_TYPE_MASK) == PCI_HEADER_TYPE_BRIDGE) {
+  PCISPLIT_TRY(type, dev.hw_read(PCI_HEADER_TYPE, 1));
+  if ((type & PCI_HEADER_TYPE_MASK) == PCI_HEADER_TYPE_BRIDGE) {
     for (size_t i = 0; i < list.count; ++i) dev.entry_at(static_cast<uint16_t>(cap.offset + list.fields[i].offset))->read_only = true;
   }
   return Err::success;
@@ -95,15 +94,13 @@ Err add_capabilities(DeviceView& dev, Text& diag) {
   cap_ptr->shadow = 0;
   status->shadow = 0;
 
-  const Result<uint32_t> st = dev.hw_read(PCI_STATUS, 2);
-  if (!st.ok()) return st.err();
-  if ((st.value() & PCI_STATUS_CAP_LIST) == 0) return Err::success;
+  PCISPLIT_TRY(st, dev.hw_read(PCI_STATUS, 2));
+  if ((st & PCI_STATUS_CAP_LIST) == 0) return Err::success;
 
   // Walk: a broken or hostile device may loop, point into the header or past the space.
-  const Result<uint32_t> first = dev.hw_read(PCI_CAPABILITY_LIST, 1);
-  if (!first.ok()) return first.err();
+  PCISPLIT_TRY(first, dev.hw_read(PCI_CAPABILITY_LIST, 1));
   bool visited[PCI_CFG_SPACE_SIZE / 4] = {};
-  uint32_t ptr = first.value() & 0xfc;
+  uint32_t ptr = first & 0xfc;
   uint8_t count = 0;
   while (ptr != 0) {
     if (ptr < PCI_STD_HEADER_SIZEOF) return chain_error(diag, "pointer into the header", ptr);
@@ -111,13 +108,12 @@ Err add_capabilities(DeviceView& dev, Text& diag) {
     if (count == DeviceView::kMaxCaps) return chain_error(diag, "too many capabilities", ptr);
     visited[ptr / 4] = true;
     ++count;
-    const Result<uint32_t> hdr = dev.hw_read(static_cast<uint16_t>(ptr), 2);
-    if (!hdr.ok()) return hdr.err();
-    const uint8_t id = hdr.value() & 0xff;
+    PCISPLIT_TRY(hdr, dev.hw_read(static_cast<uint16_t>(ptr), 2));
+    const uint8_t id = hdr & 0xff;
     const CapTable* table = find_cap_table(id);
     const bool exposed = table != nullptr;
     dev.add_cap(CapInfo{id, static_cast<uint8_t>(ptr), exposed});
-    ptr = (hdr.value() >> 8) & 0xfc;
+    ptr = (hdr >> 8) & 0xfc;
   }
 
   // Register the exposed ones, then link them: 0x34 -> first exposed -> ... -> 0.

@@ -74,10 +74,9 @@ constexpr FieldList kMsiVariants[] = {list_of(kMsi32), list_of(kMsi64), list_of(
                                       list_of(kMsi64Mask)};
 
 Result<uint32_t> msi_select(DeviceView& dev, uint16_t base) {
-  const Result<uint32_t> flags = dev.hw_read(base + PCI_MSI_FLAGS, 2);
-  if (!flags.ok()) return flags.err();
-  return ((flags.value() & PCI_MSI_FLAGS_64BIT) != 0 ? 1u : 0u) +
-         ((flags.value() & PCI_MSI_FLAGS_MASKBIT) != 0 ? 2u : 0u);
+  PCISPLIT_TRY(flags, dev.hw_read(base + PCI_MSI_FLAGS, 2));
+  return ((flags & PCI_MSI_FLAGS_64BIT) != 0 ? 1u : 0u) +
+         ((flags & PCI_MSI_FLAGS_MASKBIT) != 0 ? 2u : 0u);
 }
 
 }  // namespace
