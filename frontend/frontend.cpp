@@ -149,10 +149,9 @@ void FrontendInstance::read_roots() {
   for (uint32_t k = 0; k < n; ++k) {
     Text key;
     xs::key_name(key, xs::kRootPrefix, k);
-    xs::join(path, be_path_, key.c_str());
     xs::Root r;
-    if (store_.read(kNoTx, path.c_str(), buf, sizeof buf) == StoreStatus::ok &&
-        xs::parse_root(key.c_str(), buf, r, diag)) {
+    if (xs::read_parsed(store_, be_path_, key.c_str(),
+                        [&](const char* v) { return xs::parse_root(key.c_str(), v, r, diag); })) {
       roots_[nroots_++] = r;
     } else {
       host_.log(diag.size() ? diag.c_str() : "frontend: missing root-K");
@@ -163,12 +162,10 @@ void FrontendInstance::read_roots() {
 // Every device whose state-N says Closing, named by its vdev-N, is removed from the guest. A
 // malformed vdev-N is logged and its device left alone: a guest never removes a device it cannot name.
 void FrontendInstance::remove_closing() {
-  char buf[32];
-  Text path, diag;
+  Text diag;
   uint32_t n = 0;
-  xs::join(path, be_path_, xs::kNumDevs);
-  if (store_.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok ||
-      !xs::parse_count(xs::kNumDevs, buf, xs::kMaxDevs, n, diag)) {
+  if (!xs::read_parsed(store_, be_path_, xs::kNumDevs,
+                       [&](const char* v) { return xs::parse_count(xs::kNumDevs, v, xs::kMaxDevs, n, diag); })) {
     host_.log(diag.size() ? diag.c_str() : "frontend: reconfiguring without num_devs");
     return;
   }
@@ -176,17 +173,15 @@ void FrontendInstance::remove_closing() {
     Text key;
     xs::key_name(key, xs::kStatePrefix, i);
     xs::State s = xs::State::unknown;
-    xs::join(path, be_path_, key.c_str());
-    if (store_.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok ||
-        !xs::parse_state(key.c_str(), buf, s, diag) || s != xs::State::closing)
+    if (!xs::read_parsed(store_, be_path_, key.c_str(),
+                         [&](const char* v) { return xs::parse_state(key.c_str(), v, s, diag); }) ||
+        s != xs::State::closing)
       continue;
-    key.clear();
     xs::key_name(key, xs::kVdevPrefix, i);
-    xs::join(path, be_path_, key.c_str());
     Bdf virt;
     diag.clear();
-    if (store_.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok ||
-        !xs::parse_vdev(key.c_str(), buf, virt, diag)) {
+    if (!xs::read_parsed(store_, be_path_, key.c_str(),
+                         [&](const char* v) { return xs::parse_vdev(key.c_str(), v, virt, diag); })) {
       host_.log(diag.size() ? diag.c_str() : "frontend: a closing device has no vdev-N");
       continue;
     }

@@ -210,13 +210,12 @@ bool parse_opts(const char* key, const char* text, DevOpts& out, Text& diag) {
 }
 
 State read_state(Store& store, const char* dir, Text& diag) {
-  char buf[16];
   Text path;
-  path.add(dir).add("/").add(kState);
+  join(path, dir, kState);
   State s = State::unknown;
   diag.clear();
-  if (store.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok) return State::unknown;
-  if (!parse_state(path.c_str(), buf, s, diag)) return State::unknown;
+  if (!read_parsed(store, dir, kState, [&](const char* v) { return parse_state(path.c_str(), v, s, diag); }))
+    return State::unknown;
   return s;
 }
 

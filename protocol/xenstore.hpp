@@ -73,6 +73,19 @@ bool parse_magic(const char* key, const char* text, Text& diag);
 // Known keys must be well-formed (0 or 1); unknown keys are skipped so a newer toolstack still works.
 bool parse_opts(const char* key, const char* text, DevOpts& out, Text& diag);
 
+// Reads <dir>/<key> outside a transaction and hands the text to `parse` (callable: const char* ->
+// bool, one of the parsers above with its key and output bound). False when the node is missing or
+// longer than any value these keys hold, or when `parse` refuses it (its diag says why then).
+inline constexpr size_t kValueMax = 128;
+template <typename Parse>
+bool read_parsed(Store& store, const char* dir, const char* key, Parse&& parse) {
+  char buf[kValueMax];
+  Text path;
+  join(path, dir, key);
+  if (store.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok) return false;
+  return parse(static_cast<const char*>(buf));
+}
+
 // Reads <dir>/state. A missing node is State::unknown; a malformed one too, with `diag` set.
 State read_state(Store& store, const char* dir, Text& diag);
 
