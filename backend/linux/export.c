@@ -110,7 +110,8 @@ int pcisplit_khost_export(struct pcisplit_backend *host, u16 domain, u8 bus,
 	info.rom_size = pci_resource_len(pdev, PCI_ROM_RESOURCE);
 	info.rom_decodes = pcisplit_rom_decodes(pdev);
 	info.irq = pdev->irq ? (s32)pdev->irq : -1;
-	info.cfg_size = pdev->cfg_size > 256 ? 4096 : 256;
+	info.cfg_size = pdev->cfg_size > PCI_CFG_SPACE_SIZE ? PCI_CFG_SPACE_EXP_SIZE :
+							    PCI_CFG_SPACE_SIZE;
 	rc = pcisplit_fn_build(dev->fn, &info, perm, irqctl, diag, cap);
 	mutex_lock(&pcisplit_devs_lock);
 	for (i = 0; rc == 0 && i < dev->nquirks; i++)
@@ -177,7 +178,7 @@ void pcisplit_khost_release(struct pcisplit_backend *host, u16 domain, u8 bus,
 	 * slip in between the check and the reset. Lock order: device lock -> op_lock, as in
 	 * remove().
 	 */
-	for (tries = 0; tries < 50; tries++) {
+	for (tries = 0; tries < PCISPLIT_RELEASE_TRIES; tries++) {
 		if (device_trylock(&dev->pdev->dev)) {
 			mutex_lock(&dev->op_lock);
 			gone = dev->gone;
@@ -206,7 +207,7 @@ void pcisplit_khost_release(struct pcisplit_backend *host, u16 domain, u8 bus,
 		}
 		msleep(20);
 	}
-	if (tries == 50) {
+	if (tries == PCISPLIT_RELEASE_TRIES) {
 		/* The device lock stayed busy for 1 s: quiesce at least, never reset blind. */
 		mutex_lock(&dev->op_lock);
 		gone = dev->gone;

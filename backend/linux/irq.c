@@ -127,7 +127,7 @@ int pcisplit_kplat_enable_msi(struct pcisplit_dev *dev, u32 nvec, u32 *pirq)
 		goto out;
 	}
 	if (pdev->msi_enabled || pdev->msix_enabled || pcisplit_hw_msi_on(pdev, true) ||
-	    nvec == 0 || nvec > 32) {
+	    nvec == 0 || nvec > PCISPLIT_MSI_MAX) {
 		rc = -EINVAL;
 		goto out;
 	}

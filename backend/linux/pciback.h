@@ -34,6 +34,8 @@
 #define PCISPLIT_MAX_QUIRKS 32
 #define PCISPLIT_MAX_SLOTS 64
 #define PCISPLIT_MSIX_MAX 128
+#define PCISPLIT_MSI_MAX 32          /* MSI's Multiple Message Enable: at most 32 vectors */
+#define PCISPLIT_RELEASE_TRIES 50    /* 20 ms apart: a release waits 1 s for the device lock */
 
 struct pcisplit_quirk {
 	u16 reg;

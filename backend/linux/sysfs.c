@@ -306,7 +306,8 @@ static ssize_t quirks_store(struct device_driver *drv, const char *buf, size_t c
 		return -ENODEV;
 	be = pcisplit_owner_lock(dev);
 	rc = 0;
-	if (reg + size > (dev->pdev->cfg_size > 256 ? 4096 : 256))
+	if (reg + size > (dev->pdev->cfg_size > PCI_CFG_SPACE_SIZE ? PCI_CFG_SPACE_EXP_SIZE :
+								     PCI_CFG_SPACE_SIZE))
 		rc = -EINVAL;
 	for (i = 0; !rc && i < dev->nquirks; i++) {
 		const struct pcisplit_quirk *q = &dev->quirks[i];
