@@ -14,44 +14,6 @@ boots=("$@")
 # LIMIT rows there, known and recorded in docs/lab.md); BOOTS=evil runs it for every pair.
 default_boots=""
 [ ${#boots[@]} -gt 0 ] || { boots=(main hide aer evil); default_boots=1; }
-lab=$build/lab
-mkdir -p "$lab/logs"
-
-command -v qemu-system-x86_64 >/dev/null || {
-  echo "LAB CANNOT RUN: qemu-system-x86_64 is not installed (make deps installs qemu-system-x86)" >&2
-  echo "0 passed, 1 failed"
-  exit 1
-}
-"$here/fetch.sh" "$lab"
-# The evil boot's guest runs test/evil's pcisplit-evil: built here, put in an image of its own by
-# build-images.sh (LAB_EVIL_BIN).
-if printf '%s\n' "${boots[@]}" | grep -qx evil; then
-  { cmake -S "$here/../.." -B "$build/release" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++-12 &&
-    cmake --build "$build/release" --target pcisplit-evil -j 2; } > "$lab/logs/evil-build.log" 2>&1 ||
-    { cat "$lab/logs/evil-build.log" >&2; echo "lab: cannot build pcisplit-evil" >&2; exit 1; }
-  export LAB_EVIL_BIN=$build/release/test/pcisplit-evil
-fi
-
-# Pairs (backend/frontend): the in-tree drivers always; our backend with the in-tree frontend once
-# $build/modules/xen-pciback.ko exists; once xen-pcifront.ko exists too, our frontend with the
-# in-tree backend and ours on both sides.
-# LAB_PAIRS="..." restricts the run to some of them.
-pairs=(in-tree)
-declare -A pair_be=([in-tree]=in-tree [ours-be]=ours [ours-fe]=in-tree [ours]=ours)
-declare -A pair_fe=([in-tree]=in-tree [ours-be]=in-tree [ours-fe]=ours [ours]=ours)
-ours_note="ours: not built (no $build/modules/xen-pciback.ko yet)"
-if [ -f "$build/modules/xen-pciback.ko" ]; then
-  pairs+=(ours-be)
-  ours_note="ours: $build/modules (backend only: no xen-pcifront.ko yet)"
-  if [ -f "$build/modules/xen-pcifront.ko" ]; then
-    pairs+=(ours-fe ours)
-    ours_note="ours: $build/modules"
-  fi
-fi
-if [ -n "${LAB_PAIRS:-}" ]; then
-  read -r -a pairs <<< "$LAB_PAIRS"
-fi
-
 # The boots, one row each: wall-clock limit in s (a hung dom0 or guest must not hang CI; about three
 # times a normal run) | QEMU's CPUs | TCG threading | extra Xen options | extra dom0 options | the
 # devices QEMU emulates. "-" is none. Why some rows differ:
@@ -96,6 +58,44 @@ done <<< "$boot_table"
 for b in "${boots[@]}"; do
   [ -n "${boot_timeout[$b]:-}" ] || { echo "lab: no boot named '$b' (the table in $0 lists them)" >&2; echo "0 passed, 1 failed"; exit 1; }
 done
+
+lab=$build/lab
+mkdir -p "$lab/logs"
+
+command -v qemu-system-x86_64 >/dev/null || {
+  echo "LAB CANNOT RUN: qemu-system-x86_64 is not installed (make deps installs qemu-system-x86)" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+}
+"$here/fetch.sh" "$lab"
+# The evil boot's guest runs test/evil's pcisplit-evil: built here, put in an image of its own by
+# build-images.sh (LAB_EVIL_BIN).
+if printf '%s\n' "${boots[@]}" | grep -qx evil; then
+  { cmake -S "$here/../.." -B "$build/release" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++-12 &&
+    cmake --build "$build/release" --target pcisplit-evil -j 2; } > "$lab/logs/evil-build.log" 2>&1 ||
+    { cat "$lab/logs/evil-build.log" >&2; echo "lab: cannot build pcisplit-evil" >&2; exit 1; }
+  export LAB_EVIL_BIN=$build/release/test/pcisplit-evil
+fi
+
+# Pairs (backend/frontend): the in-tree drivers always; our backend with the in-tree frontend once
+# $build/modules/xen-pciback.ko exists; once xen-pcifront.ko exists too, our frontend with the
+# in-tree backend and ours on both sides.
+# LAB_PAIRS="..." restricts the run to some of them.
+pairs=(in-tree)
+declare -A pair_be=([in-tree]=in-tree [ours-be]=ours [ours-fe]=in-tree [ours]=ours)
+declare -A pair_fe=([in-tree]=in-tree [ours-be]=in-tree [ours-fe]=ours [ours]=ours)
+ours_note="ours: not built (no $build/modules/xen-pciback.ko yet)"
+if [ -f "$build/modules/xen-pciback.ko" ]; then
+  pairs+=(ours-be)
+  ours_note="ours: $build/modules (backend only: no xen-pcifront.ko yet)"
+  if [ -f "$build/modules/xen-pcifront.ko" ]; then
+    pairs+=(ours-fe ours)
+    ours_note="ours: $build/modules"
+  fi
+fi
+if [ -n "${LAB_PAIRS:-}" ]; then
+  read -r -a pairs <<< "$LAB_PAIRS"
+fi
 
 # run_boot PAIR BOOT: one QEMU run; the serial log is the only output. At the boot's time limit the
 # vCPUs' state is saved from QEMU's monitor (PAIR-BOOT.hang: where Xen or dom0 was stuck) before
