@@ -213,7 +213,7 @@ Err FrontendInstance::submit(wire::Cmd cmd, Bdf dev, uint32_t offset, uint32_t s
   host_.notify();
   if (!host_.wait_clear(page, PCISPLIT_F_ACTIVE, kOpTimeoutMs)) {
     __atomic_fetch_and(&page->flags, ~PCISPLIT_F_ACTIVE, __ATOMIC_SEQ_CST);
-    ++timeouts_;
+    __atomic_fetch_add(&timeouts_, uint64_t{1}, __ATOMIC_RELAXED);
     host_.log("frontend: the backend did not answer in time");
     in_flight_ = false;
     return Err::op_failed;

@@ -68,7 +68,9 @@ class FrontendInstance final : public StoreWatcher {
   Err disable_msi(Bdf dev);
   Err enable_msix(Bdf dev, const uint16_t* entries, uint32_t n, uint32_t* pirqs);
   Err disable_msix(Bdf dev);
-  uint64_t timeouts() const { return timeouts_; }
+  // Ops the backend left unanswered past kOpTimeoutMs. A relaxed atomic: an admin reads it (sysfs)
+  // without the op lock, which an op waiting for a stalled backend holds for up to the bound.
+  uint64_t timeouts() const { return __atomic_load_n(&timeouts_, __ATOMIC_RELAXED); }
 
  private:
   Err submit(wire::Cmd cmd, Bdf dev, uint32_t offset, uint32_t size, uint32_t value, uint32_t& out_value,

@@ -8,7 +8,8 @@
  *                       AER, teardown)
  *   pcisplit_devs_lock  the list of functions bound to pciback, the seize list, each record's
  *                       owner, admin flags and quirk list; never held across a reset,
- *                       request_irq or a core call
+ *                       request_irq or a core call that takes a lock (reading the core's
+ *                       counters, which are atomics, is fine)
  *   dev->op_lock        one function's hardware: config access, effects, MSI/MSI-X, INTx
  *                       handler, and the teardown when the function leaves pciback (it then
  *                       marks it gone)
