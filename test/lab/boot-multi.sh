@@ -247,6 +247,13 @@ verdict() {
       sed 's/@@GUEST-SET //; s/ @@//')], expected [$want];"
   fi
   echo "@@T $(cut -d' ' -f1 /proc/uptime) $SCENARIO: the guest's set"
+  # The backend's event channel as Linux's lateeoi sees it (XSA-332): events reported spurious and
+  # the jiffies their EOIs were delayed by. Ops that time out in the guest make the next events look
+  # spurious; watch whether the delays build up (docs/lab.md, the open op timeouts).
+  for d in /sys/bus/xen-backend/devices/pci-*; do
+    [ -e "$d/spurious_events" ] &&
+      echo "@@EOI $SCENARIO $(basename "$d") spurious=$(cat "$d/spurious_events") delayed_jiffies=$(cat "$d/jiffies_eoi_delayed")"
+  done
   r=$(records $CUR)
   if [ -n "$r" ]; then  # once more after 2 s: a transient read (or a crashed reader) is not a record
     echo "@@RECORDS-FIRST-READ$r"
