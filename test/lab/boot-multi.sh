@@ -250,9 +250,9 @@ verdict() {
   # The backend's event channel as Linux's lateeoi sees it (XSA-332): events reported spurious and
   # the jiffies their EOIs were delayed by. Ops that time out in the guest make the next events look
   # spurious; watch whether the delays build up (docs/lab.md, the open op timeouts).
-  for d in /sys/bus/xen-backend/devices/pci-*; do
+  for d in /sys/bus/xen-backend/devices/pci-*/xenbus; do
     [ -e "$d/spurious_events" ] &&
-      echo "@@EOI $SCENARIO $(basename "$d") spurious=$(cat "$d/spurious_events") delayed_jiffies=$(cat "$d/jiffies_eoi_delayed")"
+      echo "@@EOI $SCENARIO $(basename "${d%/xenbus}") events=$(cat "$d/events") spurious=$(cat "$d/spurious_events") delayed_jiffies=$(cat "$d/jiffies_eoi_delayed")"
   done
   r=$(records $CUR)
   if [ -n "$r" ]; then  # once more after 2 s: a transient read (or a crashed reader) is not a record
@@ -325,6 +325,33 @@ verdict() {
   fi
 }
 
+# be_sampler: every 2 s while the guest runs, one @@BE line: the backend channel's counters as Linux's
+# event core keeps them (events delivered, reported spurious, jiffies of delayed EOIs), its interrupt
+# count, and every task in uninterruptible sleep with its wait channel; a task's stack the first time
+# it is seen. Evidence for the op timeouts of docs/lab.md: do events stop, or does a lock hold them?
+be_sampler() {
+  local d t ev sp dl irq dt p seen=" "
+  while [ -e /run/lab-sampler ]; do
+    t=$(cut -d' ' -f1 /proc/uptime)
+    ev=-; sp=-; dl=-
+    for d in /sys/bus/xen-backend/devices/pci-*/xenbus; do
+      [ -e "$d/events" ] && { ev=$(cat "$d/events"); sp=$(cat "$d/spurious_events"); dl=$(cat "$d/jiffies_eoi_delayed"); }
+    done
+    irq=$(awk '/pcisplit-be/ { s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' /proc/interrupts)
+    dt=""
+    for p in /proc/[0-9]*; do
+      [ "$(awk '{ print $3 }' "$p/stat" 2>/dev/null)" = D ] || continue
+      dt="$dt $(cat "$p/comm" 2>/dev/null):${p#/proc/}:$(cat "$p/wchan" 2>/dev/null)"
+      case "$seen" in *" ${p#/proc/} "*) ;; *)
+        seen="$seen${p#/proc/} "
+        sed "s/^/@@DSTACK ${p#/proc/} /" "$p/stack" 2>/dev/null ;;
+      esac
+    done
+    echo "@@BE $t events=$ev spurious=$sp delayed=$dl irq=${irq:--} D=[${dt# }]"
+    sleep 2
+  done
+}
+
 # step NAME ACTION BDF: xl pci-ACTION (attach|detach) guest BDF on the running guest, then verdict.
 step() {
   local name=$1 action=$2 bdf=$3 stayed before from out
@@ -357,12 +384,15 @@ sleep 1
 xs_step "multi-create: xl create guest with pci = [ $(echo $ORDER | sed "s/\([^ ]*\)/'\1'/g; s/ /, /g") ]"
 GUEST_LOGLEVEL=6 start_guest guest multi "$ORDER"
 CUR=$ORDER
+touch /run/lab-sampler
+be_sampler &
 verdict 0 240 "" "" "$CUR"
 
 step detach-first detach "$A"
 step detach-last detach "$C"
 step reattach-first attach "$A"
 step detach-middle detach "$B"
+rm -f /run/lab-sampler
 
 # --- frontend-reconnect ---------------------------------------------------------------------------
 # The guest unbinds its frontend from the device (its devices go away, the frontend closes), unloads
