@@ -362,9 +362,14 @@ step() {
   from=$(lines "$LOG")
   xs_step "$name: xl pci-$action guest $bdf"
   echo "@@T $(cut -d' ' -f1 /proc/uptime) $name: xl pci-$action"
-  out=$(xl "pci-$action" guest "$bdf" 2>&1) || echo "@@XL-FAILED pci-$action $bdf"
+  # xl's own debug log, each line stamped with dom0's uptime when it was read: where the time of a
+  # slow step goes (docs/lab.md, the op timeouts during detaches).
+  out=$( { xl -vvv "pci-$action" guest "$bdf" 2>&1; echo "@@XL-RC $?"; } |
+    while IFS= read -r l; do echo "$(cut -d' ' -f1 /proc/uptime) $l"; done)
+  echo "$out" | grep -q "@@XL-RC 0\$" || echo "@@XL-FAILED pci-$action $bdf"
   echo "@@T $(cut -d' ' -f1 /proc/uptime) $name: xl done"
-  [ -z "$out" ] || echo "$out" | sed 's/^/[xl] /'
+  echo "$out" | grep -v "@@XL-RC" | sed 's/^/[xl] /'
+  dmesg_since_begin | grep -v "lab: scenario" | sed 's/^/@@DMESG /'
   if [ "$action" = detach ]; then CUR=$(without "$bdf" $CUR | tr '\n' ' '); else CUR="$CUR $bdf"; fi
   verdict "$from" 90 "$stayed" "$before"
 }
