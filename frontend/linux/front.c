@@ -103,14 +103,17 @@ int pcisplit_kfh_wait_clear(struct pcisplit_front *front, volatile u32 *flags, u
 			    u32 timeout_ms)
 {
 	u64 deadline = ktime_get_ns() + (u64)timeout_ms * NSEC_PER_MSEC;
+	unsigned long polls = 0;
 
 	xen_clear_irq_pending(front->irq);
 	while (READ_ONCE(*flags) & flag) {
 		xen_poll_irq_timeout(front->irq, jiffies + msecs_to_jiffies(timeout_ms));
+		polls++;
 		xen_clear_irq_pending(front->irq);
 		if (ktime_get_ns() > deadline) {
-			dev_err(&front->xdev->dev, "pciback did not answer within %u ms\n",
-				timeout_ms);
+			dev_err(&front->xdev->dev,
+				"pciback did not answer within %u ms (%lu polls)\n", timeout_ms,
+				polls);
 			return 0;
 		}
 	}
