@@ -21,7 +21,10 @@
 #include <xen/events.h>
 #include <xen/grant_table.h>
 #include <xen/page.h>
+#include <xen/xen-ops.h>
 #include <xen/xenbus.h>
+#include <xen/interface/vcpu.h>
+#include <asm/xen/hypercall.h>
 
 #include "front.h"
 
@@ -99,6 +102,48 @@ void pcisplit_kfh_notify(struct pcisplit_front *front)
 		notify_remote_via_irq(front->irq);
 }
 
+/*
+ * Xen's system time minus the guest's raw monotonic clock, as best known so far: only ever raised.
+ * The vCPU's pvclock, which gives Xen's time exactly, is not exported to modules; what a module can
+ * learn is when this vCPU last started running (its runstate), never later than now and fresh
+ * after a poll that blocked. The raw clock of a PV guest runs on that same Xen time, so the largest
+ * difference seen is a lower bound of the true offset that tightens with each sample.
+ */
+static atomic64_t pcisplit_xen_offset = ATOMIC64_INIT(S64_MIN);
+
+/* A lower bound of Xen's system time now (ns), or 0 while none is known. */
+static u64 pcisplit_xen_now(void)
+{
+	struct vcpu_runstate_info rs;
+	int cpu = get_cpu();
+	int rc = HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, xen_vcpu_nr(cpu), &rs);
+	s64 raw, seen, best;
+
+	put_cpu();
+	raw = ktime_get_raw_ns();
+	best = atomic64_read(&pcisplit_xen_offset);
+	if (!rc) {
+		seen = (s64)(rs.state_entry_time & ~XEN_RUNSTATE_UPDATE) - raw;
+		while (seen > best) {
+			s64 old = atomic64_cmpxchg(&pcisplit_xen_offset, best, seen);
+
+			if (old == best) {
+				best = seen;
+				break;
+			}
+			best = old;
+		}
+	}
+	return best == S64_MIN || raw + best <= 0 ? 0 : raw + best;
+}
+
+/*
+ * SCHEDOP_poll's timeout is an absolute Xen system time. Linux's pcifront passes jiffies there,
+ * which Xen reads as a time long past: its poll returns at once and the guest's vCPU spins in
+ * hypercalls for the whole wait, taking the CPU from dom0, where the backend must run to answer
+ * (docs/lab.md: the op timeouts during detaches). Here the vCPU blocks until the backend's event
+ * or the time left.
+ */
 int pcisplit_kfh_wait_clear(struct pcisplit_front *front, volatile u32 *flags, u32 flag,
 			    u32 timeout_ms)
 {
@@ -107,7 +152,12 @@ int pcisplit_kfh_wait_clear(struct pcisplit_front *front, volatile u32 *flags, u
 
 	xen_clear_irq_pending(front->irq);
 	while (READ_ONCE(*flags) & flag) {
-		xen_poll_irq_timeout(front->irq, jiffies + msecs_to_jiffies(timeout_ms));
+		u64 now = ktime_get_ns();
+		u64 xen_now = pcisplit_xen_now();
+
+		/* Without Xen's time, 1 (long past): the poll returns at once, as Linux's does. */
+		xen_poll_irq_timeout(front->irq,
+				     xen_now ? xen_now + (deadline > now ? deadline - now : 0) : 1);
 		polls++;
 		xen_clear_irq_pending(front->irq);
 		if (ktime_get_ns() > deadline) {
