@@ -3,6 +3,22 @@
 #include "backend/instance.hpp"
 
 namespace pcisplit {
+
+namespace {
+
+// Holds the host's ops lock for a scope (BackendHost::lock_ops).
+class OpsLock {
+ public:
+  explicit OpsLock(BackendHost& host) : host_(host) { host_.lock_ops(); }
+  ~OpsLock() { host_.unlock_ops(); }
+  OpsLock(const OpsLock&) = delete;
+  OpsLock& operator=(const OpsLock&) = delete;
+
+ private:
+  BackendHost& host_;
+};
+
+}  // namespace
 namespace {
 
 constexpr char kBeToken[] = "be";
@@ -426,12 +442,16 @@ bool BackendInstance::export_one(uint32_t n, Bdf phys) {
   DevicePlatform* platform = nullptr;
   if (ok) ok = host_.export_device(phys, opts, fn, view, platform, diag) == Err::success;
   if (ok) {
-    const Result<Bdf> virt = topology_.add(fn, diag);
+    Result<Bdf> virt = Err::op_failed;
+    {
+      OpsLock ops(host_);
+      virt = topology_.add(fn, diag);
+      if (virt.ok()) dispatcher_.attach(topology_.find_phys(fn.bdf), view, platform);
+    }
     if (!virt.ok()) {
       host_.release_device(phys);
       ok = false;
     } else {
-      dispatcher_.attach(topology_.find_phys(fn.bdf), view, platform);
       ++changes_;
       Text v;
       xs::format_vdev(v, virt.value());
@@ -458,21 +478,27 @@ void BackendInstance::refuse(uint32_t n, const char* why) {
 void BackendInstance::release(Bdf phys) {
   const int index = topology_.find_phys(phys);
   if (index < 0) return;
-  // The guest may be gone with interrupts on: turn them off before the function is reset.
-  quiesce(dispatcher_.device(index));
-  dispatcher_.detach(index);
-  (void)topology_.remove(phys);
+  {
+    OpsLock ops(host_);
+    // The guest may be gone with interrupts on: turn them off before the function is reset.
+    quiesce(dispatcher_.device(index));
+    dispatcher_.detach(index);
+    (void)topology_.remove(phys);
+  }
+  // No op reaches the function any more: its reset does not hold up the guest's other functions.
   host_.release_device(phys);
   ++changes_;
 }
 
 void BackendInstance::quiesce_all() {
+  OpsLock ops(host_);
   for (int i = 0; i < Topology::kMaxDevices; ++i) {
     if (topology_.in_use(i)) quiesce(dispatcher_.device(i));
   }
 }
 
 void BackendInstance::disconnect() {
+  OpsLock ops(host_);
   host_.disconnect();
   page_ = nullptr;
 }
@@ -509,10 +535,15 @@ void BackendInstance::attach() {
     return close_with_error(diag.size() ? diag.c_str() : "frontend: missing event-channel");
   }
   volatile wire::SharedInfo* page = nullptr;
-  if (host_.connect(domid_, gref, port, &page) != Err::success || page == nullptr) {
+  bool connected;
+  {
+    OpsLock ops(host_);
+    connected = host_.connect(domid_, gref, port, &page) == Err::success && page != nullptr;
+    if (connected) page_ = page;
+  }
+  if (!connected) {
     return close_with_error("backend: cannot map the frontend's page or bind its event channel");
   }
-  page_ = page;
   set_state(xs::State::connected);
 }
 

@@ -38,6 +38,13 @@ class BackendHost {
   // Asks for one call of BackendInstance::timer_fired() in `ms` milliseconds (re-arming moves it).
   // A host without timers never forces a detach the frontend ignores.
   virtual void arm_timer(uint32_t ms) { (void)ms; }
+  // The guest's ops (on_event) may run beside every other call into the instance, except while
+  // the instance holds this lock: around what on_event reads that changes (the page and channel,
+  // the functions in the topology and the dispatcher). Never held across xenstore I/O, an export
+  // or a release (the reset), so a guest's ops are answered while its backend talks to xenstore
+  // or resets one of its functions. A host that serialises every call leaves them empty.
+  virtual void lock_ops() {}
+  virtual void unlock_ops() {}
 
  protected:
   ~BackendHost() = default;
@@ -67,7 +74,8 @@ class BackendInstance final : public StoreWatcher {
   bool on_event();
 
   // Watches may fire from inside our own writes (the simulator delivers synchronously); a firing
-  // during an evaluation only asks for one more pass. The glue serialises calls into an instance.
+  // during an evaluation only asks for one more pass. The glue serialises calls into an instance,
+  // except on_event (see BackendHost::lock_ops).
   void watch_fired(const char* path, const char* token) override;
 
   // AER, driven by the glue's pci_error_handlers for an exported function (backend/aer.cpp).

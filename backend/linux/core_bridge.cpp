@@ -131,6 +131,8 @@ class KernelHost final : public BackendHost {
   void destroy_domain(uint16_t domid) override { pcisplit_khost_destroy_domain(host_, domid); }
   void log(const char* message) override { pcisplit_khost_log(host_, message); }
   void arm_timer(uint32_t ms) override { pcisplit_khost_arm_timer(host_, ms); }
+  void lock_ops() override { pcisplit_khost_lock_ops(host_); }
+  void unlock_ops() override { pcisplit_khost_unlock_ops(host_); }
   volatile wire::SharedInfo* page() const { return page_; }
 
  private:

@@ -144,6 +144,9 @@ void pcisplit_khost_destroy_domain(struct pcisplit_backend *host, uint16_t domid
 void pcisplit_khost_log(struct pcisplit_backend *host, const char *msg);
 /* One call of pcisplit_be_timer() in `ms` milliseconds, under the backend's lock. */
 void pcisplit_khost_arm_timer(struct pcisplit_backend *host, uint32_t ms);
+/* The backend's op lock (BackendHost::lock_ops): taken by the core under the backend's lock. */
+void pcisplit_khost_lock_ops(struct pcisplit_backend *host);
+void pcisplit_khost_unlock_ops(struct pcisplit_backend *host);
 
 #ifdef __cplusplus
 }

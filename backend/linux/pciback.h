@@ -4,8 +4,13 @@
  * reached through glue.h.
  *
  * Locks, outermost first (never taken in the other order):
- *   backend->lock       one guest's backend: every call into its C++ instance (watches, ops,
- *                       AER, teardown)
+ *   backend->lock       one guest's backend: every call into its C++ instance (watches, AER,
+ *                       teardown) except the guest's ops
+ *   backend->op_lock    the guest's ops (the work item), and the core's short sections that change
+ *                       what an op reads (page, channel, the functions exported): never held
+ *                       across xenstore I/O or a reset, so ops are answered while the backend
+ *                       talks to xenstore (a frontend spinning on its answer, as Linux's does,
+ *                       would take the CPU that xenstored needs)
  *   pcisplit_devs_lock  the list of functions bound to pciback, the seize list, each record's
  *                       owner, admin flags and quirk list; never held across a reset,
  *                       request_irq or a core call that takes a lock (reading the core's
@@ -88,7 +93,8 @@ struct pcisplit_backend {
 	struct pcisplit_be *core;
 	struct kref ref;              /* the xenbus device holds one; an AER report holds one */
 	struct mutex lock;
-	struct work_struct work;      /* processes the posted op in process context */
+	struct mutex op_lock;         /* the guest's ops; see the lock list above */
+	struct work_struct work;      /* processes the posted op (process context, op_lock) */
 	struct delayed_work timer;    /* the core's timer (a detach the frontend ignores) */
 	int irq;                      /* event channel's irq, 0 when not bound */
 	void *page;                   /* the frontend's page, mapped */

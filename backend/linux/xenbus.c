@@ -7,9 +7,11 @@
  * - probe/remove run in the xenwatch thread (or at driver (un)registration). Watch callbacks run in
  *   the xenwatch thread. Each takes backend->lock around every call into the C++ instance.
  * - The event channel is bound with the lateeoi variant (XSA-332): its handler only schedules the
- *   backend's work; the work processes the posted op under backend->lock in process context, then
- *   EOIs, flagging the event spurious when nothing was posted, so Xen throttles a storm. One op is
- *   in flight per guest by construction (one work item, one page).
+ *   backend's work; the work processes the posted op under backend->op_lock (not backend->lock: a
+ *   watch callback waiting on xenstored never delays an answer) in process context, then EOIs,
+ *   flagging the event spurious when nothing was posted, so Xen throttles a storm. One op is in
+ *   flight per guest by construction (one work item, one page). The core takes op_lock around
+ *   what an op reads and a watch changes (BackendHost::lock_ops).
  * - remove() unregisters the watches before taking backend->lock (a callback may be waiting for
  *   it), then stops the instance (releasing every function), then waits for the work and the core's
  *   timer (a delayed work that takes backend->lock and does nothing once stopping) to finish.
@@ -75,12 +77,13 @@ static void pcisplit_work(struct work_struct *work)
 	struct pcisplit_backend *be = container_of(work, struct pcisplit_backend, work);
 	int done;
 
-	mutex_lock(&be->lock);
+	mutex_lock(&be->op_lock);
+	/* stop() disconnects (irq 0) under op_lock before remove() waits for this work */
 	if (be->irq) {
-		done = be->stopping ? 0 : pcisplit_be_event(be->core, pcisplit_verbose);
+		done = pcisplit_be_event(be->core, pcisplit_verbose);
 		xen_irq_lateeoi(be->irq, done ? 0 : XEN_EOI_FLAG_SPURIOUS);
 	}
-	mutex_unlock(&be->lock);
+	mutex_unlock(&be->op_lock);
 }
 
 static void pcisplit_timer(struct work_struct *work)
@@ -94,6 +97,16 @@ static void pcisplit_timer(struct work_struct *work)
 		be->xdev->state = pcisplit_be_state(be->core);
 	}
 	mutex_unlock(&be->lock);
+}
+
+void pcisplit_khost_lock_ops(struct pcisplit_backend *be)
+{
+	mutex_lock(&be->op_lock);
+}
+
+void pcisplit_khost_unlock_ops(struct pcisplit_backend *be)
+{
+	mutex_unlock(&be->op_lock);
 }
 
 /* Under be->lock (from the core). */
@@ -137,7 +150,8 @@ int pcisplit_khost_connect(struct pcisplit_backend *be, u32 gref, u32 port, void
 }
 
 /*
- * Under be->lock (from the core). The work may still be queued: it finds irq == 0 and does nothing.
+ * Under be->lock and be->op_lock (from the core). The work may still be queued: it finds irq == 0
+ * and does nothing.
  */
 void pcisplit_khost_disconnect(struct pcisplit_backend *be)
 {
@@ -215,6 +229,7 @@ static int pcisplit_xb_probe(struct xenbus_device *xdev, const struct xenbus_dev
 		return -ENOMEM;
 	kref_init(&be->ref);
 	mutex_init(&be->lock);
+	mutex_init(&be->op_lock);
 	/* per guest: one noisy guest hides no other's lines */
 	ratelimit_state_init(&be->log_rs, 5 * HZ, 10);
 	INIT_WORK(&be->work, pcisplit_work);

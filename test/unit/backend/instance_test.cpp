@@ -36,16 +36,32 @@ struct FakeHost final : BackendHost {
   static uint32_t key(Bdf b) { return uint32_t{b.domain} << 16 | uint32_t{b.bus} << 8 | b.devfn; }
   void add(Bdf b, const std::string& dump) { devices[key(b)].dev = load_device(dump); }
 
+  // The ops lock (BackendHost::lock_ops) as the core takes it, and whether it was held at each call.
+  int ops_locked = 0, ops_locks = 0;
+  bool ops_lock_nested = false;
+  std::vector<int> locked_at_connect, locked_at_disconnect, locked_at_export, locked_at_release;
+  void lock_ops() override {
+    ops_lock_nested |= ops_locked != 0;
+    ++ops_locked;
+    ++ops_locks;
+  }
+  void unlock_ops() override { --ops_locked; }
+
   Err connect(uint16_t domid, uint32_t gref, uint32_t evtchn, volatile wire::SharedInfo** p) override {
+    locked_at_connect.push_back(ops_locked);
     if (domid != kGuest || gref != grant || evtchn != port) return Err::op_failed;
     ++connects;
     *p = page.get();
     return Err::success;
   }
-  void disconnect() override { ++disconnects; }
+  void disconnect() override {
+    locked_at_disconnect.push_back(ops_locked);
+    ++disconnects;
+  }
   void notify() override { ++notifies; }
   Err export_device(Bdf phys, const xs::DevOpts& opts, PhysFunction& fn, DeviceView*& view, DevicePlatform*& platform,
                     Text& diag) override {
+    locked_at_export.push_back(ops_locked);
     auto it = devices.find(key(phys));
     if (it == devices.end()) {
       diag.clear();
@@ -61,7 +77,10 @@ struct FakeHost final : BackendHost {
     platform = &it->second.platform;
     return Err::success;
   }
-  void release_device(Bdf phys) override { released.push_back(phys); }
+  void release_device(Bdf phys) override {
+    locked_at_release.push_back(ops_locked);
+    released.push_back(phys);
+  }
   void destroy_domain(uint16_t domid) override { destroyed.push_back(domid); }
   std::vector<uint16_t> destroyed;
   void log(const char* m) override { logs.emplace_back(m); }
@@ -938,4 +957,68 @@ TEST_CASE("a frontend refused for a bad key may start over and connect with good
   CHECK(w.host.connects == 1);
   CHECK(post_read(*w.be, *w.host.page, 0, 0, 0, 2).err == 0);
   CHECK(w.host.released.empty());
+}
+
+namespace {
+// The backend's store, counting the requests made while the core held the ops lock.
+class LockCheckStore final : public Store {
+ public:
+  LockCheckStore(Store& inner, const FakeHost& host) : inner_(inner), host_(host) {}
+  int under_ops_lock = 0;
+  StoreStatus read(TxId tx, const char* path, char* out, size_t cap) override {
+    note();
+    return inner_.read(tx, path, out, cap);
+  }
+  StoreStatus write(TxId tx, const char* path, const char* value) override {
+    note();
+    return inner_.write(tx, path, value);
+  }
+  StoreStatus remove(TxId tx, const char* path) override {
+    note();
+    return inner_.remove(tx, path);
+  }
+  StoreStatus begin(TxId& tx) override {
+    note();
+    return inner_.begin(tx);
+  }
+  StoreStatus commit(TxId tx) override {
+    note();
+    return inner_.commit(tx);
+  }
+  void abort(TxId tx) override { inner_.abort(tx); }
+  StoreStatus watch(const char* path, const char* token, StoreWatcher* w) override { return inner_.watch(path, token, w); }
+  StoreStatus unwatch(const char* path, const char* token) override { return inner_.unwatch(path, token); }
+
+ private:
+  void note() { under_ops_lock += host_.ops_locked != 0 ? 1 : 0; }
+  Store& inner_;
+  const FakeHost& host_;
+};
+}  // namespace
+
+TEST_CASE("the ops lock covers the page, the channel and the functions' changes, never xenstore, exports or resets",
+          "[backend][xenbus][locking]") {
+  World w;
+  add_four(w);
+  LockCheckStore store(*w.backend_conn, w.host);
+  w.be_store = &store;
+  w.libxl_connected({kA, kB});
+  CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kB), 0, 2).err == 0);
+  w.libxl_detach(kA);
+  w.libxl_attach(kC);
+  w.fe_state("5");  // the frontend closes: disconnect only (L5)
+  w.be->stop();
+
+  CHECK_FALSE(w.host.ops_lock_nested);
+  CHECK(w.host.ops_locked == 0);  // every lock_ops() had its unlock_ops()
+  CHECK(w.host.ops_locks >= 6);   // connect, 3 exports, a release, disconnect(s), quiesce, stop's releases
+  REQUIRE(w.host.locked_at_connect.size() == 1);
+  CHECK(w.host.locked_at_connect[0] == 1);
+  REQUIRE_FALSE(w.host.locked_at_disconnect.empty());
+  for (int l : w.host.locked_at_disconnect) CHECK(l == 1);
+  REQUIRE(w.host.locked_at_export.size() == 3);
+  for (int l : w.host.locked_at_export) CHECK(l == 0);
+  REQUIRE(w.host.released.size() == 3);  // A at its detach, then B and C at stop()
+  for (int l : w.host.locked_at_release) CHECK(l == 0);
+  CHECK(store.under_ops_lock == 0);
 }
