@@ -48,13 +48,13 @@ BackendInstance::BackendInstance(Store& store, BackendHost& host, uint16_t domid
 
 bool BackendInstance::read_key(const char* key, char* out, size_t cap) {
   Text path;
-  path.add(be_path_).add("/").add(key);
+  xs::join(path, be_path_, key);
   return store_.read(kNoTx, path.c_str(), out, cap) == StoreStatus::ok;
 }
 
 bool BackendInstance::read_frontend(const char* key, char* out, size_t cap) {
   Text path;
-  path.add(fe_path_).add("/").add(key);
+  xs::join(path, fe_path_, key);
   return store_.read(kNoTx, path.c_str(), out, cap) == StoreStatus::ok;
 }
 
@@ -62,7 +62,7 @@ BackendInstance::FeState BackendInstance::read_fe_state() {
   FeState out;
   char buf[16];
   Text path, diag;
-  path.add(fe_path_).add("/").add(xs::kState);
+  xs::join(path, fe_path_, xs::kState);
   if (store_.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok) return out;
   out.present = true;
   out.valid = xs::parse_state(path.c_str(), buf, out.state, diag);
@@ -93,8 +93,8 @@ void BackendInstance::write_key(const char* key, const char* value) {
   // its later re-creation by libxl, from being seen as new. So each write checks, in one transaction
   // with it, that our "state" node still exists (as the kernel's xenbus_switch_state does).
   Text path, state_path;
-  path.add(be_path_).add("/").add(key);
-  state_path.add(be_path_).add("/").add(xs::kState);
+  xs::join(path, be_path_, key);
+  xs::join(state_path, be_path_, xs::kState);
   StoreStatus st = StoreStatus::again;
   for (int attempt = 0; attempt < kTxRetries && st == StoreStatus::again; ++attempt) {
     TxId tx = kNoTx;
@@ -123,7 +123,7 @@ void BackendInstance::write_key(const char* key, const char* value) {
 void BackendInstance::remove_indexed(const char* prefix, uint32_t n) {
   Text key, path;
   xs::key_name(key, prefix, n);
-  path.add(be_path_).add("/").add(key.c_str());
+  xs::join(path, be_path_, key.c_str());
   char buf[8];
   if (store_.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::not_found) (void)store_.remove(kNoTx, path.c_str());
 }
@@ -175,7 +175,7 @@ StoreStatus BackendInstance::start() {
   copy_cstr(fe_path_, sizeof fe_path_, fe);
   set_state(xs::State::init_wait);
   Text fe_state;
-  fe_state.add(fe_path_).add("/").add(xs::kState);
+  xs::join(fe_state, fe_path_, xs::kState);
   StoreStatus st = store_.watch(fe_state.c_str(), kFeToken, this);
   if (st == StoreStatus::ok) st = store_.watch(be_path_, kBeToken, this);
   if (st == StoreStatus::ok) st = store_.watch(kReleaseDomain, kReleaseToken, this);
@@ -184,7 +184,7 @@ StoreStatus BackendInstance::start() {
 
 void BackendInstance::stop() {
   Text fe_state;
-  fe_state.add(fe_path_).add("/").add(xs::kState);
+  xs::join(fe_state, fe_path_, xs::kState);
   (void)store_.unwatch(fe_state.c_str(), kFeToken);
   (void)store_.unwatch(be_path_, kBeToken);
   (void)store_.unwatch(kReleaseDomain, kReleaseToken);
@@ -331,7 +331,7 @@ BackendInstance::Snap BackendInstance::snapshot(Text& diag) {
     if (store_.begin(tx) != StoreStatus::ok) return Snap::retry;
     char buf[96];
     Text path;
-    path.add(be_path_).add("/").add(xs::kNumDevs);
+    xs::join(path, be_path_, xs::kNumDevs);
     st = store_.read(tx, path.c_str(), buf, sizeof buf);
     if (st != StoreStatus::ok || !xs::parse_count(xs::kNumDevs, buf, xs::kMaxDevs, nlisted_, diag)) {
       store_.abort(tx);
@@ -345,8 +345,7 @@ BackendInstance::Snap BackendInstance::snapshot(Text& diag) {
       for (const char* prefix : prefixes) {
         Text key;
         xs::key_name(key, prefix, n);
-        path.clear();
-        path.add(be_path_).add("/").add(key.c_str());
+        xs::join(path, be_path_, key.c_str());
         st = store_.read(tx, path.c_str(), buf, sizeof buf);
         if (st == StoreStatus::not_found) {
           st = StoreStatus::ok;  // absent: that key says nothing

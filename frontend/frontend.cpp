@@ -31,7 +31,7 @@ xs::State FrontendInstance::read_state(const char* base) {
 void FrontendInstance::set_state(xs::State s) {
   state_ = s;
   Text path, v;
-  path.add(fe_path_).add("/").add(xs::kState);
+  xs::join(path, fe_path_, xs::kState);
   v.add_dec(static_cast<uint32_t>(s));
   if (store_.write(kNoTx, path.c_str(), v.c_str()) != StoreStatus::ok) host_.log("frontend: cannot write state");
 }
@@ -73,9 +73,9 @@ StoreStatus FrontendInstance::start() {
     st = store_.begin(tx);
     if (st != StoreStatus::ok) break;
     Text k1, k2, k3;
-    k1.add(fe_path_).add("/").add(xs::kPciOpRef);
-    k2.add(fe_path_).add("/").add(xs::kEventChannel);
-    k3.add(fe_path_).add("/").add(xs::kMagic);
+    xs::join(k1, fe_path_, xs::kPciOpRef);
+    xs::join(k2, fe_path_, xs::kEventChannel);
+    xs::join(k3, fe_path_, xs::kMagic);
     st = store_.write(tx, k1.c_str(), gref_s.c_str());
     if (st == StoreStatus::ok) st = store_.write(tx, k2.c_str(), port_s.c_str());
     if (st == StoreStatus::ok) st = store_.write(tx, k3.c_str(), PCISPLIT_MAGIC);
@@ -93,13 +93,13 @@ StoreStatus FrontendInstance::start() {
   }
   set_state(xs::State::initialised);
   Text be_state;
-  be_state.add(be_path_).add("/").add(xs::kState);
+  xs::join(be_state, be_path_, xs::kState);
   return store_.watch(be_state.c_str(), kBeToken, this);
 }
 
 void FrontendInstance::stop() {
   Text be_state;
-  be_state.add(be_path_).add("/").add(xs::kState);
+  xs::join(be_state, be_path_, xs::kState);
   (void)store_.unwatch(be_state.c_str(), kBeToken);
   if (page_ != nullptr) host_.teardown();
   page_ = nullptr;
@@ -136,7 +136,7 @@ void FrontendInstance::read_roots() {
   char buf[32];
   Text path, diag;
   uint32_t n = 0;
-  path.add(be_path_).add("/").add(xs::kRootNum);
+  xs::join(path, be_path_, xs::kRootNum);
   nroots_ = 0;
   if (store_.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok) {
     roots_[nroots_++] = xs::Root{0, 0};  // no roots published: scan 0000:00, as Linux does
@@ -149,11 +149,9 @@ void FrontendInstance::read_roots() {
   for (uint32_t k = 0; k < n; ++k) {
     Text key;
     xs::key_name(key, xs::kRootPrefix, k);
-    path.clear();
-    path.add(be_path_).add("/").add(key.c_str());
     xs::Root r;
-    if (store_.read(kNoTx, path.c_str(), buf, sizeof buf) == StoreStatus::ok &&
-        xs::parse_root(key.c_str(), buf, r, diag)) {
+    if (xs::read_parsed(store_, be_path_, key.c_str(),
+                        [&](const char* v) { return xs::parse_root(key.c_str(), v, r, diag); })) {
       roots_[nroots_++] = r;
     } else {
       host_.log(diag.size() ? diag.c_str() : "frontend: missing root-K");
@@ -164,12 +162,10 @@ void FrontendInstance::read_roots() {
 // Every device whose state-N says Closing, named by its vdev-N, is removed from the guest. A
 // malformed vdev-N is logged and its device left alone: a guest never removes a device it cannot name.
 void FrontendInstance::remove_closing() {
-  char buf[32];
-  Text path, diag;
+  Text diag;
   uint32_t n = 0;
-  path.add(be_path_).add("/").add(xs::kNumDevs);
-  if (store_.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok ||
-      !xs::parse_count(xs::kNumDevs, buf, xs::kMaxDevs, n, diag)) {
+  if (!xs::read_parsed(store_, be_path_, xs::kNumDevs,
+                       [&](const char* v) { return xs::parse_count(xs::kNumDevs, v, xs::kMaxDevs, n, diag); })) {
     host_.log(diag.size() ? diag.c_str() : "frontend: reconfiguring without num_devs");
     return;
   }
@@ -177,18 +173,15 @@ void FrontendInstance::remove_closing() {
     Text key;
     xs::key_name(key, xs::kStatePrefix, i);
     xs::State s = xs::State::unknown;
-    path.clear();
-    path.add(be_path_).add("/").add(key.c_str());
-    if (store_.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok ||
-        !xs::parse_state(key.c_str(), buf, s, diag) || s != xs::State::closing)
+    if (!xs::read_parsed(store_, be_path_, key.c_str(),
+                         [&](const char* v) { return xs::parse_state(key.c_str(), v, s, diag); }) ||
+        s != xs::State::closing)
       continue;
     xs::key_name(key, xs::kVdevPrefix, i);
-    path.clear();
-    path.add(be_path_).add("/").add(key.c_str());
     Bdf virt;
     diag.clear();
-    if (store_.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok ||
-        !xs::parse_vdev(key.c_str(), buf, virt, diag)) {
+    if (!xs::read_parsed(store_, be_path_, key.c_str(),
+                         [&](const char* v) { return xs::parse_vdev(key.c_str(), v, virt, diag); })) {
       host_.log(diag.size() ? diag.c_str() : "frontend: a closing device has no vdev-N");
       continue;
     }

@@ -97,6 +97,11 @@ void key_name(Text& out, const char* prefix, uint32_t n) {
   out.add(prefix).add_dec(n);
 }
 
+void join(Text& out, const char* dir, const char* key) {
+  out.clear();
+  out.add(dir).add("/").add(key);
+}
+
 void format_dev(Text& out, Bdf bdf) {
   out.clear();
   out.add_hex(bdf.domain, 4).add(":").add_hex(bdf.bus, 2).add(":").add_hex(bdf.slot(), 2).add(".");
@@ -205,13 +210,12 @@ bool parse_opts(const char* key, const char* text, DevOpts& out, Text& diag) {
 }
 
 State read_state(Store& store, const char* dir, Text& diag) {
-  char buf[16];
   Text path;
-  path.add(dir).add("/").add(kState);
+  join(path, dir, kState);
   State s = State::unknown;
   diag.clear();
-  if (store.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok) return State::unknown;
-  if (!parse_state(path.c_str(), buf, s, diag)) return State::unknown;
+  if (!read_parsed(store, dir, kState, [&](const char* v) { return parse_state(path.c_str(), v, s, diag); }))
+    return State::unknown;
   return s;
 }
 

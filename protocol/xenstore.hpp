@@ -44,6 +44,9 @@ inline constexpr uint32_t kMaxRoots = 256;
 
 // Builds "<prefix><n>" (e.g. "dev-3").
 void key_name(Text& out, const char* prefix, uint32_t n);
+// Builds "<dir>/<key>" (a path longer than Text's capacity is cut, and the store then finds no such
+// node).
+void join(Text& out, const char* dir, const char* key);
 
 // Formatters write exactly what libxl / Linux write (lower-case hex, fixed widths).
 void format_dev(Text& out, Bdf bdf);                   // %04x:%02x:%02x.%01x
@@ -69,6 +72,19 @@ bool parse_state(const char* key, const char* text, State& out, Text& diag);
 bool parse_magic(const char* key, const char* text, Text& diag);
 // Known keys must be well-formed (0 or 1); unknown keys are skipped so a newer toolstack still works.
 bool parse_opts(const char* key, const char* text, DevOpts& out, Text& diag);
+
+// Reads <dir>/<key> outside a transaction and hands the text to `parse` (callable: const char* ->
+// bool, one of the parsers above with its key and output bound). False when the node is missing or
+// longer than any value these keys hold, or when `parse` refuses it (its diag says why then).
+inline constexpr size_t kValueMax = 128;
+template <typename Parse>
+bool read_parsed(Store& store, const char* dir, const char* key, Parse&& parse) {
+  char buf[kValueMax];
+  Text path;
+  join(path, dir, key);
+  if (store.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok) return false;
+  return parse(static_cast<const char*>(buf));
+}
 
 // Reads <dir>/state. A missing node is State::unknown; a malformed one too, with `diag` set.
 State read_state(Store& store, const char* dir, Text& diag);
