@@ -158,6 +158,19 @@ class BackendInstance final : public StoreWatcher {
   void write_indexed(const char* prefix, uint32_t n, const char* value);
   void write_device_state(uint32_t n, xs::State s);  // state-N, from the enum
 
+  // Holds the host's ops lock for a scope (BackendHost::lock_ops). Defined in instance.cpp: one
+  // copy of the calls in the module, not one per file (the kernel build refuses COMDAT copies).
+  class OpsLock {
+   public:
+    explicit OpsLock(BackendHost& host);
+    ~OpsLock();
+    OpsLock(const OpsLock&) = delete;
+    OpsLock& operator=(const OpsLock&) = delete;
+
+   private:
+    BackendHost& host_;
+  };
+
   Store& store_;
   BackendHost& host_;
   uint16_t domid_;

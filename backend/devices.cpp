@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The functions a backend instance holds for its guest: libxl's list read in one transaction, each
+// listed function exported or refused, the ones no longer listed released (by BDF, never by index:
+// libxl renumbers), and the roots published for the frontend.
+#include "backend/instance.hpp"
+
+namespace pcisplit {
+
+namespace {
+
+// Turns the guest's interrupts off and forgets its shadow state; the function stays placed.
+void quiesce(ExportedDevice& dev) {
+  if (dev.irq == ExportedDevice::Irq::msi) (void)dev.platform->disable_msi();
+  if (dev.irq == ExportedDevice::Irq::msix) (void)dev.platform->disable_msix();
+  dev.irq = ExportedDevice::Irq::none;
+  if (dev.view != nullptr) dev.view->reset();
+}
+
+}  // namespace
+
+// Reads num_devs and every state-N, dev-N and vdev-N in one transaction: libxl's renumbering commits
+// wholly before or after it, so a function is never "missing" because the list moved under the scan.
+BackendInstance::Snap BackendInstance::snapshot(Text& diag) {
+  StoreStatus st = StoreStatus::again;
+  for (int attempt = 0; attempt < kTxRetries && st == StoreStatus::again; ++attempt) {
+    TxId tx = kNoTx;
+    if (store_.begin(tx) != StoreStatus::ok) return Snap::retry;
+    char buf[96];
+    Text path;
+    xs::join(path, be_path_, xs::kNumDevs);
+    st = store_.read(tx, path.c_str(), buf, sizeof buf);
+    if (st != StoreStatus::ok || !xs::parse_count(xs::kNumDevs, buf, xs::kMaxDevs, nlisted_, diag)) {
+      store_.abort(tx);
+      if (st == StoreStatus::ok || st == StoreStatus::not_found) return Snap::fatal;
+      return Snap::retry;
+    }
+    for (uint32_t n = 0; n < nlisted_ && st == StoreStatus::ok; ++n) {
+      ListedDev& d = listed_[n];
+      d = ListedDev{};
+      const char* const prefixes[] = {xs::kStatePrefix, xs::kDevPrefix, xs::kVdevPrefix};
+      for (const char* prefix : prefixes) {
+        Text key;
+        xs::key_name(key, prefix, n);
+        xs::join(path, be_path_, key.c_str());
+        st = store_.read(tx, path.c_str(), buf, sizeof buf);
+        if (st == StoreStatus::not_found) {
+          st = StoreStatus::ok;  // absent: that key says nothing
+          continue;
+        }
+        if (st != StoreStatus::ok) break;  // a store failure is no evidence: nothing is decided
+        Text ignored;
+        if (prefix == xs::kStatePrefix && !xs::parse_state(key.c_str(), buf, d.state, ignored)) d.state = xs::State::unknown;
+        if (prefix == xs::kDevPrefix) d.dev_ok = xs::parse_dev(key.c_str(), buf, d.phys, ignored);
+        if (prefix == xs::kVdevPrefix) d.vdev_ok = xs::parse_vdev(key.c_str(), buf, d.virt, ignored);
+      }
+    }
+    if (st != StoreStatus::ok) {
+      store_.abort(tx);
+      return Snap::retry;
+    }
+    st = store_.commit(tx);
+  }
+  return st == StoreStatus::ok ? Snap::ok : Snap::retry;
+}
+
+bool BackendInstance::sync(Sync mode, bool* changed) {
+  const uint32_t before = changes_;
+  if (changed != nullptr) *changed = false;
+  Text diag;
+  const Snap snap = snapshot(diag);
+  if (snap == Snap::fatal) {
+    fatal(diag.size() != 0 ? diag.c_str() : "backend: missing num_devs");
+    return false;
+  }
+  if (snap == Snap::retry) {  // the store failed: change nothing; the next watch firing tries again
+    host_.log("backend: cannot read the device list; nothing changed");
+    return true;
+  }
+  // Which held functions the list still names as the guest's. One bit per topology slot; a function
+  // released below, or named nowhere, loses its bit.
+  bool listed[Topology::kMaxDevices] = {};
+  for (uint32_t n = 0; n < nlisted_; ++n) {
+    const ListedDev& d = listed_[n];
+    const bool adding = d.state == xs::State::initialising && (mode == Sync::add || mode == Sync::reconfigure);
+    if (d.state == xs::State::unknown) continue;
+    if (!d.dev_ok) {
+      if (adding) refuse_bad_dev(n);
+      continue;
+    }
+    const int held = topology_.find_phys(d.phys);
+    if (d.state == xs::State::closing || d.state == xs::State::closed) {
+      // Given back once the frontend has followed into Reconfiguring (it first removes the device
+      // from the guest); until then it stays the guest's. Closed is only taken from an index that
+      // names the held function's guest address too: our own refusals write Closed (6), and a
+      // refused duplicate must not take the original with it.
+      const bool ours = held >= 0 && (d.state == xs::State::closing || (d.vdev_ok && topology_.virt(held) == d.virt));
+      if (ours && (mode == Sync::reconfigure || mode == Sync::force_detach)) release(d.phys);
+      else if (held >= 0) listed[held] = true;
+      continue;
+    }
+    if (held >= 0) {
+      if (adding && listed[held]) {
+        refuse(n, "device listed twice for this guest");
+        continue;
+      }
+      listed[held] = true;
+      continue;
+    }
+    if (adding && export_one(n, d.phys)) listed[topology_.find_phys(d.phys)] = true;
+  }
+  // Named by no dev-N in a consistent read: the toolstack removed it.
+  for (int i = 0; i < Topology::kMaxDevices; ++i) {
+    if (topology_.in_use(i) && !listed[i]) release(topology_.phys(i).bdf);
+  }
+  if (changed != nullptr) *changed = changes_ != before;
+  return true;
+}
+
+// dev-N of a device being added cannot be parsed: refused with the parser's reason.
+void BackendInstance::refuse_bad_dev(uint32_t n) {
+  char buf[96];
+  Text key, diag;
+  Bdf phys;
+  xs::key_name(key, xs::kDevPrefix, n);
+  const bool have = read_key(key.c_str(), buf, sizeof buf);
+  if (!xs::parse_dev(key.c_str(), have ? buf : nullptr, phys, diag)) refuse(n, diag.c_str());
+}
+
+bool BackendInstance::export_one(uint32_t n, Bdf phys) {
+  char buf[96];
+  Text key, diag;
+  xs::DevOpts opts;
+  xs::key_name(key, xs::kOptsPrefix, n);
+  bool ok = !read_key(key.c_str(), buf, sizeof buf) || xs::parse_opts(key.c_str(), buf, opts, diag);
+  PhysFunction fn;
+  DeviceView* view = nullptr;
+  DevicePlatform* platform = nullptr;
+  if (ok) ok = host_.export_device(phys, opts, fn, view, platform, diag) == Err::success;
+  if (ok) {
+    Result<Bdf> virt = Err::op_failed;
+    {
+      OpsLock ops(host_);
+      virt = topology_.add(fn, diag);
+      if (virt.ok()) dispatcher_.attach(topology_.find_phys(fn.bdf), view, platform);
+    }
+    if (!virt.ok()) {
+      host_.release_device(phys);
+      ok = false;
+    } else {
+      ++changes_;
+      Text v;
+      xs::format_vdev(v, virt.value());
+      write_indexed(xs::kVdevPrefix, n, v.c_str());
+      write_device_state(n, xs::State::initialised);  // exported: the frontend may use it
+      remove_indexed("error-", n);  // a refusal of whatever libxl had at this index before
+    }
+  }
+  if (!ok) refuse(n, diag.c_str());
+  return ok;
+}
+
+// This device is refused; the others go on.
+void BackendInstance::refuse(uint32_t n, const char* why) {
+  Text msg;
+  msg.add("backend: device ").add_dec(n).add(" refused: ").add(why);
+  host_.log(msg.c_str());
+  write_indexed("error-", n, why);
+  write_device_state(n, xs::State::closed);
+}
+
+// Gives one function back to dom0. Nothing is written to state-N: the frontend reads Closing there
+// to find what to remove, and libxl deletes the keys once the backend is Connected again.
+void BackendInstance::release(Bdf phys) {
+  const int index = topology_.find_phys(phys);
+  if (index < 0) return;
+  {
+    OpsLock ops(host_);
+    // The guest may be gone with interrupts on: turn them off before the function is reset.
+    quiesce(dispatcher_.device(index));
+    dispatcher_.detach(index);
+    (void)topology_.remove(phys);
+  }
+  // No op reaches the function any more: its reset does not hold up the guest's other functions.
+  host_.release_device(phys);
+  ++changes_;
+}
+
+void BackendInstance::quiesce_all() {
+  OpsLock ops(host_);
+  for (int i = 0; i < Topology::kMaxDevices; ++i) {
+    if (topology_.in_use(i)) quiesce(dispatcher_.device(i));
+  }
+}
+
+void BackendInstance::release_all() {
+  for (int i = 0; i < Topology::kMaxDevices; ++i) {
+    if (topology_.in_use(i)) release(topology_.phys(i).bdf);
+  }
+}
+
+void BackendInstance::publish_roots() {
+  const uint16_t count = topology_.root_count();
+  for (uint16_t k = 0; k < count; ++k) {
+    const Bdf r = topology_.root(k);
+    Text v;
+    xs::format_root(v, r.domain, r.bus);
+    write_indexed(xs::kRootPrefix, k, v.c_str());
+  }
+  Text v;
+  v.add_dec(count);
+  write_key(xs::kRootNum, v.c_str());
+}
+
+}  // namespace pcisplit
