@@ -49,6 +49,16 @@ static irqreturn_t pcisplit_intx(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+/* Under op_lock: the fake handler removed, if installed. */
+static void pcisplit_intx_off(struct pcisplit_dev *dev)
+{
+	if (!dev->isr_on)
+		return;
+	free_irq(dev->irq, dev);
+	atomic_set(&dev->ack_intr, 0);
+	dev->isr_on = false;
+}
+
 /* Under op_lock: installs or removes the fake handler to match the device's state. */
 void pcisplit_intx_update(struct pcisplit_dev *dev)
 {
@@ -76,9 +86,7 @@ void pcisplit_intx_update(struct pcisplit_dev *dev)
 		atomic_set(&dev->ack_intr, 1);
 		dev->isr_on = true;
 	} else {
-		free_irq(dev->irq, dev);
-		atomic_set(&dev->ack_intr, 0);
-		dev->isr_on = false;
+		pcisplit_intx_off(dev);
 	}
 }
 
@@ -135,10 +143,7 @@ int pcisplit_kplat_enable_msi(struct pcisplit_dev *dev, u32 nvec, u32 *pirq)
 	 * The MSI must not share the device with the INTx fake handler (freeing MSI IRQs would
 	 * BUG).
 	 */
-	if (dev->isr_on) {
-		free_irq(dev->irq, dev);
-		dev->isr_on = false;
-	}
+	pcisplit_intx_off(dev);
 	rc = pci_alloc_irq_vectors(pdev, nvec, nvec, PCI_IRQ_MSI);
 	if (rc < 0)
 		goto out;
@@ -202,10 +207,7 @@ int pcisplit_kplat_enable_msix(struct pcisplit_dev *dev, const u16 *entries, u32
 		rc = -ENXIO;
 		goto out;
 	}
-	if (dev->isr_on) {
-		free_irq(dev->irq, dev);
-		dev->isr_on = false;
-	}
+	pcisplit_intx_off(dev);  /* as for MSI */
 	for (i = 0; i < n; i++) {
 		dev->msix[i].entry = entries[i];
 		dev->msix[i].vector = 0;
