@@ -378,10 +378,11 @@ step() {
 
 # Processes that crash in dom0, as the kernel logs them (below the console's level): the idle hang
 # of docs/lab.md left dom0 waiting for ever right after xl pci-assignable-add, which a crashed
-# xenstored would explain. Shell builtins only: no fork per line.
-(while IFS= read -r l; do
+# xenstored would explain. One cat (a read of /dev/kmsg must take a whole record), then shell
+# builtins only: no fork per line.
+(cat /dev/kmsg | while IFS= read -r l; do
   case $l in *segfault*|*"traps:"*|*"general protection"*) echo "@@KMSG ${l#*;}" ;; esac
-done < /dev/kmsg) &
+done) &
 
 # --- multi-create ---------------------------------------------------------------------------------
 begin multi-create
