@@ -6,11 +6,12 @@
  * Locks, outermost first (never taken in the other order):
  *   backend->lock       one guest's backend: every call into its C++ instance (watches, AER,
  *                       teardown) except the guest's ops
- *   backend->op_lock    the guest's ops (the work item), and the core's short sections that change
- *                       what an op reads (page, channel, the functions exported): never held
- *                       across xenstore I/O or a reset, so ops are answered while the backend
- *                       talks to xenstore (a frontend spinning on its answer, as Linux's does,
- *                       would take the CPU that xenstored needs)
+ *   backend->op_lock    the guest's ops (the work item), the core's short sections that change
+ *                       what an op reads (page, channel, the functions exported) and an admin's
+ *                       change of a live view (sysfs.c, L6): never held across xenstore I/O or a
+ *                       reset, so ops are answered while the backend talks to xenstore (a
+ *                       frontend spinning on its answer, as Linux's does, would take the CPU
+ *                       that xenstored needs)
  *   pcisplit_devs_lock  the list of functions bound to pciback, the seize list, each record's
  *                       owner, admin flags and quirk list; never held across a reset,
  *                       request_irq or a core call that takes a lock (reading the core's

@@ -127,13 +127,13 @@ int pcisplit_lookup_write(const char *buf, size_t count, struct pcisplit_dev **o
 }
 
 /*
- * L6: an admin's change to a function's live view (policy, quirk) runs under the lock of the
- * backend the function is exported to, the lock every guest op on that view and the export's build
- * of it run under, so the change never interleaves with them. The lock order is be->lock ->
- * pcisplit_devs_lock: the owner is read, its lock taken, and the owner read again until both agree.
- * Returns with pcisplit_devs_lock held and, if the function is exported, its backend locked and
- * referenced (NULL if not); pcisplit_owner_unlock() undoes both. The caller holds a reference on
- * dev.
+ * L6: an admin's change to a function's live view (policy, quirk) runs under the locks of the
+ * backend the function is exported to: be->lock (the export's build of the view) and be->op_lock
+ * (every guest op on it), so the change never interleaves with them. The lock order is be->lock ->
+ * be->op_lock -> pcisplit_devs_lock: the owner is read, its locks taken, and the owner read again
+ * until both agree. Returns with pcisplit_devs_lock held and, if the function is exported, its
+ * backend locked and referenced (NULL if not); pcisplit_owner_unlock() undoes both. The caller
+ * holds a reference on dev.
  */
 static struct pcisplit_backend *pcisplit_owner_lock(struct pcisplit_dev *dev)
 {
@@ -148,12 +148,15 @@ static struct pcisplit_backend *pcisplit_owner_lock(struct pcisplit_dev *dev)
 			pcisplit_backend_get(now);
 		mutex_unlock(&pcisplit_devs_lock);
 		if (be) {
+			mutex_unlock(&be->op_lock);
 			mutex_unlock(&be->lock);
 			pcisplit_backend_put(be);
 		}
 		be = now;
-		if (be)
+		if (be) {
 			mutex_lock(&be->lock);
+			mutex_lock(&be->op_lock);
+		}
 	}
 }
 
@@ -161,6 +164,7 @@ static void pcisplit_owner_unlock(struct pcisplit_backend *be)
 {
 	mutex_unlock(&pcisplit_devs_lock);
 	if (be) {
+		mutex_unlock(&be->op_lock);
 		mutex_unlock(&be->lock);
 		pcisplit_backend_put(be);
 	}
