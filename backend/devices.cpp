@@ -185,6 +185,8 @@ void BackendInstance::release(Bdf phys) {
   ++changes_;
 }
 
+// After disconnect(): with the channel closed no guest op can turn an interrupt back on between
+// this and the next connect (each takes the ops lock on its own).
 void BackendInstance::quiesce_all() {
   OpsLock ops(host_);
   for (int i = 0; i < Topology::kMaxDevices; ++i) {

@@ -134,8 +134,8 @@ void BackendInstance::set_state(xs::State s) {
 void BackendInstance::close_with_error(const char* what) {
   host_.log(what);  // the glue ratelimits per guest
   write_key("error", what);
-  quiesce_all();
   disconnect();
+  quiesce_all();
   if (state_ != xs::State::closed) set_state(xs::State::closing);
 }
 
@@ -192,8 +192,8 @@ void BackendInstance::reevaluate() {
   // frontend is gone. The home is dom0's node, so a live guest cannot fake this by deleting its own
   // frontend directory (that only disconnects, below).
   if (fe == xs::State::unknown && guest_home_gone()) {
-    quiesce_all();
     disconnect();
+    quiesce_all();
     release_all();
     if (state_ != xs::State::closed) set_state(xs::State::closed);
     return;
@@ -223,8 +223,8 @@ void BackendInstance::reevaluate() {
   // libxl removing a connected device writes online=0 and state=Closing here, then waits for Closed.
   // (Our own Closing, from fatal(), leaves online alone and is handled above.)
   if (be == xs::State::closing && offline()) {
-    quiesce_all();
     disconnect();
+    quiesce_all();
     set_state(xs::State::closed);
     return;
   }
@@ -236,8 +236,8 @@ void BackendInstance::reevaluate() {
   if (((fe == xs::State::closing || fe == xs::State::closed) && live) || fe_gone) {
     // Only a disconnect (L5): Xen still assigns the functions to the guest, so they stay its own,
     // owner and all, until the toolstack takes them (dev-N removed, or the backend removed).
-    quiesce_all();
     disconnect();
+    quiesce_all();
     set_state(fe == xs::State::closing ? xs::State::closing : xs::State::closed);
     return;
   }

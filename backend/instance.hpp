@@ -145,7 +145,7 @@ class BackendInstance final : public StoreWatcher {
   void release(Bdf phys);
   void publish_roots();
   void release_all();
-  void quiesce_all();   // interrupts off and views reset, functions kept: the frontend went away
+  void quiesce_all();   // interrupts off and views reset, functions kept; after disconnect()
   void disconnect();    // page unmapped, channel unbound; the guest keeps its functions (L5)
   void fatal(const char* what);
   void close_with_error(const char* what);

@@ -2,8 +2,8 @@
 /*
  * xen-pciback.ko (xen-pcisplit): the core's ConfigAccess (config reads and writes) and the effects
  * of DevicePlatform (enable, bus mastering, power state, read request size) over the kernel's PCI
- * API. Called by the core under the owning backend's mutex; each call takes the function's op_lock
- * and does nothing once the function left pciback.
+ * API. Called by the core under one of the owning backend's locks (pciback.h); each call takes the
+ * function's op_lock and does nothing once the function left pciback.
  */
 #define pr_fmt(fmt) "xen-pciback: " fmt
 

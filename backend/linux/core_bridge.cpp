@@ -6,7 +6,9 @@
 // Context: whatever the C caller is in; nothing here sleeps by itself, allocates per op, or keeps
 // state between calls other than in the objects the glue owns. Locking is the C side's (see the
 // header comment of pciback.h): every call into one pcisplit_be is made under that
-// backend's mutex, every call into one pcisplit_fn under its device's op mutex.
+// backend's mutex, except pcisplit_be_event (the guest's op) under its op_lock, which the core
+// also takes itself (BackendHost::lock_ops); every call into one pcisplit_fn under its device's
+// op mutex.
 #include "backend/linux/glue.h"
 
 #include "backend/slots.hpp"

@@ -4,8 +4,8 @@
  * handler that acks a shared line dom0 keeps for the guest, and the MSI/MSI-X enables the core asks
  * for.
  *
- * Context: pcisplit_kplat_* are called by the core under the owning backend's mutex and take the
- * function's op_lock; the fake handler runs in hard-irq context and uses atomics only.
+ * Context: pcisplit_kplat_* are called by the core under one of the owning backend's locks and take
+ * the function's op_lock; the fake handler runs in hard-irq context and uses atomics only.
  */
 #define pr_fmt(fmt) "xen-pciback: " fmt
 

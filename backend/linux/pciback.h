@@ -11,7 +11,9 @@
  *                       change of a live view (sysfs.c, L6): never held across xenstore I/O or a
  *                       reset, so ops are answered while the backend talks to xenstore (a
  *                       frontend spinning on its answer, as Linux's does, would take the CPU
- *                       that xenstored needs)
+ *                       that xenstored needs). One exception, on failure only: Linux's ring
+ *                       map/unmap helpers write the error to xenstore themselves (connect
+ *                       with a bad grant, disconnect); no op is pending then.
  *   pcisplit_devs_lock  the list of functions bound to pciback, the seize list, each record's
  *                       owner, admin flags and quirk list; never held across a reset,
  *                       request_irq or a core call that takes a lock (reading the core's
@@ -19,7 +21,7 @@
  *   dev->op_lock        one function's hardware: config access, effects, MSI/MSI-X, INTx
  *                       handler, and the teardown when the function leaves pciback (it then
  *                       marks it gone)
- * All three are mutexes: process context only. The only interrupt-context code is the event-channel
+ * All four are mutexes: process context only. The only interrupt-context code is the event-channel
  * handler (schedules the backend's work) and the INTx fake handler (atomics only).
  */
 #ifndef PCISPLIT_LINUX_PCIBACK_H

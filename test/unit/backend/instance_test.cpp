@@ -45,7 +45,13 @@ struct FakeHost final : BackendHost {
     ++ops_locked;
     ++ops_locks;
   }
-  void unlock_ops() override { --ops_locked; }
+  // Runs when the core lets go of the lock: where the kernel's work item may take it and answer a
+  // posted op (test: an op that slips in between two of the core's sections).
+  std::function<void()> on_unlock;
+  void unlock_ops() override {
+    --ops_locked;
+    if (on_unlock) on_unlock();
+  }
 
   Err connect(uint16_t domid, uint32_t gref, uint32_t evtchn, volatile wire::SharedInfo** p) override {
     locked_at_connect.push_back(ops_locked);
@@ -1002,6 +1008,16 @@ TEST_CASE("the ops lock covers the page, the channel and the functions' changes,
   add_four(w);
   LockCheckStore store(*w.backend_conn, w.host);
   w.be_store = &store;
+  // Wherever the core lets go of the lock, an op may run: the topology and the dispatcher must agree
+  // there (a function placed is attached, one removed detached), and the core holds nothing.
+  int torn = 0, unlocks = 0;
+  w.host.on_unlock = [&] {
+    ++unlocks;
+    torn += w.host.ops_locked != 0 ? 1 : 0;
+    for (int i = 0; i < Topology::kMaxDevices; ++i) {
+      torn += w.be->topology().in_use(i) != (w.be->dispatcher().device(i).view != nullptr) ? 1 : 0;
+    }
+  };
   w.libxl_connected({kA, kB});
   CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kB), 0, 2).err == 0);
   w.libxl_detach(kA);
@@ -1021,4 +1037,34 @@ TEST_CASE("the ops lock covers the page, the channel and the functions' changes,
   REQUIRE(w.host.released.size() == 3);  // A at its detach, then B and C at stop()
   for (int l : w.host.locked_at_release) CHECK(l == 0);
   CHECK(store.under_ops_lock == 0);
+  CHECK(unlocks == w.host.ops_locks);
+  CHECK(torn == 0);
+}
+
+TEST_CASE("a frontend that closes with an MSI-X enable posted: no op runs between the disconnect and the quiesce",
+          "[backend][xenbus][locking]") {
+  World w;
+  w.host.add(Bdf::make(0, 1, 0, 0), "nvme.lspci");
+  w.create({"0000:01:00.0"});
+  w.frontend_publish();
+  wire::SharedInfo& page = *w.host.page;
+  page.op.cmd = static_cast<uint32_t>(wire::Cmd::enable_msix);  // posted, not yet taken
+  page.op.devfn = 0;
+  page.op.value = 1;
+  page.op.msix_entries[0].entry = 0;
+  page.flags = PCISPLIT_F_ACTIVE;
+  bool in_op = false;
+  w.host.on_unlock = [&] {  // the work item takes the lock as soon as the core lets it go
+    if (in_op || (page.flags & PCISPLIT_F_ACTIVE) == 0) return;
+    in_op = true;
+    (void)w.be->on_event();
+    in_op = false;
+  };
+  w.fe_state("6");  // closed: disconnect only (L5), the function quiesced and kept
+  auto& dev = w.host.devices.begin()->second;
+  int enables = 0;
+  for (const char* c : dev.platform.calls) enables += std::string(c) == "enable_msix" ? 1 : 0;
+  CHECK(enables == 0);  // the op found the channel closed, not a quiesced function to turn back on
+  CHECK(w.host.disconnects == 1);
+  CHECK(w.host.released.empty());
 }
