@@ -386,6 +386,10 @@ done) &
 
 # --- multi-create ---------------------------------------------------------------------------------
 begin multi-create
+# The idle hang (docs/lab.md) stops dom0 between here and xl create's first line, every vCPU
+# halted: if the guest is not created 150 s from now, dom0's blocked tasks go to the console (sysrq
+# prints them whatever the console's level) to show what everybody waits for.
+(sleep 150; [ -e /run/lab-created ] || { echo "@@STALL no guest after 150 s: blocked tasks"; echo w > /proc/sysrq-trigger; }) &
 modprobe xen-pciback
 echo "@@PCIBACK-ATTRS $(ls "$PCIBACK" | tr '\n' ' ')"
 failed_add=""
@@ -398,6 +402,7 @@ xs_watch_start
 sleep 1
 xs_step "multi-create: xl create guest with pci = [ $(echo $ORDER | sed "s/\([^ ]*\)/'\1'/g; s/ /, /g") ]"
 GUEST_LOGLEVEL=6 start_guest guest multi "$ORDER"
+touch /run/lab-created
 CUR=$ORDER
 if grep -qw lab_sampler /proc/cmdline; then
   touch /run/lab-sampler
