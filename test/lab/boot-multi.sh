@@ -389,7 +389,11 @@ begin multi-create
 # The idle hang (docs/lab.md) stops dom0 between here and xl create's first line, every vCPU
 # halted: if the guest is not created 150 s from now, dom0's blocked tasks go to the console (sysrq
 # prints them whatever the console's level) to show what everybody waits for.
-(sleep 150; [ -e /run/lab-created ] || { echo "@@STALL no guest after 150 s: blocked tasks"; echo w > /proc/sysrq-trigger; }) &
+(sleep 150; [ -e /run/lab-created ] || {
+  echo "@@STALL no guest after 150 s: processes, then blocked tasks"
+  ps | sed 's/^/@@STALL-PS /'
+  echo w > /proc/sysrq-trigger
+}) &
 modprobe xen-pciback
 echo "@@PCIBACK-ATTRS $(ls "$PCIBACK" | tr '\n' ' ')"
 failed_add=""
