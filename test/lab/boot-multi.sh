@@ -376,14 +376,6 @@ step() {
   verdict "$from" 90 "$stayed" "$before"
 }
 
-# Processes that crash in dom0, as the kernel logs them (below the console's level): the idle hang
-# of docs/lab.md left dom0 waiting for ever right after xl pci-assignable-add, which a crashed
-# xenstored would explain. One cat (a read of /dev/kmsg must take a whole record), then shell
-# builtins only: no fork per line.
-(cat /dev/kmsg | while IFS= read -r l; do
-  case $l in *segfault*|*"traps:"*|*"general protection"*) echo "@@KMSG ${l#*;}" ;; esac
-done) &
-
 # --- multi-create ---------------------------------------------------------------------------------
 begin multi-create
 # The idle hang (docs/lab.md) stops dom0 between here and xl create's first line, every vCPU
