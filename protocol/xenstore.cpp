@@ -210,12 +210,13 @@ bool parse_opts(const char* key, const char* text, DevOpts& out, Text& diag) {
 }
 
 State read_state(Store& store, const char* dir, Text& diag) {
-  Text path;
+  char buf[kValueMax];
+  Text path;  // the read's path, and the key the diag names
   join(path, dir, kState);
   State s = State::unknown;
   diag.clear();
-  if (!read_parsed(store, dir, kState, [&](const char* v) { return parse_state(path.c_str(), v, s, diag); }))
-    return State::unknown;
+  if (store.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok) return State::unknown;
+  if (!parse_state(path.c_str(), buf, s, diag)) return State::unknown;
   return s;
 }
 
