@@ -228,6 +228,17 @@ dom0_irqs_info() {
 }
 bdf_of_key() { local b; for b in $ALL; do [ "$(id_of "$b" | cut -d= -f1)" = "$1" ] && echo "$b"; done; }
 
+# xenbus_counters: the backend's event channel as Linux's lateeoi keeps it (XSA-332), one line per
+# backend device: "NAME events=N spurious=N delayed_jiffies=N" (events delivered, reported spurious,
+# jiffies their EOIs were delayed by; in the device's xenbus/ group).
+xenbus_counters() {
+  local d
+  for d in /sys/bus/xen-backend/devices/pci-*/xenbus; do
+    [ -e "$d/events" ] &&
+      echo "$(basename "${d%/xenbus}") events=$(cat "$d/events") spurious=$(cat "$d/spurious_events") delayed_jiffies=$(cat "$d/jiffies_eoi_delayed")"
+  done
+}
+
 # verdict FROM WAIT STAYED SIGS [NICS]: after a step, with $CUR the functions that must now be
 # assigned. The guest (after its log line FROM) must report exactly their set with drivers bound within
 # WAIT s; dom0's records must agree; each function in STAYED (assigned before and after the step) must
@@ -247,13 +258,7 @@ verdict() {
       sed 's/@@GUEST-SET //; s/ @@//')], expected [$want];"
   fi
   echo "@@T $(cut -d' ' -f1 /proc/uptime) $SCENARIO: the guest's set"
-  # The backend's event channel as Linux's lateeoi sees it (XSA-332): events reported spurious and
-  # the jiffies their EOIs were delayed by. Ops that time out in the guest make the next events look
-  # spurious; watch whether the delays build up (docs/lab.md, the open op timeouts).
-  for d in /sys/bus/xen-backend/devices/pci-*/xenbus; do
-    [ -e "$d/spurious_events" ] &&
-      echo "@@EOI $SCENARIO $(basename "${d%/xenbus}") events=$(cat "$d/events") spurious=$(cat "$d/spurious_events") delayed_jiffies=$(cat "$d/jiffies_eoi_delayed")"
-  done
+  xenbus_counters | sed "s/^/@@EOI $SCENARIO /"
   r=$(records $CUR)
   if [ -n "$r" ]; then  # once more after 2 s: a transient read (or a crashed reader) is not a record
     echo "@@RECORDS-FIRST-READ$r"
@@ -332,13 +337,10 @@ verdict() {
 # count, and every task in uninterruptible sleep with its wait channel; a task's stack the first time
 # it is seen. Evidence for the op timeouts of docs/lab.md: do events stop, or does a lock hold them?
 be_sampler() {
-  local d t ev sp dl irq dt p seen=" "
+  local t ch irq dt p seen=" "
   while [ -e /run/lab-sampler ]; do
     t=$(cut -d' ' -f1 /proc/uptime)
-    ev=-; sp=-; dl=-
-    for d in /sys/bus/xen-backend/devices/pci-*/xenbus; do
-      [ -e "$d/events" ] && { ev=$(cat "$d/events"); sp=$(cat "$d/spurious_events"); dl=$(cat "$d/jiffies_eoi_delayed"); }
-    done
+    ch=$(xenbus_counters | tr '\n' ' ')
     irq=$(awk '/pcisplit-be/ { s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' /proc/interrupts)
     dt=""
     for p in /proc/[0-9]*; do
@@ -349,7 +351,7 @@ be_sampler() {
         sed "s/^/@@DSTACK ${p#/proc/} /" "$p/stack" 2>/dev/null ;;
       esac
     done
-    echo "@@BE $t events=$ev spurious=$sp delayed=$dl irq=${irq:--} D=[${dt# }]"
+    echo "@@BE $t ${ch:-no-backend }irq=${irq:--} D=[${dt# }]"
     sleep 2
   done
 }
