@@ -45,7 +45,12 @@ Text& Text::put(char c) {
 }
 
 Text& Text::add(const char* s) {
-  while (s != nullptr && *s != '\0') put(*s++);
+  // One bound check per byte and one terminator: every xenstore path is built here, many per event.
+  if (s == nullptr) return *this;
+  size_t len = len_;
+  while (len + 1 < kCapacity && *s != '\0') buf_[len++] = *s++;
+  buf_[len] = '\0';
+  len_ = len;
   return *this;
 }
 
