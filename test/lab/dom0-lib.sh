@@ -50,7 +50,8 @@ lines() { wc -l < "$1" 2>/dev/null || echo 0; }
 
 # guest_cfg NAME MODE BDFS [ARGS]: a PV guest with the passed-through devices BDFS (one BDF, or several
 # separated by spaces, in that order in pci=[...]); MODE goes to the guest's /init, ARGS (optional) to
-# its kernel command line.
+# its kernel command line. With lab_pin=1 on dom0's line (a boot with dom0_vcpus_pin, dom0 on pCPU 0)
+# the guest gets pCPU 1 to itself.
 guest_cfg() {
   local pcis="" b
   for b in $3; do pcis="$pcis${pcis:+, }'$b'"; done
@@ -63,6 +64,7 @@ extra = "console=hvc0 iommu=soft loglevel=${GUEST_LOGLEVEL:-4} lab_mode=$2${4:+ 
 memory = 256
 vcpus = 1
 pci = [ $pcis ]
+$(grep -q 'lab_pin=1' /proc/cmdline && echo 'cpus = "1"')
 on_crash = "destroy"
 CFG
 }

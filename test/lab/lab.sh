@@ -21,6 +21,9 @@ default_boots=""
 #   memory_region_dispatch_read on a NULL region (an MMIO read racing the BAR remapping of an unplug/
 #   plug cycle) after 40-90 cycles, for every pair; multi's first unplug (an e1000e with its driver
 #   bound, next to four other devices) ended in the same segfault once (docs/lab.md).
+# - multi pins dom0 to pCPU 0 and its guest to pCPU 1 (lab_pin=1, dom0-lib.sh's guest_cfg): Linux's
+#   pcifront spins in hypercalls while it waits for an answer, and with both domains free to share a
+#   pCPU of single-threaded TCG, dom0 went without CPU for 20 s to 3 minutes at a time (docs/lab.md).
 # - hide boots dom0 with the in-tree hide= syntax on the command line.
 # - evil (default for our backend's pairs, BOOTS=evil for all: a guest whose frontend is pcisplit-evil,
 #   next to a witness guest with the second e1000e, boot-evil.sh) has five CPUs and every domain on
@@ -34,7 +37,7 @@ hide   |  360 | 2 | multi  | -              | xen-pciback.hide=(0000:00:04.0)(00
 aer    |  300 | 2 | multi  | -              | -                                          | -device pcie-root-port,id=rp1,chassis=1,slot=1,addr=04.0 -device e1000e,id=nic0,bus=rp1
 bench  |  300 | 2 | multi  | -              | -                                          | -device e1000e,addr=04.0
 cycles |  900 | 2 | single | -              | -                                          | -device e1000e,addr=04.0
-multi  | 1200 | 2 | single | -              | -                                          | -device e1000e,addr=04.0 -device nvme,serial=lab2,addr=05.0 -device e1000,addr=06.0 -device e1000-82544gc,addr=07.0,multifunction=on -device e1000-82545em,addr=07.1
+multi  | 1200 | 2 | single | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device nvme,serial=lab2,addr=05.0 -device e1000,addr=06.0 -device e1000-82544gc,addr=07.0,multifunction=on -device e1000-82545em,addr=07.1
 evil   |  720 | 5 | multi  | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device e1000e,addr=05.0
 '
 declare -A boot_timeout=() qemu_smp=() tcg_thread=() xen_args=() dom0_args=() qemu_devices=()
