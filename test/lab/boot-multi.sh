@@ -402,6 +402,9 @@ xs_step "multi-create: xl create guest with pci = [ $(echo $ORDER | sed "s/\([^ 
 GUEST_LOGLEVEL=6 start_guest guest multi "$ORDER"
 touch /run/lab-created
 CUR=$ORDER
+# Where each domain's vCPU runs (lab_pin=1 keeps dom0 and the guest on pCPUs of their own).
+xl vcpu-list 2>&1 | awk 'NR > 1 {printf "%s vcpu %s on cpu %s affinity %s; ", $1, $3, $4, $7}' | sed 's/^/@@VCPUS /; s/; $//'
+echo
 if grep -qw lab_sampler /proc/cmdline; then
   touch /run/lab-sampler
   be_sampler &
