@@ -31,10 +31,10 @@ SEQ=0
 RESTARTS=""
 WARN_RE='WARNING:|BUG:|Oops|general protection|Call Trace|refcount_t|hung_task|blocked for more than|soft lockup|rcu.*stall'
 
-# pin_of NAME: with lab_pin=1 on dom0's line (an experiment, docs/lab.md; Xen pins dom0 with
-# dom0_vcpus_pin to pCPU 0), each guest's vCPUs get pCPUs of their own, so no two domains ever share one.
+# pin_of NAME: in a pinned boot (lab_pinned, dom0-lib.sh; dom0 on pCPU 0), each guest's vCPUs get
+# pCPUs of their own, so no two domains ever share one.
 pin_of() {
-  grep -q 'lab_pin=1' /proc/cmdline || return 0
+  lab_pinned || return 0
   case $1 in
     witness) echo 'cpus = "2"' ;;
     *) echo 'cpus = "3-4"' ;;

@@ -403,8 +403,8 @@ GUEST_LOGLEVEL=6 start_guest guest multi "$ORDER"
 touch /run/lab-created
 CUR=$ORDER
 # Where each domain's vCPU runs (lab_pin=1 keeps dom0 and the guest on pCPUs of their own).
-xl vcpu-list 2>&1 | awk 'NR > 1 {printf "%s vcpu %s on cpu %s affinity %s; ", $1, $3, $4, $7}' | sed 's/^/@@VCPUS /; s/; $//'
-echo
+xl vcpu-list 2>&1 | awk 'NR > 1 { l = l (l == "" ? "" : "; ") $1 " vcpu " $3 " on cpu " $4 " affinity " $7 }
+  END { print "@@VCPUS " l }'
 if grep -qw lab_sampler /proc/cmdline; then
   touch /run/lab-sampler
   be_sampler &

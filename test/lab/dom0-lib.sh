@@ -48,10 +48,13 @@ last_number() { sed -n "s/.*$2\([0-9]*\).*/\1/p" "$1" | tail -1; }
 # lines FILE: how many lines FILE has now (to wait only for what comes after).
 lines() { wc -l < "$1" 2>/dev/null || echo 0; }
 
+# lab_pinned: dom0 booted with lab_pin=1 (the boot pins dom0 to pCPU 0 with dom0_vcpus_pin, and each
+# guest gets pCPUs of its own; lab.sh's boot table).
+lab_pinned() { grep -q 'lab_pin=1' /proc/cmdline; }
+
 # guest_cfg NAME MODE BDFS [ARGS]: a PV guest with the passed-through devices BDFS (one BDF, or several
 # separated by spaces, in that order in pci=[...]); MODE goes to the guest's /init, ARGS (optional) to
-# its kernel command line. With lab_pin=1 on dom0's line (a boot with dom0_vcpus_pin, dom0 on pCPU 0)
-# the guest gets pCPU 1 to itself.
+# its kernel command line. In a pinned boot (lab_pinned) the guest gets pCPU 1 to itself.
 guest_cfg() {
   local pcis="" b
   for b in $3; do pcis="$pcis${pcis:+, }'$b'"; done
@@ -64,7 +67,7 @@ extra = "console=hvc0 iommu=soft loglevel=${GUEST_LOGLEVEL:-4} lab_mode=$2${4:+ 
 memory = 256
 vcpus = 1
 pci = [ $pcis ]
-$(grep -q 'lab_pin=1' /proc/cmdline && echo 'cpus = "1"')
+$(lab_pinned && echo 'cpus = "1"')
 on_crash = "destroy"
 CFG
 }

@@ -25,8 +25,8 @@ default_boots=""
 #   plug cycle) after 40-90 cycles, for every pair; multi's first unplug (an e1000e with its driver
 #   bound, next to four other devices) ended in the same segfault once (docs/lab.md).
 # - multi pins dom0 to pCPU 0 and its guest to pCPU 1 (lab_pin=1, dom0-lib.sh's guest_cfg): Linux's
-#   pcifront spins in hypercalls while it waits for an answer, and with both domains free to share a
-#   pCPU of single-threaded TCG, dom0 went without CPU for 20 s to 3 minutes at a time (docs/lab.md).
+#   pcifront spins in hypercalls while it waits for an answer; unpinned, on single-threaded TCG, dom0
+#   went without CPU for 20 s to 3 minutes at a time in one run of two, pinned never (docs/lab.md).
 # - hide boots dom0 with the in-tree hide= syntax on the command line.
 # - evil (default for our backend's pairs, BOOTS=evil for all: a guest whose frontend is pcisplit-evil,
 #   next to a witness guest with the second e1000e, boot-evil.sh) has five CPUs and every domain on
