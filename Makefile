@@ -102,7 +102,7 @@ module-test: modules lab-deps
 	@test/modules/boot-refuse.sh $(BUILD) $(BUILD)/kbuild
 
 # The lab: real Xen + Debian dom0/guest in QEMU, every scenario for every backend/frontend pair the tree
-# builds (test/lab/lab.sh). BOOTS selects boots (main hide aer, evil for our backend's pairs, multi for ours-be; bench only via lab-bench).
+# builds (test/lab/lab.sh). BOOTS selects boots (main hide aer, evil for our backend's pairs; multi only when named; bench only via lab-bench).
 BOOTS ?=
 lab: lab-deps modules
 	@mkdir -p $(BUILD)/modules && cp $(BUILD)/kbuild/*.ko $(BUILD)/modules/
