@@ -21,7 +21,7 @@ DEPS := cmake g++-12 make catch2 libxen-dev pciutils valgrind binutils perl xz-u
 LAB_DEPS := qemu-system-x86 busybox-static cpio kmod socat
 # The modules are built against Debian's current kernel headers (whatever ABI linux-headers-amd64
 # points at); Debian's headers package does not pull in g++, which DEPS has.
-MODULE_DEPS := linux-headers-amd64 $(LAB_DEPS)
+MODULE_DEPS := linux-headers-amd64 debootstrap $(LAB_DEPS)
 LAB ?= 1
 
 # The portable core: the one source list for the hosted library (CMake globs the same folders) and
@@ -85,21 +85,33 @@ freestanding: $(BUILD)/freestanding/core.o $(BUILD)/freestanding/test/freestandi
 	  echo "freestanding: the checker accepted test/freestanding/bad_ctor.cpp" >&2; exit 1; \
 	else echo "freestanding: the checker rejects a dynamic initialiser and operator new (self-test)"; fi
 
-# Kernel modules with Kbuild. Kbuild writes objects next to the sources, so the tree is copied to
-# $(BUILD)/kbuild first (the sources stay clean). Gate: test/modules/check-build.sh.
+# Kernel modules with Kbuild, for one Debian release at a time. PLATFORM=bookworm (the default: the
+# host's linux-headers-amd64 and g++-12) or PLATFORM=trixie (Debian 13's headers and g++ 14 in a cached
+# root under $(BUILD)/platform, made by test/platform/root.sh with debootstrap; the host's apt sources
+# are not touched). Kbuild writes objects next to the sources, so the tree is copied to KBUILD_DIR
+# first (the sources stay clean). Gate: test/modules/check-build.sh, for every platform.
+PLATFORM ?= bookworm
+PLATFORMS := bookworm trixie
+KBUILD_DIR = $(BUILD)/kbuild$(if $(filter-out bookworm,$(PLATFORM)),-$(PLATFORM))
 KDIR = /usr/src/$(shell apt-cache depends linux-headers-amd64 2>/dev/null | awk '/Depends: linux-headers-[0-9]/ {print $$2; exit}')
 modules: module-deps
+	@$(if $(filter $(PLATFORM),$(PLATFORMS)),:,echo "PLATFORM=$(PLATFORM): not one of $(PLATFORMS)" >&2; exit 2)
+ifeq ($(PLATFORM),bookworm)
 	@rm -rf $(BUILD)/kbuild && mkdir -p $(BUILD)/kbuild
 	@cp -r Kbuild protocol conf_space quirks backend frontend $(BUILD)/kbuild/
 	@echo "  KBUILD $(KDIR)"
 	@$(MAKE) --no-print-directory -C $(KDIR) M=$(abspath $(BUILD)/kbuild) modules > $(BUILD)/kbuild/build.log 2>&1 || \
 	  { cat $(BUILD)/kbuild/build.log; exit 1; }
+else
+	@test/platform/modules.sh $(BUILD) $(PLATFORM)
+endif
 	@for ko in xen-pciback xen-pcifront; do \
-	  test/modules/check-build.sh $(BUILD)/kbuild $(BUILD)/kbuild/build.log $(BUILD)/kbuild/$$ko.ko || exit 1; done
+	  test/modules/check-build.sh $(KBUILD_DIR) $(KBUILD_DIR)/build.log $(KBUILD_DIR)/$$ko.ko || exit 1; done
 
-# Loads the module into the matching Debian kernel under QEMU (no Xen): it must refuse cleanly.
+# Loads the modules into the kernel they were built for under QEMU (no Xen): they must refuse cleanly.
 module-test: modules lab-deps
-	@test/modules/boot-refuse.sh $(BUILD) $(BUILD)/kbuild
+	@test/modules/boot-refuse.sh $(BUILD) $(KBUILD_DIR) \
+	  $(if $(filter-out bookworm,$(PLATFORM)),"$$(test/platform/root.sh $(BUILD) $(PLATFORM) kernel)")
 
 # The lab: real Xen + Debian dom0/guest in QEMU, every scenario for every backend/frontend pair the tree
 # builds (test/lab/lab.sh). BOOTS selects boots (main hide aer, evil for our backend's pairs; multi only when named; bench only via lab-bench).
@@ -171,13 +183,15 @@ lint:
 
 # Summary: ctest's cases + the release build (what make demo needs: g++-12 -O2 warns where the ASan
 # build does not) + the freestanding check + the checkpatch lint + the module build and refusal test
+# for each Debian release (bookworm, trixie)
 # + one per fuzz target (a short run each, unless FUZZ=0) + the lab's scenarios (unless LAB=0).
 check: deps fuzz-deps
 	@rc=0; $(MAKE) --no-print-directory unit || rc=1; \
 	$(MAKE) --no-print-directory build && rb=1 || { rb=0; rc=1; echo "RELEASE BUILD FAILED"; }; \
 	$(MAKE) --no-print-directory freestanding && fs=1 || { fs=0; rc=1; }; \
 	$(MAKE) --no-print-directory lint && li=1 || { li=0; rc=1; }; \
-	$(MAKE) --no-print-directory module-test && ms=1 || { ms=0; rc=1; }; \
+	$(MAKE) --no-print-directory module-test PLATFORM=bookworm && ms=1 || { ms=0; rc=1; }; \
+	$(MAKE) --no-print-directory module-test PLATFORM=trixie && mt=1 || { mt=0; rc=1; }; \
 	if [ "$(FUZZ)" != 0 ]; then \
 	  rm -f $(BUILD)/fuzz/check.log; $(MAKE) --no-print-directory fuzz-check || rc=1; \
 	  fp=$$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/fuzz/check.log 2>/dev/null | tail -1); \
@@ -187,7 +201,7 @@ check: deps fuzz-deps
 	passed=$$(grep -Eo '[0-9]+ tests failed out of [0-9]+' $(BUILD)/asan/ctest.log 2>/dev/null | awk '{print $$6-$$1}'); \
 	failed=$$(grep -Eo '[0-9]+ tests failed out of [0-9]+' $(BUILD)/asan/ctest.log 2>/dev/null | awk '{print $$1}'); \
 	[ -n "$$passed" ] || { passed=0; failed=1; }; \
-	passed=$$((passed + rb + fs + li + ms + fp)); failed=$$((failed + 4 - rb - fs - li - ms + ff)); \
+	passed=$$((passed + rb + fs + li + ms + mt + fp)); failed=$$((failed + 5 - rb - fs - li - ms - mt + ff)); \
 	if [ "$(LAB)" != 0 ]; then \
 	  rm -f $(BUILD)/lab.log; $(MAKE) --no-print-directory lab || rc=1; \
 	  lp=$$(sed -n 's/^lab: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/lab.log 2>/dev/null | tail -1); \

@@ -16,6 +16,10 @@ constexpr char kReleaseDomain[] = "@releaseDomain";
 
 }  // namespace
 
+void BackendHost::arm_timer(uint32_t ms) { (void)ms; }
+void BackendHost::lock_ops() {}
+void BackendHost::unlock_ops() {}
+
 BackendInstance::OpsLock::OpsLock(BackendHost& host) : host_(host) { host_.lock_ops(); }
 BackendInstance::OpsLock::~OpsLock() { host_.unlock_ops(); }
 

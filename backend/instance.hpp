@@ -37,14 +37,16 @@ class BackendHost {
   virtual void log(const char* message) = 0;
   // Asks for one call of BackendInstance::timer_fired() in `ms` milliseconds (re-arming moves it).
   // A host without timers never forces a detach the frontend ignores.
-  virtual void arm_timer(uint32_t ms) { (void)ms; }
+  // (These three defaults are defined in instance.cpp, out of the class: see kernel_store.hpp for why
+  // a kernel module wants no virtual function defined in a header.)
+  virtual void arm_timer(uint32_t ms);
   // The guest's ops (on_event) may run beside every other call into the instance, except while
   // the instance holds this lock: around what on_event reads that changes (the page and channel,
   // the functions in the topology and the dispatcher). Never held across xenstore I/O, an export
   // or a release (the reset), so a guest's ops are answered while its backend talks to xenstore
   // or resets one of its functions. A host that serialises every call leaves them empty.
-  virtual void lock_ops() {}
-  virtual void unlock_ops() {}
+  virtual void lock_ops();
+  virtual void unlock_ops();
 
  protected:
   ~BackendHost() = default;

@@ -14,6 +14,7 @@
 #include "backend/slots.hpp"
 #include "backend/instance.hpp"
 #include "protocol/linux/kernel_store.hpp"
+#include "protocol/linux/store_glue.h"
 #include "protocol/linux/cxx_runtime.hpp"
 #include "conf_space/device.hpp"
 #include "quirks/quirks.hpp"

@@ -19,6 +19,7 @@
 #include <linux/string.h>
 #include <xen/pci.h>
 
+#include "compat.h"
 #include "pciback.h"
 
 /* The functions bound to pciback, the seize list, owners, flags, quirks (pciback.h: lock order). */
@@ -65,7 +66,7 @@ static bool pcisplit_wanted(struct pci_dev *pdev)
 	struct pci_dev *up;
 	unsigned int i;
 
-	if (pdev->driver_override && strcmp(pdev->driver_override, PCISPLIT_NAME) == 0)
+	if (pcisplit_override_is(pdev, PCISPLIT_NAME))
 		return true;
 	for (up = pdev; up; up = up->bus->self) {
 		for (i = 0; i < pcisplit_nseize; i++) {

@@ -9,6 +9,7 @@
 
 #include "frontend/frontend.hpp"
 #include "protocol/linux/kernel_store.hpp"
+#include "protocol/linux/store_glue.h"
 #include "protocol/linux/cxx_runtime.hpp"
 
 namespace pcisplit {

@@ -3,14 +3,19 @@
 # Boots Debian's kernel (the one linux-image-amd64 points at, which the module was built for) under
 # QEMU TCG without Xen, insmods our xen-pciback.ko and xen-pcifront.ko and checks each refuses
 # cleanly: insmod fails, the message says why, the module is not left loaded, and the kernel
-# (panic_on_warn=1) prints no WARN/BUG. Usage: test/modules/boot-refuse.sh BUILD_DIR KBUILD_DIR
+# (panic_on_warn=1) prints no WARN/BUG. Usage: test/modules/boot-refuse.sh BUILD_DIR KBUILD_DIR [KERNEL]
+# KERNEL: the image to boot (another platform's, test/platform/root.sh); by default the host release's
+# kernel from the lab's packages.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$1" && pwd)
 kodir=$2
-lab=$build/lab
-"$here/../lab/fetch.sh" "$lab" >/dev/null
-kver=$(cat "$lab/root/.kver")
+kernel=${3:-}
+if [ -z "$kernel" ]; then
+  lab=$build/lab
+  "$here/../lab/fetch.sh" "$lab" >/dev/null
+  kernel=$lab/root/boot/vmlinuz-$(cat "$lab/root/.kver")
+fi
 work=$build/modules-test
 rm -rf "$work"
 mkdir -p "$work/root/bin" "$work/root/proc" "$work/root/sys" "$work/root/dev"
@@ -34,7 +39,7 @@ chmod +x "$work/root/init"
 (cd "$work/root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$work/initrd.gz"
 log=$work/serial.log
 timeout 120 qemu-system-x86_64 -machine q35,accel=tcg -cpu max -m 512 -smp 1 -display none -vga none \
-  -nic none -no-reboot -serial "file:$log" -kernel "$lab/root/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
+  -nic none -no-reboot -serial "file:$log" -kernel "$kernel" -initrd "$work/initrd.gz" \
   -append "console=ttyS0 loglevel=7 panic_on_warn=1 panic=-1" > "$work/qemu.err" 2>&1 || true
 fail() { echo "module refusal test FAILED: $*"; tr -d '\r' < "$log" | tail -20; exit 1; }
 grep -q '@@DONE' "$log" || fail "the test VM did not finish"
@@ -46,4 +51,4 @@ grep -q 'xen-pciback: not running in a Xen PV initial domain; refusing to load' 
 grep -q 'xen-pcifront: not running in a Xen PV guest; refusing to load' "$log" ||
   fail "no refusal message from xen-pcifront"
 grep -qE '@@DMESG .*(WARNING|BUG|Oops)' "$log" && fail "the kernel warned"
-echo "module refusal test passed: $(tr -d '\r' < "$log" | grep -oE 'xen-pci(back|front): .*' | sort -u | tr '\n' ' ')"
+echo "module refusal test passed ($(basename "$kernel")): $(tr -d '\r' < "$log" | grep -oE 'xen-pci(back|front): .*' | sort -u | tr '\n' ' ')"

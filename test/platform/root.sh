@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# A cached Debian root for another release than the host's (today: trixie, Debian 13), built with
+# debootstrap from Debian's archive and used as a chroot: the kernel headers and the kernel's own g++
+# for `make modules PLATFORM=trixie`. The host's apt configuration is not touched.
+# Usage: test/platform/root.sh BUILD PLATFORM            prints the root's path on its last line
+#        test/platform/root.sh BUILD PLATFORM run CMD...  runs CMD in the root (cwd /)
+#        test/platform/root.sh BUILD PLATFORM release     prints the kernel release of its headers
+#        test/platform/root.sh BUILD PLATFORM kernel      prints the path of the kernel image the
+#                                                          root's headers are for (downloaded, unpacked
+#                                                          beside the root, not installed in it)
+# Cached: the root is rebuilt only when missing or unfinished; `PLATFORM_REFRESH=1` upgrades it.
+set -euo pipefail
+build=$1
+platform=$2
+case $platform in
+  trixie) ;;
+  *) echo "platform: unknown platform '$platform' (known: trixie; bookworm is the host itself)" >&2; exit 2 ;;
+esac
+[ "$(id -u)" -eq 0 ] || { echo "platform: building a $platform root needs root (debootstrap, chroot)" >&2; exit 1; }
+mirror=${PLATFORM_MIRROR:-http://deb.debian.org/debian}
+root=$(realpath -m "$build/platform/$platform/root")
+pkgs="linux-headers-amd64 g++ make"
+
+# chroot_run CMD...: CMD in the root with /proc and /dev mounted for the time it runs (apt's
+# maintainer scripts want them), unmounted whatever happens.
+chroot_run() {
+  mount -t proc proc "$root/proc"
+  mount --bind /dev "$root/dev"
+  local rc=0
+  chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 \
+    DEBIAN_FRONTEND=noninteractive "$@" || rc=$?
+  umount "$root/dev" "$root/proc"
+  return $rc
+}
+
+if [ ! -f "$root/.pcisplit-ready" ]; then
+  command -v debootstrap >/dev/null || { echo "platform: debootstrap is missing (make installs it)" >&2; exit 1; }
+  rm -rf "$root"
+  mkdir -p "$root"
+  echo "platform: debootstrap $platform into $root ($mirror)" >&2
+  debootstrap --variant=minbase "$platform" "$root" "$mirror" > "$root.debootstrap.log" 2>&1 ||
+    { tail -20 "$root.debootstrap.log" >&2; exit 1; }
+  chroot_run apt-get install -y -qq --no-install-recommends $pkgs > "$root.apt.log" 2>&1 ||
+    { tail -20 "$root.apt.log" >&2; exit 1; }
+  touch "$root/.pcisplit-ready"
+elif [ -n "${PLATFORM_REFRESH:-}" ]; then
+  chroot_run sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgs && apt-get upgrade -y -qq" \
+    > "$root.apt.log" 2>&1 || { tail -20 "$root.apt.log" >&2; exit 1; }
+fi
+# The kernel release the root's linux-headers-amd64 points at (6.12.117+deb13-amd64).
+kernel_release() {
+  chroot "$root" dpkg-query -W -f '${Depends}' linux-headers-amd64 | grep -oE 'linux-headers-[0-9][^ ,]*' |
+    head -1 | sed 's/^linux-headers-//'
+}
+
+if [ "${3:-}" = run ]; then
+  shift 3
+  chroot_run "$@"
+elif [ "${3:-}" = release ]; then
+  kernel_release
+elif [ "${3:-}" = kernel ]; then
+  kver=$(kernel_release)
+  [ -n "$kver" ] || { echo "platform: no linux-headers-amd64 in the $platform root" >&2; exit 1; }
+  kdir=$(dirname "$root")/kernel
+  if [ ! -f "$kdir/boot/vmlinuz-$kver" ]; then
+    rm -rf "$kdir" "$root/var/cache/pcisplit"
+    mkdir -p "$kdir" "$root/var/cache/pcisplit"
+    chroot_run sh -c "cd /var/cache/pcisplit && apt-get download linux-image-$kver" > "$root.kernel.log" 2>&1 ||
+      { tail -5 "$root.kernel.log" >&2; exit 1; }
+    dpkg-deb -x "$root"/var/cache/pcisplit/linux-image-"$kver"_*.deb "$kdir"
+    rm -rf "$root/var/cache/pcisplit"
+  fi
+  echo "$kdir/boot/vmlinuz-$kver"
+else
+  echo "$root"
+fi
