@@ -116,10 +116,13 @@ module-test: modules lab-deps
 # The lab: real Xen + Debian dom0/guest in QEMU, every scenario for every backend/frontend pair the tree
 # builds (test/lab/lab.sh). BOOTS selects boots (main hide aer, evil for our backend's pairs; multi only when named; bench only via lab-bench).
 BOOTS ?=
+# PLATFORM=trixie runs it on Debian 13 (Xen 4.20, Linux 6.12; logs under $(BUILD)/lab-trixie).
+LAB_MODULES = $(BUILD)/modules$(if $(filter-out bookworm,$(PLATFORM)),-$(PLATFORM))
+LAB_LOG = $(BUILD)/lab$(if $(filter-out bookworm,$(PLATFORM)),-$(PLATFORM)).log
 lab: lab-deps modules
-	@mkdir -p $(BUILD)/modules && cp $(BUILD)/kbuild/*.ko $(BUILD)/modules/
-	test/lab/lab.sh $(BUILD) $(BOOTS) 2>&1 | tee $(BUILD)/lab.log; \
-	exit $$(grep -q '^lab: [0-9]* passed, 0 failed' $(BUILD)/lab.log && echo 0 || echo 1)
+	@mkdir -p $(LAB_MODULES) && cp $(KBUILD_DIR)/*.ko $(LAB_MODULES)/
+	LAB_PLATFORM=$(PLATFORM) test/lab/lab.sh $(BUILD) $(BOOTS) 2>&1 | tee $(LAB_LOG); \
+	exit $$(grep -q '^lab: [0-9]* passed, 0 failed' $(LAB_LOG) && echo 0 || echo 1)
 
 lab-cycles: lab-deps modules
 	@mkdir -p $(BUILD)/modules && cp $(BUILD)/kbuild/*.ko $(BUILD)/modules/

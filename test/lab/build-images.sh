@@ -5,6 +5,10 @@
 # PAIR "in-tree" uses the kernel's own xen-pciback / xen-pcifront. PAIR "ours-be" puts MODULES_DIR's
 # xen-pciback.ko in place of the in-tree one, "ours-fe" its xen-pcifront.ko, "ours" both; the
 # replaced in-tree files are deleted, so they cannot be loaded in a boot that tests ours.
+# LAB/root holds Xen, its tools and the kernel. LAB_PLATFORM=bookworm (the default): LAB/root is
+# unpacked .debs (fetch.sh) and the rest of the userland (busybox, kmod, lspci, chrt) is the host's, of
+# the same release. LAB_PLATFORM=trixie: LAB/root is a whole Debian 13 root (test/platform/root.sh) and
+# everything comes from it, its shared libraries as its own ldd lists them.
 set -euo pipefail
 lab=$1
 pair=$2
@@ -14,11 +18,24 @@ src=$lab/root
 kver=$(cat "$src/.kver")
 out=$lab/images/$pair
 libpath="$src/usr/lib/x86_64-linux-gnu:$src/lib/x86_64-linux-gnu"
+platform=${LAB_PLATFORM:-bookworm}
+sys=""                            # where the userland comes from: the host ...
+[ "$platform" = bookworm ] || sys=$src  # ... or the platform's root
+xenver=$(basename "$(ls "$src"/boot/xen-4.*-amd64.gz | tail -1)" | sed 's/^xen-\(4\.[0-9]*\)-amd64\.gz$/\1/')
 
-# copy_libs ROOT FILE: the shared libraries ldd finds for FILE (the fetched Xen libraries first).
+# libs_of FILE: the shared libraries FILE loads, as paths on this machine.
+libs_of() {
+  if [ -z "$sys" ]; then  # the host's ldd, the fetched Xen libraries first
+    LD_LIBRARY_PATH=$libpath ldd "$1" 2>/dev/null | awk '/=> \// {print $3} /^\t\/lib/ {print $1}'
+  else                    # the root's own ldd (its glibc is newer than the host's)
+    chroot "$sys" ldd "${1#"$sys"}" 2>/dev/null | awk -v r="$sys" '/=> \// {print r $3} /^\t\/lib/ {print r $1}'
+  fi
+}
+
+# copy_libs ROOT FILE: the shared libraries of FILE.
 copy_libs() {
   local root=$1 lib
-  for lib in $(LD_LIBRARY_PATH=$libpath ldd "$2" 2>/dev/null | awk '/=> \// {print $3} /^\t\/lib/ {print $1}'); do
+  for lib in $(libs_of "$2"); do
     local ldest=${lib#"$src"}
     [ -e "$root$ldest" ] && continue
     mkdir -p "$root$(dirname "$ldest")"
@@ -70,17 +87,18 @@ base_root() {
   local root=$1
   rm -rf "$root"
   mkdir -p "$root"/{bin,sbin,proc,sys,dev,run,tmp,etc,usr/share/misc,lab}
-  cp /bin/busybox "$root/bin/busybox"
-  copy_bin "$root" /bin/kmod
+  cp -L "$sys/bin/busybox" "$root/bin/busybox"
+  copy_bin "$root" "$sys/bin/kmod"
+  [ -e "$root/bin/kmod" ] || ln -s /usr/bin/kmod "$root/bin/kmod"  # a merged /usr root has it there
   for t in modprobe insmod rmmod lsmod modinfo depmod; do ln -sf /bin/kmod "$root/sbin/$t"; done
-  copy_bin "$root" /usr/bin/lspci /usr/bin/setpci
-  cp /usr/share/misc/pci.ids "$root/usr/share/misc/pci.ids"
+  copy_bin "$root" "$sys/usr/bin/lspci" "$sys/usr/bin/setpci"
+  cp "$sys/usr/share/misc/pci.ids" "$root/usr/share/misc/pci.ids"
   ln -sf /run "$root/var" 2>/dev/null || true
 }
 
 rm -rf "$out"
 mkdir -p "$out"
-zcat "$src/boot/xen-4.17-amd64.gz" > "$out/xen"
+zcat "$src/boot/xen-$xenver-amd64.gz" > "$out/xen"
 cp "$src/boot/vmlinuz-$kver" "$out/vmlinuz"
 
 # --- domU: busybox, kmod, lspci, the frontend and the device drivers --------------------------------
@@ -115,12 +133,12 @@ base_root "$dom0"
 rm -f "$dom0/var"
 mkdir -p "$dom0"/{var/lib/xen,var/log/xen/console,var/lib/xenstored,etc/xen,lab/domu}
 : > "$dom0/etc/xen/xl.conf"  # defaults are right; an absent file only makes xl complain
-copy_bin "$dom0" "$src/usr/lib/xen-4.17/bin/xl" "$src/usr/lib/xen-4.17/bin/xenstored" \
-  "$src/usr/lib/xen-4.17/bin/xenconsoled" "$src/usr/lib/xen-4.17/bin/xen-init-dom0" "$src/usr/bin/xenstore"
-copy_bin "$dom0" /usr/bin/chrt  # the op-timeout scenario starves dom0 with a SCHED_FIFO loop
+copy_bin "$dom0" "$src/usr/lib/xen-$xenver/bin/xl" "$src/usr/lib/xen-$xenver/bin/xenstored" \
+  "$src/usr/lib/xen-$xenver/bin/xenconsoled" "$src/usr/lib/xen-$xenver/bin/xen-init-dom0" "$src/usr/bin/xenstore"
+copy_bin "$dom0" "$sys/usr/bin/chrt"  # the op-timeout scenario starves dom0 with a SCHED_FIFO loop
 for t in read write ls list rm exists watch chmod; do ln -sf /usr/bin/xenstore "$dom0/usr/bin/xenstore-$t"; done
 # xl create aborts at exit without it ("libgcc_s.so.1 must be installed for pthread_cancel to work").
-cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$dom0/lib/x86_64-linux-gnu/"
+cp -L "$sys/lib/x86_64-linux-gnu/libgcc_s.so.1" "$dom0/lib/x86_64-linux-gnu/"
 copy_modules "$dom0" xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-pciback e1000e nvme aer_inject
 cp "$here"/dom0-init.sh "$dom0/init"
 cp "$here"/dom0-lib.sh "$here"/boot-*.sh "$dom0/lab/"

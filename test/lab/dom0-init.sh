@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # dom0's /init in the lab: start Xen's daemons, run the boot's scenarios (lab_boot=NAME), power off.
 /bin/busybox --install -s /bin
-export PATH=/usr/lib/xen-4.17/bin:/usr/bin:/sbin:/bin
+# Xen's tools live in /usr/lib/xen-VERSION/bin (4.17 on Debian 12, 4.20 on Debian 13): one is in the image.
+export PATH=$(echo /usr/lib/xen-4.*/bin | tr ' ' ':'):/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /run/xen /run/xenstored /run/lock
 mount -t devpts devpts /dev/pts
 ln -s /run /var/run
-echo "@@DOM0-UP pair=$(cat /lab/pair)"
+echo "@@DOM0-UP pair=$(cat /lab/pair) xl=$(command -v xl) kernel=$(uname -r)"
 # A task blocked for 40 s prints its stack on the console (a dom0 deadlock leaves Xen idle and the log
 # silent otherwise); dom0_warnings then sees its "Call Trace".
 echo 40 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null || echo "@@DOM0-ERROR no hung task detector"

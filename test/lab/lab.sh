@@ -1,7 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# The lab: real Xen 4.17 + Debian's kernel as PV dom0 and PV guest, nested in QEMU (TCG), scenario by
+# The lab: real Xen + Debian's kernel as PV dom0 and PV guest, nested in QEMU (TCG), scenario by
 # scenario, for every backend/frontend pair the tree can build. Usage: lab.sh BUILD_DIR [BOOT...]
+# LAB_PLATFORM: bookworm (the default: Debian 12, Xen 4.17, Linux 6.1; BUILD/lab, our modules from
+# BUILD/modules) or trixie (Debian 13, Xen 4.20, Linux 6.12, all from test/platform/root.sh's root;
+# BUILD/lab-trixie, our modules from BUILD/modules-trixie).
 # Prints a summary table and "N passed, N failed"; exits non-zero on any failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -67,7 +70,13 @@ for b in "${boots[@]}"; do
   [ -n "${boot_timeout[$b]:-}" ] || { echo "lab: no boot named '$b' (the table in $0 lists them)" >&2; echo "0 passed, 1 failed"; exit 1; }
 done
 
-lab=$build/lab
+platform=${LAB_PLATFORM:-bookworm}
+case $platform in
+  bookworm) lab=$build/lab; mods=$build/modules ;;
+  trixie) lab=$build/lab-trixie; mods=$build/modules-trixie ;;
+  *) echo "lab: unknown platform '$platform' (bookworm, trixie)" >&2; echo "0 passed, 1 failed"; exit 1 ;;
+esac
+export LAB_PLATFORM=$platform
 mkdir -p "$lab/logs"
 
 command -v qemu-system-x86_64 >/dev/null || {
@@ -75,7 +84,14 @@ command -v qemu-system-x86_64 >/dev/null || {
   echo "0 passed, 1 failed"
   exit 1
 }
-"$here/fetch.sh" "$lab"
+if [ "$platform" = bookworm ]; then
+  "$here/fetch.sh" "$lab"
+else  # the platform's root with the lab's packages installed; the kernel its headers are for
+  proot=$("$here/../platform/root.sh" "$build" "$platform" lab | tail -1)
+  ln -sfn "$proot" "$lab/root"
+  "$here/../platform/root.sh" "$build" "$platform" release > "$proot/.kver"
+fi
+echo "lab: platform $platform: $(basename "$(ls "$lab"/root/boot/xen-4.*-amd64.gz | tail -1)" .gz), Linux $(cat "$lab/root/.kver")"
 # The evil boot's guest runs test/evil's pcisplit-evil: built here, put in an image of its own by
 # build-images.sh (LAB_EVIL_BIN).
 if printf '%s\n' "${boots[@]}" | grep -qx evil; then
@@ -86,19 +102,19 @@ if printf '%s\n' "${boots[@]}" | grep -qx evil; then
 fi
 
 # Pairs (backend/frontend): the in-tree drivers always; our backend with the in-tree frontend once
-# $build/modules/xen-pciback.ko exists; once xen-pcifront.ko exists too, our frontend with the
+# $mods/xen-pciback.ko exists; once xen-pcifront.ko exists too, our frontend with the
 # in-tree backend and ours on both sides.
 # LAB_PAIRS="..." restricts the run to some of them.
 pairs=(in-tree)
 declare -A pair_be=([in-tree]=in-tree [ours-be]=ours [ours-fe]=in-tree [ours]=ours)
 declare -A pair_fe=([in-tree]=in-tree [ours-be]=in-tree [ours-fe]=ours [ours]=ours)
-ours_note="ours: not built (no $build/modules/xen-pciback.ko yet)"
-if [ -f "$build/modules/xen-pciback.ko" ]; then
+ours_note="ours: not built (no $mods/xen-pciback.ko yet)"
+if [ -f "$mods/xen-pciback.ko" ]; then
   pairs+=(ours-be)
-  ours_note="ours: $build/modules (backend only: no xen-pcifront.ko yet)"
-  if [ -f "$build/modules/xen-pcifront.ko" ]; then
+  ours_note="ours: $mods (backend only: no xen-pcifront.ko yet)"
+  if [ -f "$mods/xen-pcifront.ko" ]; then
     pairs+=(ours-fe ours)
-    ours_note="ours: $build/modules"
+    ours_note="ours: $mods"
   fi
 fi
 if [ -n "${LAB_PAIRS:-}" ]; then
@@ -261,7 +277,7 @@ limits=0
 notapplicable=0
 benches=()
 for pair in "${pairs[@]}"; do
-  "$here/build-images.sh" "$lab" "$pair" "$build/modules"
+  "$here/build-images.sh" "$lab" "$pair" "$mods"
   for boot in "${boots[@]}"; do
     # The 100-cycle leak check is about our frontend; one pair (ours on both sides) carries it.
     [ "$boot" = cycles ] && [ "$pair" != ours ] && [ -z "${LAB_CYCLES_ALL:-}" ] && continue

@@ -5,6 +5,8 @@
 # for `make modules PLATFORM=trixie`. The host's apt configuration is not touched.
 # Usage: test/platform/root.sh BUILD PLATFORM            prints the root's path on its last line
 #        test/platform/root.sh BUILD PLATFORM run CMD...  runs CMD in the root (cwd /)
+#        test/platform/root.sh BUILD PLATFORM lab         installs the lab's packages in the root too
+#                                                          (Xen, its tools, the kernel, busybox...)
 #        test/platform/root.sh BUILD PLATFORM release     prints the kernel release of its headers
 #        test/platform/root.sh BUILD PLATFORM kernel      prints the path of the kernel image the
 #                                                          root's headers are for (downloaded, unpacked
@@ -21,6 +23,11 @@ esac
 mirror=${PLATFORM_MIRROR:-http://deb.debian.org/debian}
 root=$(realpath -m "$build/platform/$platform/root")
 pkgs="linux-headers-amd64 g++ make"
+# The lab's dom0 and guests are built from the root (test/lab/build-images.sh): Xen, its tools and
+# libraries, the kernel linux-image-amd64 points at (the one the headers are for), and the userland
+# the lab's scripts use.
+lab_pkgs="xen-hypervisor-4.20-amd64 xen-utils-4.20 xenstore-utils linux-image-amd64 busybox-static kmod
+  pciutils util-linux"
 
 # chroot_run CMD...: CMD in the root with /proc and /dev mounted for the time it runs (apt's
 # maintainer scripts want them), unmounted whatever happens.
@@ -57,6 +64,14 @@ kernel_release() {
 if [ "${3:-}" = run ]; then
   shift 3
   chroot_run "$@"
+elif [ "${3:-}" = lab ]; then
+  if [ ! -f "$root/.pcisplit-lab-ready" ]; then
+    echo "platform: installing the lab's packages in the $platform root" >&2
+    chroot_run apt-get install -y -qq --no-install-recommends $lab_pkgs > "$root.lab-apt.log" 2>&1 ||
+      { tail -20 "$root.lab-apt.log" >&2; exit 1; }
+    touch "$root/.pcisplit-lab-ready"
+  fi
+  echo "$root"
 elif [ "${3:-}" = release ]; then
   kernel_release
 elif [ "${3:-}" = kernel ]; then
