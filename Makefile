@@ -29,7 +29,7 @@ LAB ?= 1
 # pcisplit-backend-core-y, frontend/frontend.o).
 CORE_SRCS := $(sort $(wildcard protocol/*.cpp conf_space/*.cpp conf_space/caps/*.cpp quirks/*.cpp backend/*.cpp frontend/*.cpp))
 
-.PHONY: all deps lab-deps module-deps build check unit freestanding modules module-test lab lab-cycles lab-bench demo bench man clean lint
+.PHONY: all deps lab-deps module-deps build check unit freestanding modules module-test lab lab-all lab-cycles lab-bench demo bench man clean lint
 .PHONY: fuzz-deps fuzz-build fuzz fuzz-check
 all: build
 
@@ -125,12 +125,22 @@ lab: lab-deps modules
 	exit $$(grep -q '^lab: [0-9]* passed, 0 failed' $(LAB_LOG) && echo 0 || echo 1)
 
 lab-cycles: lab-deps modules
-	@mkdir -p $(BUILD)/modules && cp $(BUILD)/kbuild/*.ko $(BUILD)/modules/
-	test/lab/lab.sh $(BUILD) cycles
+	@mkdir -p $(LAB_MODULES) && cp $(KBUILD_DIR)/*.ko $(LAB_MODULES)/
+	LAB_PLATFORM=$(PLATFORM) test/lab/lab.sh $(BUILD) cycles
 
 lab-bench: lab-deps modules
-	@mkdir -p $(BUILD)/modules && cp $(BUILD)/kbuild/*.ko $(BUILD)/modules/
-	test/lab/lab.sh $(BUILD) bench
+	@mkdir -p $(LAB_MODULES) && cp $(KBUILD_DIR)/*.ko $(LAB_MODULES)/
+	LAB_PLATFORM=$(PLATFORM) test/lab/lab.sh $(BUILD) bench
+
+# The whole matrix: both platforms, every pair, every boot but bench and cycles (evil and multi for
+# every pair too); hours on 2 cores. Logs: $(BUILD)/lab-all-PLATFORM.log; docs/lab.md keeps the last run.
+LAB_ALL_BOOTS ?= main hide aer evil multi
+lab-all:
+	@rc=0; for p in $(PLATFORMS); do \
+	  $(MAKE) --no-print-directory lab PLATFORM=$$p BOOTS="$(LAB_ALL_BOOTS)" || rc=1; \
+	  cp $(BUILD)/lab$$( [ $$p = bookworm ] || echo -$$p).log $(BUILD)/lab-all-$$p.log; done; \
+	for p in $(PLATFORMS); do echo "lab-all $$p: $$(grep '^lab: [0-9]* passed' $(BUILD)/lab-all-$$p.log | tail -1)"; done; \
+	exit $$rc
 
 # Fuzzing (test/fuzz, docs/fuzzing.md): Debian's clang with libFuzzer, ASan and UBSan, in $(BUILD)/fuzz.
 # make fuzz runs each target FUZZ_RUNS times; make check runs each FUZZ_CHECK_SECONDS.

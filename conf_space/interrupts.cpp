@@ -8,7 +8,6 @@ Result<IrqState> read_irq_state(DeviceView& dev) {
   IrqState st;
   PCISPLIT_TRY(cmd, dev.hw_read(reg::PCI_COMMAND, 2));
   PCISPLIT_TRY(pin, dev.hw_read(reg::PCI_INTERRUPT_PIN, 1));
-  st.intx = pin != 0 && (cmd & reg::PCI_COMMAND_INTX_DISABLE) == 0;
   if (const uint8_t msi = dev.cap_offset(reg::PCI_CAP_ID_MSI); msi != 0) {
     PCISPLIT_TRY(f, dev.hw_read(msi + reg::PCI_MSI_FLAGS, 2));
     st.msi = (f & reg::PCI_MSI_FLAGS_ENABLE) != 0;
@@ -17,6 +16,7 @@ Result<IrqState> read_irq_state(DeviceView& dev) {
     PCISPLIT_TRY(f, dev.hw_read(msix + reg::PCI_MSIX_FLAGS, 2));
     st.msix = (f & reg::PCI_MSIX_FLAGS_ENABLE) != 0;
   }
+  st.intx = pin != 0 && (cmd & reg::PCI_COMMAND_INTX_DISABLE) == 0 && !st.msi && !st.msix;
   return st;
 }
 
@@ -26,8 +26,8 @@ Result<bool> guest_may_switch(DeviceView& dev, IrqType type, bool enabling) {
   PCISPLIT_TRY(s, read_irq_state(dev));
   switch (type) {
     case IrqType::intx: return !s.msi && !s.msix;
-    case IrqType::msi: return !s.intx && !s.msix;
-    case IrqType::msix: return !s.intx && !s.msi;
+    case IrqType::msi: return !s.msix;
+    case IrqType::msix: return !s.msi;
   }
   return false;
 }

@@ -7,7 +7,9 @@
 namespace pcisplit {
 
 struct IrqState {
-  bool intx = false;  // has a pin and PCI_COMMAND_INTX_DISABLE is clear
+  // Has a pin, PCI_COMMAND_INTX_DISABLE is clear and MSI and MSI-X are off: a function with MSI or
+  // MSI-X on does not signal INTx (PCI spec), whatever its command register says.
+  bool intx = false;
   bool msi = false;
   bool msix = false;
 };
@@ -17,8 +19,11 @@ Result<IrqState> read_irq_state(DeviceView& dev);
 enum class IrqType : uint8_t { intx, msi, msix };
 
 // May the guest itself switch `type` on (enabling) or off through config space? Only with the
-// device's allow_interrupt_control, and on only while the other two types are off: one interrupt
-// type at a time, as the in-tree driver's rule for qemu in a stub domain.
+// device's allow_interrupt_control (qemu in a stub domain). Off always; on, one type at a time as
+// Linux's pciback counts them (Linux 6.7, also in Debian 12's 6.1.192): MSI or MSI-X while the other
+// is off, even with INTx still on (Linux's own MSI start-up enables MSI first and masks INTx after);
+// INTx only while MSI and MSI-X are off (stricter than Linux's pciback, whose command write does not
+// check: a function with MSI on must not use INTx anyway).
 Result<bool> guest_may_switch(DeviceView& dev, IrqType type, bool enabling);
 
 }  // namespace pcisplit
