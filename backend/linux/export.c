@@ -14,6 +14,7 @@
 #include <xen/interface/physdev.h>
 #include <asm/xen/hypercall.h>
 
+#include "compat.h"
 #include "pciback.h"
 
 /* Under op_lock: interrupts off, handler gone, device disabled. */
@@ -193,6 +194,9 @@ void pcisplit_khost_release(struct pcisplit_backend *host, u16 domain, u8 bus,
 				pci_cfg_access_lock(dev->pdev);
 				rc = pci_reset_function_locked(dev->pdev);
 				pci_cfg_access_unlock(dev->pdev);
+				if (pcisplit_reset_notify_xen(dev->pdev))
+					dev_warn(&dev->pdev->dev,
+						 "Xen refused the reset notification\n");
 			}
 			mutex_lock(&dev->op_lock);
 			if (!gone) {

@@ -2,9 +2,9 @@
 /*
  * xen-pciback.ko (xen-pcisplit): module entry and parameters.
  *
- * Context: module init/exit, process context. Outside a Xen PV initial domain the module refuses
- * with -ENODEV and a message, having allocated nothing. In a PV dom0 it checks the core, parses
- * hide= (a syntax error fails the load, naming the bad token), then registers the pci driver
+ * Context: module init/exit, process context. Outside a Xen initial domain the module refuses
+ * with -ENODEV and a message, having allocated nothing. In a dom0 (PV or PVH) it checks the core,
+ * parses hide= (a syntax error fails the load, naming the bad token), then registers the pci driver
  * "pciback" (which takes the hidden functions and those written to new_slot) and the xenbus backend
  * for type "pci".
  *
@@ -60,8 +60,9 @@ static int __init pcisplit_backend_init(void)
 {
 	int rc;
 
-	if (!xen_pv_domain() || !xen_initial_domain()) {
-		pr_err("not running in a Xen PV initial domain; refusing to load\n");
+	/* A PV or, as Linux 6.12's pciback, a PVH dom0 (compat.h: reset notification, GSI). */
+	if (!xen_initial_domain()) {
+		pr_err("not running in a Xen initial domain (dom0); refusing to load\n");
 		return -ENODEV;
 	}
 	rc = pcisplit_core_selftest();

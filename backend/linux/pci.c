@@ -99,6 +99,7 @@ static int pcisplit_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	kref_init(&dev->ref);
 	mutex_init(&dev->op_lock);
+	dev->gsi = -1;
 	INIT_LIST_HEAD(&dev->owner_node);
 	dev->pdev = pci_dev_get(pdev);
 	snprintf(dev->irq_name, sizeof(dev->irq_name), "pciback[%s]", pci_name(pdev));
@@ -131,7 +132,18 @@ static int pcisplit_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	rc = pci_reset_function_locked(pdev);
 	if (rc)
 		dev_info(&pdev->dev, "no function reset on bind (%d)\n", rc);
+	/* As Linux 6.12's pciback: a bind Xen was not told about, or without its GSI, fails. */
+	rc = pcisplit_reset_notify_xen(pdev);
+	if (rc) {
+		dev_err(&pdev->dev, "Xen refused the reset notification: %d\n", rc);
+		goto fail_disable;
+	}
 	pcisplit_restore(dev);
+	rc = pcisplit_pvh_setup_gsi(pdev, &dev->gsi);
+	if (rc) {
+		dev_err(&pdev->dev, "cannot set up the GSI of its legacy interrupt: %d\n", rc);
+		goto fail_disable;
+	}
 	pci_disable_device(pdev);
 
 	pci_set_drvdata(pdev, dev);
@@ -141,6 +153,9 @@ static int pcisplit_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	dev_info(&pdev->dev, "seized by pciback (pcisplit)\n");
 	return 0;
 
+fail_disable:
+	pcisplit_msix_prepare(pdev, false);
+	pci_disable_device(pdev);
 fail:
 	pcisplit_dev_put(dev);
 	return rc;
@@ -169,6 +184,8 @@ static void pcisplit_remove(struct pci_dev *pdev)
 	}
 	pcisplit_quiesce(dev);
 	pci_reset_function_locked(pdev);
+	if (pcisplit_reset_notify_xen(pdev))
+		dev_warn(&pdev->dev, "Xen refused the reset notification\n");
 	pcisplit_restore(dev);
 	if (exported)
 		xen_unregister_device_domain_owner(pdev);
@@ -198,6 +215,30 @@ static struct pci_driver pcisplit_driver = {
 	.groups = pcisplit_drv_groups,
 };
 
+/*
+ * privcmd's GSI lookup in a PVH dom0 (libxl and QEMU ask it for a function's legacy interrupt):
+ * the GSI bind set up, for a function bound to pciback; -ENODEV for any other, -ENOENT for one
+ * without a GSI. sbdf is privcmd's: segment << 16 | bus << 8 | devfn.
+ */
+static int pcisplit_gsi_of(u32 sbdf)
+{
+	struct pcisplit_dev *dev;
+	int gsi = -ENODEV;
+
+	mutex_lock(&pcisplit_devs_lock);
+	list_for_each_entry(dev, &pcisplit_devs, node) {
+		struct pci_dev *pdev = dev->pdev;
+
+		if (pci_domain_nr(pdev->bus) == (sbdf >> 16) &&
+		    pdev->bus->number == PCI_BUS_NUM(sbdf) && pdev->devfn == (sbdf & 0xff)) {
+			gsi = dev->gsi >= 0 ? dev->gsi : -ENOENT;
+			break;
+		}
+	}
+	mutex_unlock(&pcisplit_devs_lock);
+	return gsi;
+}
+
 int pcisplit_pci_init(const char *hide)
 {
 	char diag[160];
@@ -209,10 +250,14 @@ int pcisplit_pci_init(const char *hide)
 		return -EINVAL;
 	}
 	pcisplit_nseize = n;
-	return pci_register_driver(&pcisplit_driver);
+	n = pci_register_driver(&pcisplit_driver);
+	if (n == 0)
+		pcisplit_gsi_lookup_register(pcisplit_gsi_of);
+	return n;
 }
 
 void pcisplit_pci_exit(void)
 {
+	pcisplit_gsi_lookup_register(NULL);
 	pci_unregister_driver(&pcisplit_driver);
 }

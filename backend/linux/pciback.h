@@ -80,6 +80,7 @@ struct pcisplit_dev {
 	bool isr_on;     /* INTx fake handler installed */
 	bool isr_failed; /* request_irq failed this assignment: not retried, warned once (L7) */
 	int irq;         /* routed legacy IRQ, taken when enabled (bind, guest enable); 0 if none */
+	int gsi;         /* PVH dom0: the GSI set up at bind (compat.h); -1 otherwise. Set once. */
 	char irq_name[32];
 	struct msix_entry msix[PCISPLIT_MSIX_MAX];
 

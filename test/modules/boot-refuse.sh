@@ -46,7 +46,7 @@ grep -q '@@DONE' "$log" || fail "the test VM did not finish"
 grep -q '@@INSMOD xen-pciback rc=0' "$log" && fail "xen-pciback loaded outside a Xen dom0"
 grep -q '@@INSMOD xen-pcifront rc=0' "$log" && fail "xen-pcifront loaded outside a Xen guest"
 grep -q '@@LOADED 0' "$log" || fail "a module stayed loaded"
-grep -q 'xen-pciback: not running in a Xen PV initial domain; refusing to load' "$log" ||
+grep -q 'xen-pciback: not running in a Xen initial domain (dom0); refusing to load' "$log" ||
   fail "no refusal message from xen-pciback"
 grep -q 'xen-pcifront: not running in a Xen PV guest; refusing to load' "$log" ||
   fail "no refusal message from xen-pcifront"
