@@ -33,6 +33,7 @@ default_boots=""
 #   pcifront spins in hypercalls while it waits for an answer; unpinned, on single-threaded TCG, dom0
 #   went without CPU for 20 s to 3 minutes at a time in one run of two, pinned never (docs/lab.md).
 # - hide boots dom0 with the in-tree hide= syntax on the command line.
+# - pvh (platform trixie, on request: BOOTS=pvh) boots dom0 as a PVH domain (Xen 4.20's dom0=pvh).
 # - evil (default for our backend's pairs, BOOTS=evil for all: a guest whose frontend is pcisplit-evil,
 #   next to a witness guest with the second e1000e, boot-evil.sh) has five CPUs and every domain on
 #   CPUs of its own (dom0 on 0, the witness on 2, the evil guest on 3-4): with three busy PV domains
@@ -47,6 +48,7 @@ bench  |  300 | 2 | multi  | -              | -                                 
 cycles |  900 | 2 | single | -              | -                                          | -device e1000e,addr=04.0
 multi  | 1200 | 2 | single | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device nvme,serial=lab2,addr=05.0 -device e1000,addr=06.0 -device e1000-82544gc,addr=07.0,multifunction=on -device e1000-82545em,addr=07.1
 evil   |  720 | 5 | multi  | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device e1000e,addr=05.0
+pvh    |  420 | 2 | multi  | dom0=pvh       | -                                          | -device e1000e,addr=04.0
 '
 declare -A boot_timeout=() qemu_smp=() tcg_thread=() xen_args=() dom0_args=() qemu_devices=()
 field() {  # one cell, trimmed; "-" is empty
