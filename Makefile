@@ -110,8 +110,8 @@ endif
 
 # Loads the modules into the kernel they were built for under QEMU (no Xen): they must refuse cleanly.
 module-test: modules lab-deps
-	@test/modules/boot-refuse.sh $(BUILD) $(KBUILD_DIR) \
-	  $(if $(filter-out bookworm,$(PLATFORM)),"$$(test/platform/root.sh $(BUILD) $(PLATFORM) kernel)")
+	@k=""; if [ $(PLATFORM) != bookworm ]; then k=$$(test/platform/root.sh $(BUILD) $(PLATFORM) kernel) || exit 1; fi; \
+	test/modules/boot-refuse.sh $(BUILD) $(KBUILD_DIR) $$k
 
 # The lab: real Xen + Debian dom0/guest in QEMU, every scenario for every backend/frontend pair the tree
 # builds (test/lab/lab.sh). BOOTS selects boots (main hide aer, evil for our backend's pairs; multi only when named; bench only via lab-bench).
@@ -137,6 +137,7 @@ lab-bench: lab-deps modules
 LAB_ALL_BOOTS ?= main hide aer evil multi
 lab-all:
 	@rc=0; for p in $(PLATFORMS); do \
+	  rm -f $(BUILD)/lab$$( [ $$p = bookworm ] || echo -$$p).log; \
 	  $(MAKE) --no-print-directory lab PLATFORM=$$p BOOTS="$(LAB_ALL_BOOTS)" || rc=1; \
 	  cp $(BUILD)/lab$$( [ $$p = bookworm ] || echo -$$p).log $(BUILD)/lab-all-$$p.log; done; \
 	for p in $(PLATFORMS); do echo "lab-all $$p: $$(grep '^lab: [0-9]* passed' $(BUILD)/lab-all-$$p.log | tail -1)"; done; \
@@ -234,8 +235,9 @@ demo: build
 bench: build
 	test/bench/run.sh $(BUILD)/release/test/bench_engine
 
+# --one-file-system: never into a mount left under build/platform (test/platform/root.sh unmounts them).
 clean:
-	rm -rf $(BUILD)
+	rm -rf --one-file-system $(BUILD)
 
 # Man pages from the docs that are written as one (docs/md2man.sh).
 man:

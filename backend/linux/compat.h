@@ -53,7 +53,7 @@ static inline int pcisplit_reset_notify_xen(struct pci_dev *pdev)
  * In a PVH dom0 the legacy interrupt's GSI is not set up by the PV interrupt code: bind sets it
  * up from ACPI (trigger, polarity) as Linux 6.12's pciback does, and keeps it for the lookup
  * libxl and QEMU make through privcmd (pcisplit_gsi_lookup_register). *gsi is -1 where there is
- * none to set up.
+ * none to set up (a PV dom0, a function without a legacy interrupt).
  */
 static inline int pcisplit_pvh_setup_gsi(struct pci_dev *pdev, int *gsi)
 {
@@ -61,7 +61,15 @@ static inline int pcisplit_pvh_setup_gsi(struct pci_dev *pdev, int *gsi)
 	int trigger, polarity, rc;
 
 	*gsi = -1;
-	if (!xen_initial_domain() || !xen_pvh_domain())
+	/* Linux's pciback skips it too without CONFIG_XEN_ACPI (the header's stubs fail). */
+	if (!IS_ENABLED(CONFIG_XEN_ACPI) || !xen_initial_domain() || !xen_pvh_domain())
+		return 0;
+	/*
+	 * No legacy interrupt (a VF, an MSI-only function): nothing to set up. ACPI would refuse
+	 * the lookup (-EINVAL) and fail the bind, as it does for Linux 6.12's pciback. privcmd's
+	 * lookup then answers -ENOENT for it (pcisplit_gsi_of).
+	 */
+	if (!pdev->pin)
 		return 0;
 	rc = xen_acpi_get_gsi_info(pdev, gsi, &trigger, &polarity);
 	if (rc)
@@ -73,11 +81,16 @@ static inline int pcisplit_pvh_setup_gsi(struct pci_dev *pdev, int *gsi)
 #endif
 }
 
-/* Registers (or with NULL removes) the privcmd GSI lookup: sbdf -> GSI, or a negative errno. */
+/*
+ * Registers (or with NULL removes) the privcmd GSI lookup: sbdf -> GSI, or a negative errno. The
+ * kernel keeps one bare pointer, with no lock: an ioctl already in the lookup when the module
+ * unloads is not waited for (Linux's pciback has the same window).
+ */
 static inline void pcisplit_gsi_lookup_register(int (*lookup)(u32 sbdf))
 {
 #ifdef PCISPLIT_HAVE_XEN_PVH_GSI
-	xen_acpi_register_get_gsi_func(lookup);
+	if (IS_ENABLED(CONFIG_XEN_ACPI))
+		xen_acpi_register_get_gsi_func(lookup);
 #endif
 }
 

@@ -9,7 +9,8 @@ namespace {
 using namespace reg;
 
 // The enable bit changes only with allow_interrupt_control (qemu in a stub domain programs MSI itself),
-// and then only while INTx and MSI-X are off. Otherwise the write is refused whole: XSA-129's lesson is
+// and then only while MSI-X is off (INTx may still be on, as Linux's pciback allows: interrupts.hpp).
+// Otherwise the write is refused whole: XSA-129's lesson is
 // that a guest must never reach the address, data or mask registers Xen programmed.
 void msi_flags_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
   if ((byte_mask & PCI_MSI_FLAGS_ENABLE) == 0) return;

@@ -10,8 +10,8 @@ using namespace reg;
 
 constexpr uint16_t kControl = PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL;
 
-// Enable and function-mask change only with allow_interrupt_control, and enabling only while INTx and
-// MSI are off; otherwise the write is refused whole (XSA-157 class: no half-set interrupt state).
+// Enable and function-mask change only with allow_interrupt_control, and enabling only while MSI is
+// off (INTx may still be on: interrupts.hpp); otherwise the write is refused whole (XSA-157 class: no half-set interrupt state).
 void msix_flags_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
   if ((byte_mask & kControl) == 0) return;
   uint32_t hw;

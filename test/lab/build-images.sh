@@ -89,7 +89,6 @@ base_root() {
   mkdir -p "$root"/{bin,sbin,proc,sys,dev,run,tmp,etc,usr/share/misc,lab}
   cp -L "$sys/bin/busybox" "$root/bin/busybox"
   copy_bin "$root" "$sys/bin/kmod"
-  [ -e "$root/bin/kmod" ] || ln -s /usr/bin/kmod "$root/bin/kmod"  # a merged /usr root has it there
   for t in modprobe insmod rmmod lsmod modinfo depmod; do ln -sf /bin/kmod "$root/sbin/$t"; done
   copy_bin "$root" "$sys/usr/bin/lspci" "$sys/usr/bin/setpci"
   cp "$sys/usr/share/misc/pci.ids" "$root/usr/share/misc/pci.ids"

@@ -27,7 +27,8 @@ while read -r cpp; do
     echo "module build: $o has forbidden sections: $secs"
     bad=1
   fi
-  comdat=$(readelf -SW "$o" | awk '$2 ~ /^\.text\./ && $0 ~ / AXG / {print $2}' | sed 's/^\.text\.//' | c++filt | head -3)
+  comdat=$(readelf -SW "$o" | sed -n 's/^ *\[ *[0-9]*\] //p' | awk '$1 ~ /^\.text\./ && $7 ~ /G/ && $7 ~ /X/ {print $1}' |
+    sed 's/^\.text\.//' | c++filt | head -3)
   if [ -n "$comdat" ]; then
     echo "module build: $o has functions in COMDAT sections (define them in a .cpp, not in a header): $(echo "$comdat" | tr '\n' ' ')"
     bad=1

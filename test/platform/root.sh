@@ -29,21 +29,33 @@ pkgs="linux-headers-amd64 g++ make"
 lab_pkgs="xen-hypervisor-4.20-amd64 xen-utils-4.20 xenstore-utils linux-image-amd64 busybox-static kmod
   pciutils util-linux"
 
+# unmount_all: whatever is still mounted under the root (a run stopped mid-apt, debootstrap's own
+# /proc and /sys after a failure), deepest first. Before any rm of the root: rm -rf follows a bind
+# mount of /dev into the host's device nodes.
+unmount_all() {
+  awk -v r="$root/" 'index($2 "/", r) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
+    umount -l "$m" || true
+  done
+}
+
 # chroot_run CMD...: CMD in the root with /proc and /dev mounted for the time it runs (apt's
-# maintainer scripts want them), unmounted whatever happens.
+# maintainer scripts want them), unmounted whatever happens (the trap covers an interrupted run).
 chroot_run() {
-  mount -t proc proc "$root/proc"
-  mount --bind /dev "$root/dev"
+  trap unmount_all EXIT INT TERM
+  mount -t proc proc "$root/proc" || return 1
+  mount --bind /dev "$root/dev" || { unmount_all; return 1; }
   local rc=0
   chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 \
     DEBIAN_FRONTEND=noninteractive "$@" || rc=$?
-  umount "$root/dev" "$root/proc"
+  unmount_all
+  trap - EXIT INT TERM
   return $rc
 }
 
 if [ ! -f "$root/.pcisplit-ready" ]; then
   command -v debootstrap >/dev/null || { echo "platform: debootstrap is missing (make installs it)" >&2; exit 1; }
-  rm -rf "$root"
+  unmount_all
+  rm -rf --one-file-system "$root"
   mkdir -p "$root"
   echo "platform: debootstrap $platform into $root ($mirror)" >&2
   debootstrap --variant=minbase "$platform" "$root" "$mirror" > "$root.debootstrap.log" 2>&1 ||
@@ -55,10 +67,10 @@ elif [ -n "${PLATFORM_REFRESH:-}" ]; then
   chroot_run sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgs && apt-get upgrade -y -qq" \
     > "$root.apt.log" 2>&1 || { tail -20 "$root.apt.log" >&2; exit 1; }
 fi
-# The kernel release the root's linux-headers-amd64 points at (6.12.117+deb13-amd64).
+# The kernel release the root's linux-headers-amd64 points at (6.12.117+deb13-amd64); empty if none.
 kernel_release() {
-  chroot "$root" dpkg-query -W -f '${Depends}' linux-headers-amd64 | grep -oE 'linux-headers-[0-9][^ ,]*' |
-    head -1 | sed 's/^linux-headers-//'
+  { chroot "$root" dpkg-query -W -f '${Depends}' linux-headers-amd64 2>/dev/null || true; } |
+    grep -oE 'linux-headers-[0-9][^ ,]*' | head -1 | sed 's/^linux-headers-//' || true
 }
 
 if [ "${3:-}" = run ]; then
