@@ -28,7 +28,13 @@ libs_of() {
   if [ -z "$sys" ]; then  # the host's ldd, the fetched Xen libraries first
     LD_LIBRARY_PATH=$libpath ldd "$1" 2>/dev/null | awk '/=> \// {print $3} /^\t\/lib/ {print $1}'
   else                    # the root's own ldd (its glibc is newer than the host's)
-    chroot "$sys" ldd "${1#"$sys"}" 2>/dev/null | awk -v r="$sys" '/=> \// {print r $3} /^\t\/lib/ {print r $1}'
+    local f=${1#"$sys"}
+    if [ "$f" = "$1" ]; then  # a host binary (pcisplit-evil): resolved against the root's libraries
+      f=/tmp/lab-libs-of.$$
+      cp "$1" "$sys$f"
+    fi
+    chroot "$sys" ldd "$f" 2>/dev/null | awk -v r="$sys" '/=> \// {print r $3} /^\t\/lib/ {print r $1}'
+    [ "$f" = "${1#"$sys"}" ] || rm -f "$sys$f"
   fi
 }
 
