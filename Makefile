@@ -198,7 +198,8 @@ lint:
 # Summary: ctest's cases + the release build (what make demo needs: g++-12 -O2 warns where the ASan
 # build does not) + the freestanding check + the checkpatch lint + the module build and refusal test
 # for each Debian release (bookworm, trixie)
-# + one per fuzz target (a short run each, unless FUZZ=0) + the lab's scenarios (unless LAB=0).
+# + one per fuzz target (a short run each, unless FUZZ=0) + the lab's scenarios in make check's cells
+# on both platforms (unless LAB=0; test/lab/lab.sh's in_check).
 check: deps fuzz-deps
 	@rc=0; $(MAKE) --no-print-directory unit || rc=1; \
 	$(MAKE) --no-print-directory build && rb=1 || { rb=0; rc=1; echo "RELEASE BUILD FAILED"; }; \
@@ -216,13 +217,15 @@ check: deps fuzz-deps
 	failed=$$(grep -Eo '[0-9]+ tests failed out of [0-9]+' $(BUILD)/asan/ctest.log 2>/dev/null | awk '{print $$1}'); \
 	[ -n "$$passed" ] || { passed=0; failed=1; }; \
 	passed=$$((passed + rb + fs + li + ms + mt + fp)); failed=$$((failed + 5 - rb - fs - li - ms - mt + ff)); \
-	if [ "$(LAB)" != 0 ]; then \
-	  rm -f $(BUILD)/lab.log; $(MAKE) --no-print-directory lab || rc=1; \
-	  lp=$$(sed -n 's/^lab: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/lab.log 2>/dev/null | tail -1); \
-	  lf=$$(sed -n 's/^lab: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $(BUILD)/lab.log 2>/dev/null | tail -1); \
-	  [ -n "$$lp" ] || { lp=0; lf=1; echo "LAB DID NOT RUN: see $(BUILD)/lab.log"; }; \
+	if [ "$(LAB)" != 0 ]; then for p in $(PLATFORMS); do \
+	  log=$(BUILD)/lab$$( [ $$p = bookworm ] || echo -$$p).log; \
+	  rm -f $$log; $(MAKE) --no-print-directory lab PLATFORM=$$p || rc=1; \
+	  lp=$$(sed -n 's/^lab: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $$log 2>/dev/null | tail -1); \
+	  lf=$$(sed -n 's/^lab: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $$log 2>/dev/null | tail -1); \
+	  [ -n "$$lp" ] || { lp=0; lf=1; echo "LAB DID NOT RUN ($$p): see $$log"; }; \
+	  echo "lab $$p: $$lp passed, $$lf failed"; \
 	  passed=$$((passed + lp)); failed=$$((failed + lf)); \
-	else echo "lab skipped (LAB=0)"; fi; \
+	done; else echo "lab skipped (LAB=0)"; fi; \
 	echo "$$passed passed, $$failed failed"; \
 	[ $$rc -eq 0 ] && [ $$failed -eq 0 ]
 
