@@ -63,6 +63,10 @@ evil   |  720 | 5 | multi  | dom0_vcpus_pin | lab_pin=1                         
 pvh    |  420 | 2 | multi  | dom0=pvh       | -                                          | -device e1000e,addr=04.0
 '
 declare -A boot_timeout=() qemu_smp=() tcg_thread=() xen_args=() dom0_args=() qemu_devices=()
+# CPU features QEMU hides for one boot. pvh: a PVH dom0 runs in an HVM container, and Xen cannot
+# emulate RDTSCP under TCG's SVM ("SVM Insn len emulation failed ... 0f 01 f9"): dom0 crashed at its
+# first RDTSCP (the same instruction that made HVM guests reboot, docs/lab.md).
+declare -A qemu_cpu_extra=([pvh]=",-rdtscp")
 field() {  # one cell, trimmed; "-" is empty
   local v=$1
   v=${v#"${v%%[![:space:]]*}"}
@@ -144,7 +148,7 @@ run_boot() {
   local limit=${boot_timeout[$boot]}
   rm -f "$log" "$sock" "$lab/logs/$pair-$boot.hang"
   # shellcheck disable=SC2086
-  timeout "$((limit + 60))" qemu-system-x86_64 -machine q35 -accel "tcg,thread=${tcg_thread[$boot]}" -cpu "${LAB_QEMU_CPU:-max,-smap,-smep,-pku,-la57}" -smp "${LAB_QEMU_SMP:-${qemu_smp[$boot]}}" -m 2048 \
+  timeout "$((limit + 60))" qemu-system-x86_64 -machine q35 -accel "tcg,thread=${tcg_thread[$boot]}" -cpu "${LAB_QEMU_CPU:-max,-smap,-smep,-pku,-la57}${qemu_cpu_extra[$boot]:-}" -smp "${LAB_QEMU_SMP:-${qemu_smp[$boot]}}" -m 2048 \
     -display none -vga none -nic none -no-reboot -serial "file:$log" \
     -monitor "unix:$sock,server,nowait" \
     -device intel-iommu,intremap=on,caching-mode=on ${qemu_devices[$boot]} \
