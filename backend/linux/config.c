@@ -113,8 +113,13 @@ int pcisplit_kplat_effect(struct pcisplit_dev *dev, int kind, int arg)
 		break;
 	case PCISPLIT_EFFECT_DISABLE_DEVICE:
 		if (dev->enabled) {
-			pci_disable_device(pdev);
+			/*
+			 * The fake handler first (pcisplit_quiesce says why): in a PVH dom0
+			 * pci_disable_device() frees the legacy IRQ.
+			 */
 			dev->enabled = false;
+			pcisplit_intx_update(dev);
+			pci_disable_device(pdev);
 		}
 		break;
 	case PCISPLIT_EFFECT_SET_MASTER:

@@ -21,16 +21,23 @@
 void pcisplit_quiesce(struct pcisplit_dev *dev)
 {
 	struct pci_dev *pdev = dev->pdev;
+	bool was_enabled;
 
 	if (pdev->msix_enabled)
 		pci_disable_msix(pdev);
 	if (pdev->msi_enabled)
 		pci_free_irq_vectors(pdev);
 	pcisplit_hw_msi_off(pdev);
-	if (dev->enabled)
-		pci_disable_device(pdev);  /* also clears bus mastering */
+	/*
+	 * The fake handler goes before the device is disabled: in a PVH dom0 disabling it
+	 * unregisters the GSI and frees the IRQ with the handler still on it (remove_proc_entry
+	 * warned in the lab).
+	 */
+	was_enabled = dev->enabled;
 	dev->enabled = false;
 	pcisplit_intx_update(dev);
+	if (was_enabled)
+		pci_disable_device(pdev);  /* also clears bus mastering */
 }
 
 void pcisplit_restore(struct pcisplit_dev *dev)
