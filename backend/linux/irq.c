@@ -12,8 +12,24 @@
 #include <linux/interrupt.h>
 #include <linux/pci.h>
 #include <xen/events.h>
+#include <xen/xen.h>
 
 #include "pciback.h"
+
+/*
+ * A PV guest binds its function's interrupts by PIRQ, and only a PV dom0's event channel code has
+ * PIRQs for them: xen_pirq_from_irq() BUGs on any other IRQ (a guest's MSI-X enable brought a PVH
+ * dom0 down in the lab). In a PVH dom0 the guest gets no MSI or MSI-X (its driver falls back to
+ * INTx, whose GSI libxl maps) and a legacy PIRQ of 0.
+ */
+static bool pcisplit_refuse_msi_without_pirqs(struct pcisplit_dev *dev)
+{
+	if (xen_pv_domain())
+		return false;
+	dev_warn_ratelimited(&dev->pdev->dev,
+			     "MSI/MSI-X refused: no PIRQs for a PV guest in a dom0 that is not PV\n");
+	return true;
+}
 
 static irqreturn_t pcisplit_intx(int irq, void *data)
 {
@@ -134,6 +150,10 @@ int pcisplit_kplat_enable_msi(struct pcisplit_dev *dev, u32 nvec, u32 *pirq)
 		rc = -ENODEV;
 		goto out;
 	}
+	if (pcisplit_refuse_msi_without_pirqs(dev)) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
 	if (pdev->msi_enabled || pdev->msix_enabled || pcisplit_hw_msi_on(pdev, true) ||
 	    nvec == 0 || nvec > PCISPLIT_MSI_MAX) {
 		rc = -EINVAL;
@@ -194,6 +214,10 @@ int pcisplit_kplat_enable_msix(struct pcisplit_dev *dev, const u16 *entries, u32
 		rc = -ENODEV;
 		goto out;
 	}
+	if (pcisplit_refuse_msi_without_pirqs(dev)) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
 	if (pdev->msi_enabled || pdev->msix_enabled || pcisplit_hw_msi_on(pdev, false) || n == 0 ||
 	    n > PCISPLIT_MSIX_MAX) {
 		rc = -EINVAL;
@@ -236,5 +260,5 @@ int pcisplit_kplat_disable_msix(struct pcisplit_dev *dev)
 
 u32 pcisplit_kplat_legacy_pirq(struct pcisplit_dev *dev)
 {
-	return dev->irq > 0 ? xen_pirq_from_irq(dev->irq) : 0;
+	return dev->irq > 0 && xen_pv_domain() ? xen_pirq_from_irq(dev->irq) : 0;
 }

@@ -74,7 +74,14 @@ sleep 2
 xl pci-assignable-remove -r "$BDF" >/dev/null 2>&1
 sleep 1
 warn=$(new_warnings)
-if [ -n "$warn" ]; then
+# Linux 6.12's pciback disables the device with its fake INTx handler still on the line, and in a
+# PVH dom0 that frees the IRQ under it; it also asks xen_pirq_from_irq() for the PIRQ of a native
+# MSI-X vector, which BUGs (our backend removes its handler first and refuses MSI/MSI-X without
+# PIRQs): LIMIT rows for it, with the message.
+leak=$(dmesg | grep -oE "remove_proc_entry: removing non-empty directory 'irq/[0-9]+', leaking at least 'xen-pciback\[$BDF\]'|kernel BUG at drivers/xen/events/events_base.c:[0-9]+" | head -2 | tr '\n' ' ')
+if [ -n "$warn" ] && [ -n "$leak" ] && in_tree_backend; then
+  result LIMIT "$what; in-tree backend: $leak (a WARN in dom0)"
+elif [ -n "$warn" ]; then
   result FAIL "$what; dom0 warned: $(echo "$warn" | head -2 | tr '\n' ' ')"
 elif [ "$(driver_of "$BDF")" != "$before" ]; then
   result FAIL "$what; the function did not go back to '$before' (driver '$(driver_of "$BDF")')"
