@@ -115,7 +115,7 @@ int pcisplit_kplat_effect(struct pcisplit_dev *dev, int kind, int arg)
 		if (dev->enabled) {
 			/*
 			 * The fake handler first (pcisplit_quiesce says why): in a PVH dom0
-			 * pci_disable_device() frees the legacy IRQ.
+			 * pci_disable_device() may free the legacy IRQ.
 			 */
 			dev->enabled = false;
 			pcisplit_intx_update(dev);

@@ -30,7 +30,7 @@ void pcisplit_quiesce(struct pcisplit_dev *dev)
 	pcisplit_hw_msi_off(pdev);
 	/*
 	 * The fake handler goes before the device is disabled: in a PVH dom0 disabling it
-	 * unregisters the GSI and frees the IRQ with the handler still on it (remove_proc_entry
+	 * unregisters the GSI and may free the IRQ with the handler still on it (remove_proc_entry
 	 * warned in the lab).
 	 */
 	was_enabled = dev->enabled;
@@ -117,7 +117,15 @@ int pcisplit_khost_export(struct pcisplit_backend *host, u16 domain, u8 bus,
 		info.bar_size[j] = pci_resource_len(pdev, j);
 	info.rom_size = pci_resource_len(pdev, PCI_ROM_RESOURCE);
 	info.rom_decodes = pcisplit_rom_decodes(pdev);
-	info.irq = pdev->irq ? (s32)pdev->irq : -1;
+	/*
+	 * The guest's frontend binds the legacy interrupt by the number it reads here, which libxl
+	 * maps for it: dom0's IRQ in a PV dom0 (the GSI there), the GSI itself in a PVH dom0 (libxl
+	 * asks privcmd's lookup, pcisplit_gsi_of).
+	 */
+	if (dev->gsi >= 0)
+		info.irq = dev->gsi;
+	else
+		info.irq = pdev->irq ? (s32)pdev->irq : -1;
 	info.cfg_size = pdev->cfg_size > PCI_CFG_SPACE_SIZE ? PCI_CFG_SPACE_EXP_SIZE :
 							    PCI_CFG_SPACE_SIZE;
 	rc = pcisplit_fn_build(dev->fn, &info, perm, irqctl, diag, cap);
