@@ -92,18 +92,24 @@ freestanding: $(BUILD)/freestanding/core.o $(BUILD)/freestanding/test/freestandi
 # first (the sources stay clean). Gate: test/modules/check-build.sh, for every platform.
 PLATFORM ?= bookworm
 PLATFORMS := bookworm trixie
-KBUILD_DIR = $(BUILD)/kbuild$(if $(filter-out bookworm,$(PLATFORM)),-$(PLATFORM))
+# $(call platform_suffix,P): what P's build directories and logs carry after their name ("" for
+# bookworm, "-trixie"); test/lab/lab.sh and test/platform/modules.sh name them the same way.
+platform_suffix = $(if $(filter-out bookworm,$(1)),-$(1))
+lab_log = $(BUILD)/lab$(call platform_suffix,$(1)).log
+KBUILD_DIR = $(BUILD)/kbuild$(call platform_suffix,$(PLATFORM))
+# What Kbuild compiles, copied to KBUILD_DIR (both platforms).
+KBUILD_SRCS := Kbuild protocol conf_space quirks backend frontend
 KDIR = /usr/src/$(shell apt-cache depends linux-headers-amd64 2>/dev/null | awk '/Depends: linux-headers-[0-9]/ {print $$2; exit}')
 modules: module-deps
 	@$(if $(filter $(PLATFORM),$(PLATFORMS)),:,echo "PLATFORM=$(PLATFORM): not one of $(PLATFORMS)" >&2; exit 2)
 ifeq ($(PLATFORM),bookworm)
 	@rm -rf $(BUILD)/kbuild && mkdir -p $(BUILD)/kbuild
-	@cp -r Kbuild protocol conf_space quirks backend frontend $(BUILD)/kbuild/
+	@cp -r $(KBUILD_SRCS) $(BUILD)/kbuild/
 	@echo "  KBUILD $(KDIR)"
 	@$(MAKE) --no-print-directory -C $(KDIR) M=$(abspath $(BUILD)/kbuild) modules > $(BUILD)/kbuild/build.log 2>&1 || \
 	  { cat $(BUILD)/kbuild/build.log; exit 1; }
 else
-	@test/platform/modules.sh $(BUILD) $(PLATFORM)
+	@test/platform/modules.sh $(BUILD) $(PLATFORM) $(KBUILD_SRCS)
 endif
 	@for ko in xen-pciback xen-pcifront; do \
 	  test/modules/check-build.sh $(KBUILD_DIR) $(KBUILD_DIR)/build.log $(KBUILD_DIR)/$$ko.ko || exit 1; done
@@ -117,8 +123,8 @@ module-test: modules lab-deps
 # builds (test/lab/lab.sh). BOOTS selects boots (main hide aer, evil for our backend's pairs; multi only when named; bench only via lab-bench).
 BOOTS ?=
 # PLATFORM=trixie runs it on Debian 13 (Xen 4.20, Linux 6.12; logs under $(BUILD)/lab-trixie).
-LAB_MODULES = $(BUILD)/modules$(if $(filter-out bookworm,$(PLATFORM)),-$(PLATFORM))
-LAB_LOG = $(BUILD)/lab$(if $(filter-out bookworm,$(PLATFORM)),-$(PLATFORM)).log
+LAB_MODULES = $(BUILD)/modules$(call platform_suffix,$(PLATFORM))
+LAB_LOG = $(call lab_log,$(PLATFORM))
 lab: lab-deps modules
 	@mkdir -p $(LAB_MODULES) && cp $(KBUILD_DIR)/*.ko $(LAB_MODULES)/
 	LAB_PLATFORM=$(PLATFORM) test/lab/lab.sh $(BUILD) $(BOOTS) 2>&1 | tee $(LAB_LOG); \
@@ -136,10 +142,10 @@ lab-bench: lab-deps modules
 # every pair too); hours on 2 cores. Logs: $(BUILD)/lab-all-PLATFORM.log; docs/lab.md keeps the last run.
 LAB_ALL_BOOTS ?= main hide aer evil multi
 lab-all:
-	@rc=0; for p in $(PLATFORMS); do \
-	  rm -f $(BUILD)/lab$$( [ $$p = bookworm ] || echo -$$p).log; \
-	  $(MAKE) --no-print-directory lab PLATFORM=$$p BOOTS="$(LAB_ALL_BOOTS)" || rc=1; \
-	  cp $(BUILD)/lab$$( [ $$p = bookworm ] || echo -$$p).log $(BUILD)/lab-all-$$p.log; done; \
+	@rc=0; $(foreach p,$(PLATFORMS), \
+	  rm -f $(call lab_log,$(p)); \
+	  $(MAKE) --no-print-directory lab PLATFORM=$(p) BOOTS="$(LAB_ALL_BOOTS)" || rc=1; \
+	  cp $(call lab_log,$(p)) $(BUILD)/lab-all-$(p).log;) \
 	for p in $(PLATFORMS); do echo "lab-all $$p: $$(grep '^lab: [0-9]* passed' $(BUILD)/lab-all-$$p.log | tail -1)"; done; \
 	exit $$rc
 
@@ -217,8 +223,8 @@ check: deps fuzz-deps
 	failed=$$(grep -Eo '[0-9]+ tests failed out of [0-9]+' $(BUILD)/asan/ctest.log 2>/dev/null | awk '{print $$1}'); \
 	[ -n "$$passed" ] || { passed=0; failed=1; }; \
 	passed=$$((passed + rb + fs + li + ms + mt + fp)); failed=$$((failed + 5 - rb - fs - li - ms - mt + ff)); \
-	if [ "$(LAB)" != 0 ]; then for p in $(PLATFORMS); do \
-	  log=$(BUILD)/lab$$( [ $$p = bookworm ] || echo -$$p).log; \
+	if [ "$(LAB)" != 0 ]; then for pl in $(foreach p,$(PLATFORMS),$(p):$(call lab_log,$(p))); do \
+	  p=$${pl%%:*}; log=$${pl#*:}; \
 	  rm -f $$log; $(MAKE) --no-print-directory lab PLATFORM=$$p || rc=1; \
 	  lp=$$(sed -n 's/^lab: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $$log 2>/dev/null | tail -1); \
 	  lf=$$(sed -n 's/^lab: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $$log 2>/dev/null | tail -1); \

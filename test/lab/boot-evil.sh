@@ -57,9 +57,9 @@ $(pin_of "$1")
 on_crash = "destroy"
 CFG
   : > "$(guest_log "$1")"
-  if [ ! -e "/tmp/$1.tailed" ]; then
+  if [ ! -e "/tmp/$1.tailed" ]; then  # one copier per name, however often it is created
     : > "/tmp/$1.tailed"
-    (tail -F "$(guest_log "$1")" 2>/dev/null | while IFS= read -r line; do echo "[$1] $line"; done) &
+    guest_console "$1"
   fi
   xl create "/tmp/$1.cfg" 2>&1 | sed "s/^/[xl] /"
 }

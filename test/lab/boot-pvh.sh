@@ -56,10 +56,9 @@ scenario pvh-guest
 # has not warned, and the function can be given back to dom0 after.
 xl pci-assignable-add "$BDF" >/dev/null 2>&1
 LOG=$(guest_log guest)
-# start_guest's console copier runs in the background: a $(...) around it would wait for it forever.
+# start_guest's steps, with xl's answer kept for the verdict.
 guest_cfg guest basic "$BDF"
-: > "$LOG"
-(tail -F "$LOG" 2>/dev/null | while IFS= read -r line; do echo "[guest] $line"; done) &
+guest_console guest
 out=$(xl create /tmp/guest.cfg 2>&1)
 echo "$out" | sed 's/^/[xl] /'
 if wait_log "$LOG" "@@GUEST-DRIVER 0000:00:00.0 e1000e" 60 >/dev/null; then

@@ -72,11 +72,17 @@ on_crash = "destroy"
 CFG
 }
 
+# guest_console NAME: from now on the guest's console is copied to ours, prefixed with its name (in
+# the background: never inside a $(...), which would wait for it forever).
+guest_console() {
+  : > "$(guest_log "$1")"
+  (tail -F "$(guest_log "$1")" 2>/dev/null | while IFS= read -r line; do echo "[$1] $line"; done) &
+}
+
 # start_guest NAME MODE BDFS [ARGS]: create it and copy its console to ours, prefixed with its name.
 start_guest() {
   guest_cfg "$1" "$2" "$3" "${4:-}"
-  : > "$(guest_log "$1")"
-  (tail -F "$(guest_log "$1")" 2>/dev/null | while IFS= read -r line; do echo "[$1] $line"; done) &
+  guest_console "$1"
   xl create "/tmp/$1.cfg" 2>&1 | sed "s/^/[xl] /"
 }
 

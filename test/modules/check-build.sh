@@ -15,6 +15,9 @@ dir=$1
 log=$2
 ko=$3
 bad=0
+# section_rows FILE: readelf's section table, one row per section without its "[ N]" index (Name Type
+# Address Off Size ES Flg ...), so the columns line up for every index.
+section_rows() { readelf -SW "$1" | sed -n 's/^ *\[ *[0-9]*\] //p'; }
 if grep -iE 'warning' "$log"; then
   echo "module build: warnings above"
   bad=1
@@ -27,14 +30,14 @@ while read -r cpp; do
     echo "module build: $o has forbidden sections: $secs"
     bad=1
   fi
-  comdat=$(readelf -SW "$o" | sed -n 's/^ *\[ *[0-9]*\] //p' | awk '$1 ~ /^\.text\./ && $7 ~ /G/ && $7 ~ /X/ {print $1}' |
+  comdat=$(section_rows "$o" | awk '$1 ~ /^\.text\./ && $7 ~ /G/ && $7 ~ /X/ {print $1}' |
     sed 's/^\.text\.//' | c++filt | head -3)
   if [ -n "$comdat" ]; then
     echo "module build: $o has functions in COMDAT sections (define them in a .cpp, not in a header): $(echo "$comdat" | tr '\n' ' ')"
     bad=1
   fi
 done < <(cd "$dir" && find . -name '*.cpp' | sed 's|^\./||')
-twice=$(readelf -SW "$ko" | sed -n 's/^ *\[ *[0-9]*\] //p' | awk '$7 ~ /A/ {print $1}' | sort | uniq -d)
+twice=$(section_rows "$ko" | awk '$7 ~ /A/ {print $1}' | sort | uniq -d)
 if [ -n "$twice" ]; then
   echo "module build: sections the module loader would refuse as duplicates: $(echo "$twice" | tr '\n' ' ')"
   bad=1
