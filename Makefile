@@ -139,12 +139,14 @@ lab-bench: lab-deps modules
 	LAB_PLATFORM=$(PLATFORM) test/lab/lab.sh $(BUILD) bench
 
 # The whole matrix: both platforms, every pair, every boot but bench and cycles (evil and multi for
-# every pair too); hours on 2 cores. Logs: $(BUILD)/lab-all-PLATFORM.log; docs/lab.md keeps the last run.
+# every pair too, and the PVH dom0 on the platform whose Xen has it); hours on 2 cores.
+# Logs: $(BUILD)/lab-all-PLATFORM.log; docs/lab.md keeps the last run.
 LAB_ALL_BOOTS ?= main hide aer evil multi
+LAB_ALL_BOOTS_trixie ?= pvh
 lab-all:
 	@rc=0; $(foreach p,$(PLATFORMS), \
 	  rm -f $(call lab_log,$(p)); \
-	  $(MAKE) --no-print-directory lab PLATFORM=$(p) BOOTS="$(LAB_ALL_BOOTS)" || rc=1; \
+	  $(MAKE) --no-print-directory lab PLATFORM=$(p) BOOTS="$(LAB_ALL_BOOTS) $(LAB_ALL_BOOTS_$(p))" || rc=1; \
 	  cp $(call lab_log,$(p)) $(BUILD)/lab-all-$(p).log;) \
 	for p in $(PLATFORMS); do echo "lab-all $$p: $$(grep '^lab: [0-9]* passed' $(BUILD)/lab-all-$$p.log | tail -1)"; done; \
 	exit $$rc
