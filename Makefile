@@ -33,8 +33,9 @@ CORE_SRCS := $(sort $(wildcard protocol/*.cpp conf_space/*.cpp conf_space/caps/*
 .PHONY: fuzz-deps fuzz-build fuzz fuzz-check
 all: build
 
+# The lab builds pcisplit-evil through the project's CMake tree (which needs DEPS, Catch2 included).
 lab-deps:
-	@$(MAKE) --no-print-directory deps DEPS="$(LAB_DEPS)"
+	@$(MAKE) --no-print-directory deps DEPS="$(DEPS) $(LAB_DEPS)"
 
 module-deps:
 	@$(MAKE) --no-print-directory deps DEPS="$(MODULE_DEPS)"
