@@ -145,6 +145,18 @@ for t in read write ls list rm exists watch chmod; do ln -sf /usr/bin/xenstore "
 # xl create aborts at exit without it ("libgcc_s.so.1 must be installed for pthread_cancel to work").
 cp -L "$sys/lib/x86_64-linux-gnu/libgcc_s.so.1" "$dom0/lib/x86_64-linux-gnu/"
 copy_modules "$dom0" xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-pciback e1000e nvme aer_inject
+# The hvm boot (LAB_HVM, set by lab.sh when BOOTS names it; fetch.sh LAB hvm unpacked these): QEMU as
+# the device model libxl starts in dom0 for an HVM guest, at the path libxl 4.17 has built in, and
+# what the guest boots with: hvmloader, the SeaBIOS libxl hands it, and the option ROMs of QEMU's
+# direct kernel boot. QEMU and its libraries are tens of MB: only in the images of runs that name it.
+if [ -n "${LAB_HVM:-}" ]; then
+  copy_bin "$dom0" "$src/usr/libexec/xen-qemu-system-i386"
+  for f in "usr/lib/xen-$xenver/boot/hvmloader" usr/share/seabios/bios-256k.bin usr/share/qemu/linuxboot.bin \
+           usr/share/qemu/linuxboot_dma.bin usr/share/qemu/kvmvapic.bin usr/share/qemu/keymaps/en-us; do
+    mkdir -p "$dom0/$(dirname "$f")"
+    cp -L "$src/$f" "$dom0/$f"
+  done
+fi
 cp "$here"/dom0-init.sh "$dom0/init"
 cp "$here"/dom0-lib.sh "$here"/boot-*.sh "$dom0/lab/"
 chmod +x "$dom0/init" "$dom0"/lab/*.sh

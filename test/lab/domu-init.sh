@@ -208,6 +208,51 @@ case "$mode" in
       sleep 0.2
     done
     ;;
+  hvm)
+    # An HVM guest (boot hvm, console on its serial port): the functions come through QEMU's xen_pt
+    # on the emulated bus, next to QEMU's own devices, with no PCI frontend (xen-pcifront refuses to
+    # load outside a PV guest). The serial port is written to a file in dom0, so nothing can be typed
+    # to this guest: it reports by itself. Every change of the set once its drivers have bound and its
+    # interfaces are up (ACPI hot-plug adds and removes functions), and every 5 s the interrupts each
+    # passed-through function has taken, for dom0 to sample.
+    # The guest's kernel messages about the functions since the last report (read and cleared).
+    new_dmesg() {
+      dmesg -c | grep -iE 'e1000e|nvme|msi|pirq|acpiphp|hotplug|pci 0000|xen' | tail -30 | sed 's/^/@@GUEST-DMESG /'
+    }
+    drivers
+    ifup_all
+    sleep 2
+    passed_through() {
+      for d in /sys/bus/pci/devices/*; do
+        case $(cat "$d/vendor"):$(cat "$d/device") in 0x8086:0x10d3|0x1b36:0x0010) basename "$d" ;; esac
+      done
+    }
+    for b in $(passed_through); do
+      lspci -vvv -s "$b" | grep -E 'MSI-X:|MSI:' | sed "s/^/@@GUEST-CAP $b /"
+    done
+    grep -E 'eth|nvme' /proc/interrupts
+    last=""
+    n=0
+    while :; do
+      now=$(idset)
+      if [ "$now" != "$last" ]; then
+        if [ -n "$last" ]; then
+          sleep 3
+          ifup_all
+          sleep 1
+          now=$(idset)
+        fi
+        new_dmesg
+        echo "@@GUEST-SET ${now:-none} @@"
+        last=$now
+      fi
+      if [ $((n % 5)) -eq 0 ]; then
+        echo "@@GUEST-IRQS $n $(nic_irqs) nvme=$(awk '/nvme/ {s += $2} END {print s + 0}' /proc/interrupts) @@"
+      fi
+      n=$((n + 1))
+      sleep 1
+    done
+    ;;
   aer)
     echo "@@GUEST-AER-READY $(devs)"
     ;;
