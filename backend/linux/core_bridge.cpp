@@ -11,6 +11,7 @@
 // op mutex.
 #include "backend/linux/glue.h"
 
+#include "backend/reset.hpp"
 #include "backend/slots.hpp"
 #include "backend/instance.hpp"
 #include "protocol/linux/kernel_store.hpp"
@@ -246,6 +247,42 @@ extern "C" unsigned int pcisplit_fn_denied_regs(pcisplit_fn* fn, uint16_t* offse
     ++n;
   }
   return n;
+}
+
+static_assert(PCISPLIT_RESET_SECONDARY_BUS == static_cast<int>(ResetMethod::secondary_bus));
+static_assert(PCISPLIT_RESET_KERNEL_OTHER == static_cast<int>(ResetMethod::kernel_other));
+static_assert(PCISPLIT_RESET_METHODS == static_cast<int>(kResetMethods));
+static_assert(sizeof(pcisplit_reset_facts::kernel) == ResetFacts::kKernelMax);
+
+extern "C" int pcisplit_reset_plan(const pcisplit_reset_facts* in, const char* why_not[PCISPLIT_RESET_METHODS],
+                                   int* disabled_by_admin) {
+  ResetFacts f;
+  for (size_t i = 0; i < ResetFacts::kKernelMax; ++i) f.kernel[i] = in->kernel[i];
+  f.pcie = in->pcie != 0;
+  f.flr_cap = in->flr_cap != 0;
+  f.af_flr_cap = in->af_flr_cap != 0;
+  f.pm_cap = in->pm_cap != 0;
+  f.no_soft_reset = in->no_soft_reset != 0;
+  f.root_bus = in->root_bus != 0;
+  f.is_bridge = in->is_bridge != 0;
+  f.no_bus_reset = in->no_bus_reset != 0;
+  f.reached = in->reached;
+  f.reached_not_ours = in->reached_not_ours;
+  const ResetPlan plan = plan_reset(f);
+  for (size_t m = 0; m < kResetMethods; ++m) why_not[m] = plan.why_not[m];
+  *disabled_by_admin = plan.disabled_by_admin ? 1 : 0;
+  return static_cast<int>(plan.method);
+}
+
+extern "C" const char* pcisplit_reset_method_name(int method) {
+  return reset_method_name(static_cast<ResetMethod>(method));
+}
+
+extern "C" int pcisplit_reset_came_back(const uint32_t* bind, const uint32_t* now, char* diag, size_t cap) {
+  Text why;
+  const bool ok = reset_came_back(bind, now, why);
+  put_diag(diag, cap, why);
+  return ok ? 0 : -PCISPLIT_EIO;
 }
 
 extern "C" int pcisplit_parse_slot(const char* text, pcisplit_slot* out, char* diag, size_t cap) {

@@ -103,6 +103,11 @@ int pcisplit_khost_export(struct pcisplit_backend *host, u16 domain, u8 bus,
 		snprintf(diag, cap, "already assigned to domain %u", dev->owner_domid);
 		return PCISPLIT_ERR_ACCESS_DENIED;
 	}
+	if (dev->dead) {
+		mutex_unlock(&pcisplit_devs_lock);
+		snprintf(diag, cap, "did not come back after its last reset (%s)", dev->dead_why);
+		return PCISPLIT_ERR_OP_FAILED;
+	}
 	dev->owner = host;
 	dev->owner_domid = domid;
 	dev->guest_permissive = permissive;
@@ -202,22 +207,17 @@ void pcisplit_khost_release(struct pcisplit_backend *host, u16 domain, u8 bus,
 				pcisplit_quiesce(dev);
 			mutex_unlock(&dev->op_lock);
 			if (!gone) {
-				/*
-				 * As pci_try_reset_function(): userspace config access waits out
-				 * the reset.
-				 */
-				pci_cfg_access_lock(dev->pdev);
-				rc = pci_reset_function_locked(dev->pdev);
-				pci_cfg_access_unlock(dev->pdev);
+				/* userspace config access waits out the reset (reset.c) */
+				rc = pcisplit_reset_dev(dev, "release", false);
 				if (pcisplit_reset_notify_xen(dev->pdev))
 					dev_warn(&dev->pdev->dev,
 						 "Xen refused the reset notification\n");
 			}
 			mutex_lock(&dev->op_lock);
 			if (!gone) {
-				if (rc && rc != -ENOTTY)
-					dev_warn(&dev->pdev->dev, "reset on release: %d\n", rc);
 				pcisplit_restore(dev);
+				if (rc == 0)
+					pcisplit_reset_verify(dev);
 				xen_unregister_device_domain_owner(dev->pdev);
 			}
 			mutex_unlock(&dev->op_lock);
@@ -249,7 +249,10 @@ void pcisplit_khost_release(struct pcisplit_backend *host, u16 domain, u8 bus,
 	if (gone)
 		dev_info(&dev->pdev->dev,
 			 "released by its old guest after it left pciback: not touched\n");
-	else
+	else if (rc == 0)
 		dev_info(&dev->pdev->dev, "released: reset, bind-time config restored\n");
+	else
+		dev_info(&dev->pdev->dev, "released without a reset (%s), bind-time config restored\n",
+			 rc == -ENOTTY ? "it has no reset method" : "the reset failed");
 	pcisplit_dev_put(dev);
 }

@@ -73,6 +73,34 @@ int pcisplit_slot_matches(const struct pcisplit_slot *s, uint16_t domain, uint8_
 int pcisplit_parse_quirk(const char *text, uint16_t cfg_size, struct pcisplit_slot *bdf,
 			 uint16_t *reg, uint8_t *size, uint32_t *mask, char *diag, size_t cap);
 
+/*
+ * Resets (backend/reset.hpp): the methods in the kernel's numbering (pci_dev::reset_methods), then
+ * pciback's secondary bus reset and a newer kernel's method.
+ */
+enum pcisplit_reset_method {
+	PCISPLIT_RESET_NONE = 0,
+	PCISPLIT_RESET_SECONDARY_BUS = 8,
+	PCISPLIT_RESET_KERNEL_OTHER = 9,
+	PCISPLIT_RESET_METHODS = 10,
+};
+
+struct pcisplit_reset_facts {
+	uint8_t kernel[8];          /* pci_dev::reset_methods, 0 ends it */
+	uint8_t pcie, flr_cap, af_flr_cap, pm_cap, no_soft_reset, root_bus, is_bridge, no_bus_reset;
+	uint8_t reached;            /* functions a reset of its bus reaches, itself included */
+	uint8_t reached_not_ours;   /* of those, not bound to pciback */
+};
+
+/*
+ * The method for a function; why_not[m] says why method m is not it (NULL for the chosen one and
+ * for the numbers that name no method). *disabled_by_admin: the kernel lists none on purpose.
+ */
+int pcisplit_reset_plan(const struct pcisplit_reset_facts *facts,
+			const char *why_not[PCISPLIT_RESET_METHODS], int *disabled_by_admin);
+const char *pcisplit_reset_method_name(int method);
+/* 0 when the function answers as at bind (16 header dwords each), else -EIO with `diag`. */
+int pcisplit_reset_came_back(const uint32_t *bind, const uint32_t *now, char *diag, size_t cap);
+
 struct pcisplit_be *pcisplit_be_alloc(struct pcisplit_backend *host, uint16_t domid,
 				      int passthrough);
 void pcisplit_be_free(struct pcisplit_be *be);

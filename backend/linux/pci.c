@@ -60,6 +60,13 @@ struct pcisplit_dev *pcisplit_find(u16 domain, u8 bus, u8 devfn)
 
 /* --- the pci driver --------------------------------------------------------------------------- */
 
+static struct pci_driver pcisplit_driver;
+
+bool pcisplit_is_ours(struct pci_dev *pdev)
+{
+	return READ_ONCE(pdev->dev.driver) == &pcisplit_driver.driver;
+}
+
 /* Under pcisplit_devs_lock: a seize-list entry names the function or a bridge above it. */
 static bool pcisplit_wanted(struct pci_dev *pdev)
 {
@@ -129,9 +136,12 @@ static int pcisplit_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_warn(&pdev->dev,
 			 "cannot keep the bind-time config; release will not restore it\n");
 	pcisplit_msix_prepare(pdev, true);
-	rc = pci_reset_function_locked(pdev);
-	if (rc)
-		dev_info(&pdev->dev, "no function reset on bind (%d)\n", rc);
+	/*
+	 * The method is decided and reported now, not when a guest starts (reset.c); what the
+	 * function answers after this reset is what every later reset must bring back.
+	 */
+	pcisplit_reset_bind(dev);
+	pcisplit_reset_dev(dev, "bind", false);
 	/* As Linux 6.12's pciback: a bind Xen was not told about, or without its GSI, fails. */
 	rc = pcisplit_reset_notify_xen(pdev);
 	if (rc) {
@@ -139,6 +149,7 @@ static int pcisplit_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto fail_disable;
 	}
 	pcisplit_restore(dev);
+	pcisplit_reset_verify(dev);
 	rc = pcisplit_pvh_setup_gsi(pdev, &dev->gsi);
 	if (rc) {
 		dev_err(&pdev->dev, "cannot set up the GSI of its legacy interrupt: %d\n", rc);
@@ -183,7 +194,7 @@ static void pcisplit_remove(struct pci_dev *pdev)
 		pcisplit_kill_domain(domid);
 	}
 	pcisplit_quiesce(dev);
-	pci_reset_function_locked(pdev);
+	pcisplit_reset_dev(dev, "remove", true);
 	if (pcisplit_reset_notify_xen(pdev))
 		dev_warn(&pdev->dev, "Xen refused the reset notification\n");
 	pcisplit_restore(dev);

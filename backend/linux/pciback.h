@@ -73,6 +73,14 @@ struct pcisplit_dev {
 	unsigned int policy_gen;
 	unsigned int nquirks;
 	struct pcisplit_quirk quirks[PCISPLIT_MAX_QUIRKS];
+	/* resets (reset.c): the last one, and whether the function came back */
+	const char *reset_occasion; /* "bind", "release", "do_flr", "remove"; NULL: never */
+	int reset_method;           /* enum pcisplit_reset_method of the last reset */
+	int reset_last_rc;          /* 0, -ENOTTY (no method) or the method's error */
+	unsigned int reset_count;   /* resets that succeeded */
+	u64 reset_last_ns;          /* boot time of the last reset */
+	bool dead;                  /* did not come back: exported to no guest until bound again */
+	char dead_why[96];
 
 	/* under op_lock */
 	bool gone;       /* left pciback while exported: hardware is no longer ours */
@@ -82,6 +90,7 @@ struct pcisplit_dev {
 	int irq;         /* routed legacy IRQ, taken when enabled (bind, guest enable); 0 if none */
 	int gsi;         /* PVH dom0: the GSI set up at bind (compat.h); -1 otherwise. Set once. */
 	char irq_name[32];
+	u32 bind_hdr[16];  /* header at bind, what the restore after a reset must bring back */
 	struct msix_entry msix[PCISPLIT_MSIX_MAX];
 
 	/* INTx fake handler (hard irq) */
@@ -126,6 +135,13 @@ int pcisplit_pci_init(const char *hide);
 void pcisplit_pci_exit(void);
 void pcisplit_dev_put(struct pcisplit_dev *dev);
 struct pcisplit_dev *pcisplit_find(u16 domain, u8 bus, u8 devfn);
+bool pcisplit_is_ours(struct pci_dev *pdev);  /* bound to this pci_driver (a snapshot) */
+
+/* reset.c: under the function's device lock */
+int pcisplit_reset_dev(struct pcisplit_dev *dev, const char *occasion, bool op_locked);
+void pcisplit_reset_bind(struct pcisplit_dev *dev);
+bool pcisplit_reset_verify(struct pcisplit_dev *dev);
+extern const struct attribute_group pcisplit_reset_group;
 
 /* irq.c: under the function's op_lock */
 void pcisplit_intx_update(struct pcisplit_dev *dev);

@@ -383,5 +383,6 @@ static const struct attribute_group pcisplit_drv_group = {
 const struct attribute_group *pcisplit_drv_groups[] = {
 	&pcisplit_drv_group,
 	&pcisplit_status_group,
+	&pcisplit_reset_group,
 	NULL,
 };

@@ -20,6 +20,7 @@ extern "C" {
  * the kernel's own value with static_assert.
  */
 #define PCISPLIT_ENOENT 2
+#define PCISPLIT_EIO    5
 #define PCISPLIT_E2BIG  7
 #define PCISPLIT_EAGAIN 11
 #define PCISPLIT_EACCES 13

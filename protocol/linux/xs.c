@@ -15,7 +15,7 @@
 #include "xs.h"
 
 static_assert(PCISPLIT_ENOENT == ENOENT && PCISPLIT_E2BIG == E2BIG && PCISPLIT_EAGAIN == EAGAIN);
-static_assert(PCISPLIT_EACCES == EACCES && PCISPLIT_EINVAL == EINVAL);
+static_assert(PCISPLIT_EACCES == EACCES && PCISPLIT_EINVAL == EINVAL && PCISPLIT_EIO == EIO);
 
 static struct xenbus_transaction pcisplit_tx(u32 tx)
 {
