@@ -99,7 +99,7 @@ platform_suffix = $(if $(filter-out bookworm,$(1)),-$(1))
 lab_log = $(BUILD)/lab$(call platform_suffix,$(1)).log
 KBUILD_DIR = $(BUILD)/kbuild$(call platform_suffix,$(PLATFORM))
 # What Kbuild compiles, copied to KBUILD_DIR (both platforms).
-KBUILD_SRCS := Kbuild protocol conf_space quirks backend frontend
+KBUILD_SRCS := Kbuild VERSION protocol conf_space quirks backend frontend
 KDIR = /usr/src/$(shell apt-cache depends linux-headers-amd64 2>/dev/null | awk '/Depends: linux-headers-[0-9]/ {print $$2; exit}')
 modules: module-deps
 	@$(if $(filter $(PLATFORM),$(PLATFORMS)),:,echo "PLATFORM=$(PLATFORM): not one of $(PLATFORMS)" >&2; exit 2)

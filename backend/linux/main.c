@@ -91,5 +91,6 @@ static void __exit pcisplit_backend_exit(void)
 module_init(pcisplit_backend_init);
 module_exit(pcisplit_backend_exit);
 MODULE_LICENSE("GPL");
+MODULE_VERSION(PCISPLIT_VERSION);
 MODULE_DESCRIPTION("Xen PCI passthrough backend (xen-pcisplit)");
 MODULE_ALIAS("xen-backend:pci");

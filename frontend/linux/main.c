@@ -51,5 +51,6 @@ static void __exit pcisplit_frontend_exit(void)
 module_init(pcisplit_frontend_init);
 module_exit(pcisplit_frontend_exit);
 MODULE_LICENSE("GPL");
+MODULE_VERSION(PCISPLIT_VERSION);
 MODULE_DESCRIPTION("Xen PCI passthrough frontend (xen-pcisplit)");
 MODULE_ALIAS("xen:pci");

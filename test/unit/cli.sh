@@ -19,4 +19,6 @@ if [ ! -e /proc/xen/capabilities ]; then
   msg=$("$tool" --xen list 2>&1) && fail "--xen succeeded outside a Xen guest"
   echo "$msg" | grep -q 'not inside a Xen guest' || fail "--xen message: $msg"
 fi
+# One version everywhere: the file VERSION (the modules' modinfo and the packages read it too).
+[ "$("$tool" --version)" = "pcisplit $(cat "$data/../../VERSION")" ] || fail "--version: $("$tool" --version)"
 echo "cli: all checks passed"

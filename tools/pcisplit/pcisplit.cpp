@@ -19,7 +19,8 @@ namespace {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: pcisplit view [--permissive] [--lspci] SOURCE...\n"
+               "usage: pcisplit --version\n"
+               "       pcisplit view [--permissive] [--lspci] SOURCE...\n"
                "       pcisplit guest-dump [--permissive] SOURCE\n"
                "       pcisplit demo [--data DIR]\n"
                "       pcisplit --xen [--path device/pci/0] COMMAND   (in a PV guest: the real frontend)\n"
@@ -127,6 +128,10 @@ int cmd_guest_dump(const Args& args) {
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string cmd = argv[1];
+  if (cmd == "--version" && argc == 2) {
+    std::printf("pcisplit %s\n", PCISPLIT_VERSION);
+    return 0;
+  }
   Args args;
   if (cmd == "view" && parse_args(argc, argv, args)) return cmd_view(args);
   if (cmd == "guest-dump" && parse_args(argc, argv, args)) return cmd_guest_dump(args);
