@@ -29,7 +29,7 @@ name = "$1"
 type = "hvm"
 kernel = "/lab/domu/vmlinuz"
 ramdisk = "/lab/domu/initrd.gz"
-cmdline = "console=ttyS0 loglevel=4 lab_mode=hvm"
+cmdline = "console=ttyS0 loglevel=4 edd=off lab_mode=hvm"
 memory = 320
 vcpus = 1
 $(lab_pinned && echo 'cpus = "1"')
@@ -45,22 +45,48 @@ on_crash = "destroy"
 CFG
 }
 
+# hvm_console NAME: guest_console with dom0's uptime on every line, also kept in LOG.t (where the
+# guest's time goes: since reads it).
+hvm_console() {
+  local log
+  log=$(guest_log "$1")
+  : > "$log"
+  : > "$log.t"
+  (tail -F "$log" 2>/dev/null | while IFS= read -r line; do
+     read -r up _ < /proc/uptime
+     echo "[$1 $up] $line"
+     echo "$up $line" >> "$log.t"
+   done) &
+}
+
 # create_hvm NAME BDFS: xl's answer (verbose) goes to /var/log/xen, printed at the end of the boot;
 # its errors now. Returns xl's status.
 create_hvm() {
   hvm_cfg "$1" "$2"
-  guest_console "$1"
+  hvm_console "$1"
   xl -vvv create "/tmp/$1.cfg" > "/var/log/xen/xl-create-$1.log" 2>&1
   local rc=$?
   grep -E 'error|rror:|Parsing|warning' "/var/log/xen/xl-create-$1.log" | head -20 | sed "s/^/[xl $1] /"
   return $rc
 }
 
+# The guest's lines arrive in dom0's file a character at a time (its serial port): a report counts
+# once its closing " @@" is there.
+SET_LINE='@@GUEST-SET .* @@'
+IRQ_LINE='@@GUEST-IRQS .* @@'
+# wait_set LOG ID SECONDS [FROM]: 0 once the guest reports a set with ID bound (after line FROM).
+wait_set() { wait_log "$1" "@@GUEST-SET .*$2.* @@" "$3" "${4:-0}"; }
+# last_set LOG [FROM]: the guest's last complete set (after line FROM).
+last_set() { tail -n "+$((${2:-0} + 1))" "$1" | tr -d '\r' | sed -n 's/.*@@GUEST-SET \(.*\) @@.*/\1/p' | tail -1; }
+first_set() { tr -d '\r' < "$1" | sed -n 's/.*@@GUEST-SET \(.*\) @@.*/\1/p' | head -1; }
+# since LOG T0 PATTERN: seconds from T0 (dom0's uptime) to the guest's first line matching PATTERN.
+since() { grep -- "$3" "$1.t" | head -1 | awk -v t="$2" '{printf "%d", $1 - t}'; }
+
 # wait_gone LOG ID SECONDS FROM: 0 once the guest reports a set without ID after line FROM.
 wait_gone() {
   local i=0
   while [ "$i" -lt "$(($3 * 2))" ]; do
-    tail -n "+$(($4 + 1))" "$1" | grep '@@GUEST-SET' | grep -qv "$2" && return 0
+    tail -n "+$(($4 + 1))" "$1" | grep "$SET_LINE" | grep -qv "$2" && return 0
     sleep 0.5
     i=$((i + 1))
   done
@@ -70,11 +96,11 @@ wait_gone() {
 
 # irqs_of LOG ID [FROM]: ID's interrupt count in the guest's last report (after line FROM).
 irqs_of() {
-  tail -n "+$((${3:-0} + 1))" "$1" | tr -d '\r' | grep '@@GUEST-IRQS' | tail -1 | sed -n "s/.* $2=\([0-9]*\).*/\1/p"
+  tail -n "+$((${3:-0} + 1))" "$1" | tr -d '\r' | grep "$IRQ_LINE" | tail -1 | sed -n "s/.* $2=\([0-9]*\).*/\1/p"
 }
 
 # irq_reports LOG FROM: how many interrupt reports came after line FROM.
-irq_reports() { tail -n "+$(($2 + 1))" "$1" | grep -c '@@GUEST-IRQS' || true; }
+irq_reports() { tail -n "+$(($2 + 1))" "$1" | grep -c "$IRQ_LINE" || true; }
 
 # wait_irq_reports LOG N SECONDS FROM: N reports after line FROM.
 wait_irq_reports() {
@@ -119,6 +145,7 @@ else
   fi
   dmesg_create=$(dmesg | wc -l)
   create_t0=$(date +%s)
+  read -r up0 _ < /proc/uptime
   created=0
   if create_hvm "$GUEST" "$devs"; then
     created=1
@@ -131,6 +158,7 @@ else
     LOG=$(guest_log "$GUEST")
     devs=$E1000E
     create_t0=$(date +%s)
+    read -r up0 _ < /proc/uptime
     create_hvm "$GUEST" "$devs" && created=1
   fi
   if [ $created -eq 0 ]; then
@@ -139,12 +167,14 @@ else
     result FAIL "the guest did not list its drivers within 360 s of xl create: $(tr -d '\r' < "$LOG" | tail -5 | tr '\n' ' ' | cut -c1-300)"
   else
     secs=$(($(date +%s) - create_t0))  # xl create to the guest's drivers bound
-    if ! wait_log "$LOG" "@@GUEST-SET " 60; then
+    if ! wait_log "$LOG" "$SET_LINE" 60; then
       result FAIL "the guest listed its drivers but reported no set: $(tr -d '\r' < "$LOG" | grep '@@GUEST-DRIVER ' | tr '\n' ' ' | cut -c1-300)"
-    elif ! grep -q "@@GUEST-SET .*8086:10d3=e1000e" "$LOG"; then
+    elif ! first_set "$LOG" | grep -q "8086:10d3=e1000e"; then
       result FAIL "e1000e not bound in the guest: $(tr -d '\r' < "$LOG" | grep -E '@@GUEST-(DRIVER|SET) ' | tr '\n' ' ' | cut -c1-300)"
     else
-      result PASS "e1000e bound at the guest's $(guest_bdf "$LOG" e1000e) $secs s after xl create; the guest's set: $(tr -d '\r' < "$LOG" | sed -n 's/.*@@GUEST-SET \(.*\) @@.*/\1/p' | head -1)"
+      sleep 1  # the console copier's stamped file lags the guest's log a little
+      phases="SeaBIOS at $(since "$LOG" "$up0" 'SeaBIOS') s, the kernel's init at $(since "$LOG" "$up0" '@@GUEST-UP') s"
+      result PASS "e1000e bound at the guest's $(guest_bdf "$LOG" e1000e) $secs s after xl create ($phases); the guest's set: $(first_set "$LOG")"
     fi
   fi
 fi
@@ -159,19 +189,19 @@ else
   wait_irq_reports "$LOG" 1 30 0
   n=$(irqs_of "$LOG" nvme)
   cap=$(tr -d '\r' < "$LOG" | grep "@@GUEST-CAP $(guest_bdf "$LOG" nvme) .*MSI-X" | sed 's/.*MSI-X: //' | head -1)
-  if tr -d '\r' < "$LOG" | grep '@@GUEST-SET' | head -1 | grep -q '1b36:0010=nvme' && [ "${n:-0}" -gt 0 ]; then
+  if first_set "$LOG" | grep -q '1b36:0010=nvme' && [ "${n:-0}" -gt 0 ]; then
     result PASS "nvme bound at the guest's $(guest_bdf "$LOG" nvme), $n interrupts, MSI-X: ${cap:-?}"
   else
     # Whatever the guest, QEMU and xl said about it: evidence for a limitation or a failure.
     ev="guest: $(tr -d '\r' < "$LOG" | grep -iE 'nvme' | grep -v '@@GUEST-IRQS' | head -4 | tr '\n' ' ' | cut -c1-300); qemu: $(grep -iE 'nvme|xen_pt|05\.0' "/var/log/xen/qemu-dm-$GUEST.log" 2>/dev/null | head -4 | tr '\n' ' ' | cut -c1-300)"
-    result LIMIT "the nvme passed to the HVM guest did not work (set: $(tr -d '\r' < "$LOG" | sed -n 's/.*@@GUEST-SET \(.*\) @@.*/\1/p' | head -1), interrupts ${n:-none}): $ev"
+    result LIMIT "the nvme passed to the HVM guest did not work (set: $(first_set "$LOG"), interrupts ${n:-none}): $ev"
   fi
 fi
 
 scenario hvm-irqs
 # e1000e's watchdog raises an interrupt every 2 s while its interface is up: two of the guest's
-# reports (one every 5 s or so) must differ.
-if ! grep -q '@@GUEST-SET .*8086:10d3=e1000e' "$LOG"; then
+# reports (one every 10 s or so) must differ.
+if ! first_set "$LOG" | grep -q '8086:10d3=e1000e'; then
   result FAIL "no e1000e in the guest"
 else
   wait_irq_reports "$LOG" 1 30 0
@@ -246,7 +276,7 @@ else
   xenstore-ls -f "/local/domain/0/backend/pci/$domid" 2>&1 | sed 's/^/@@HVM-XS /'
   backend_msgs "$dmesg_step" | sed 's/^/@@HVM-BE-MSG /'
   pair_sysfs
-  detail="xl pci-detach rc=$rc in $secs s; the guest's set after: $(tr -d '\r' < "$LOG" | tail -n "+$((from + 1))" | sed -n 's/.*@@GUEST-SET \(.*\) @@.*/\1/p' | tail -1); xl pci-list: $listed; dom0 driver $(driver_of "$E1000E"); backend state $(xenstore-read "/local/domain/0/backend/pci/$domid/0/state" 2>/dev/null || echo gone)"
+  detail="xl pci-detach rc=$rc in $secs s; the guest's set after: $(last_set "$LOG" "$from"); xl pci-list: $listed; dom0 driver $(driver_of "$E1000E"); backend state $(xenstore-read "/local/domain/0/backend/pci/$domid/0/state" 2>/dev/null || echo gone)"
   warn=$(new_warnings)
   if [ -n "$warn" ]; then
     result FAIL "dom0 warned: $(echo "$warn" | head -2 | tr '\n' ' '); $detail"
@@ -269,8 +299,8 @@ else
   [ -z "$out" ] || echo "$out" | sed "s/^/[xl] /"
   if [ $rc -ne 0 ]; then
     result FAIL "xl pci-attach failed (rc=$rc): $(echo "$out" | tail -3 | tr '\n' ' ')"
-  elif ! wait_log "$LOG" "@@GUEST-SET .*8086:10d3=e1000e" 180 "$from"; then
-    result FAIL "e1000e did not come back in the guest within 180 s: $(tr -d '\r' < "$LOG" | tail -n "+$((from + 1))" | grep '@@GUEST-SET' | tail -1)"
+  elif ! wait_set "$LOG" 8086:10d3=e1000e 180 "$from"; then
+    result FAIL "e1000e did not come back in the guest within 180 s: $(last_set "$LOG" "$from")"
   else
     secs=$(($(date +%s) - t))
     # Interrupts again, and still a minute after the detach: our backend takes back a function the
@@ -339,7 +369,7 @@ dmesg_step=$(dmesg | wc -l)
 t=$(date +%s)
 if ! create_hvm hvm2 "$E1000E"; then
   result FAIL "xl create of the second HVM guest failed: $(grep -E 'rror' /var/log/xen/xl-create-hvm2.log | head -3 | tr '\n' ' ')"
-elif ! wait_log "$LOG2" "@@GUEST-SET .*8086:10d3=e1000e" 360; then
+elif ! wait_set "$LOG2" 8086:10d3=e1000e 360; then
   result FAIL "e1000e not bound in the second guest within 360 s: $(tr -d '\r' < "$LOG2" | grep -E '@@GUEST-(DRIVER|SET)' | tr '\n' ' ' | cut -c1-300)"
   xl destroy hvm2 >/dev/null 2>&1
 else
