@@ -68,7 +68,7 @@ multi  | 1200 | 2 | single | dom0_vcpus_pin | lab_pin=1                         
 evil   |  720 | 5 | multi  | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device e1000e,addr=05.0
 pvh    |  420 | 2 | multi  | dom0=pvh       | -                                          | -device e1000e,addr=04.0
 resets |  480 | 2 | multi  | -              | -                                          | -device e1000e,addr=04.0 -device nvme,serial=lab4,addr=05.0 -device pci-testdev,addr=06.0 -device pcie-root-port,id=rp7,chassis=7,slot=7,addr=07.0 -device e1000e,bus=rp7,addr=00.0,multifunction=on -device e1000e,bus=rp7,addr=00.1 -device pcie-root-port,id=rp8,chassis=8,slot=8,addr=08.0 -device e1000e,bus=rp8
-hvm    |  900 | 2 | multi  | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device nvme,serial=lab3,addr=05.0
+hvm    | 2100 | 2 | multi  | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device nvme,serial=lab3,addr=05.0
 '
 declare -A boot_timeout=() qemu_smp=() tcg_thread=() xen_args=() dom0_args=() qemu_devices=()
 # CPU features QEMU hides for one boot. pvh: a PVH dom0 runs in an HVM container, and Xen cannot
