@@ -29,7 +29,7 @@ LAB ?= 1
 # pcisplit-backend-core-y, frontend/frontend.o).
 CORE_SRCS := $(sort $(wildcard protocol/*.cpp conf_space/*.cpp conf_space/caps/*.cpp quirks/*.cpp backend/*.cpp frontend/*.cpp))
 
-.PHONY: all deps lab-deps module-deps build check unit freestanding modules module-test lab lab-all lab-cycles lab-bench demo bench man clean lint
+.PHONY: all deps lab-deps module-deps build check unit freestanding modules module-test lab lab-all lab-cycles lab-bench demo bench man clean lint deb deb-test
 .PHONY: fuzz-deps fuzz-build fuzz fuzz-check
 all: build
 
@@ -126,17 +126,27 @@ BOOTS ?=
 # PLATFORM=trixie runs it on Debian 13 (Xen 4.20, Linux 6.12; logs under $(BUILD)/lab-trixie).
 LAB_MODULES = $(BUILD)/modules$(call platform_suffix,$(PLATFORM))
 LAB_LOG = $(call lab_log,$(PLATFORM))
-lab: lab-deps modules
-	@mkdir -p $(LAB_MODULES) && cp $(KBUILD_DIR)/*.ko $(LAB_MODULES)/
+# The "ours" images take the modules DKMS built from the xen-pcisplit-dkms package for the lab's kernel
+# (test/packaging/deb-test.sh, rebuilt when a Kbuild source is newer): every lab row tests what the
+# package installs. LAB_KO=kbuild takes make modules' instead (quicker while iterating on the glue).
+LAB_KO ?= dkms
+KBUILD_FILES = $(shell find $(KBUILD_SRCS) -type f)
+$(BUILD)/dkms-modules/%/xen-pciback.ko: $(KBUILD_FILES) debian/xen-pcisplit-dkms.dkms debian/rules
+	@$(MAKE) --no-print-directory deb
+	@DEB_TEST_QUICK=1 test/packaging/deb-test.sh $(BUILD) $*
+LAB_KO_DIR = $(if $(filter dkms,$(LAB_KO)),$(BUILD)/dkms-modules/$(PLATFORM),$(KBUILD_DIR))
+LAB_KO_DEP = $(if $(filter dkms,$(LAB_KO)),$(BUILD)/dkms-modules/$(PLATFORM)/xen-pciback.ko)
+lab: lab-deps modules $(LAB_KO_DEP)
+	@mkdir -p $(LAB_MODULES) && cp $(LAB_KO_DIR)/*.ko $(LAB_MODULES)/
 	LAB_PLATFORM=$(PLATFORM) test/lab/lab.sh $(BUILD) $(BOOTS) 2>&1 | tee $(LAB_LOG); \
 	exit $$(grep -q '^lab: [0-9]* passed, 0 failed' $(LAB_LOG) && echo 0 || echo 1)
 
-lab-cycles: lab-deps modules
-	@mkdir -p $(LAB_MODULES) && cp $(KBUILD_DIR)/*.ko $(LAB_MODULES)/
+lab-cycles: lab-deps modules $(LAB_KO_DEP)
+	@mkdir -p $(LAB_MODULES) && cp $(LAB_KO_DIR)/*.ko $(LAB_MODULES)/
 	LAB_PLATFORM=$(PLATFORM) test/lab/lab.sh $(BUILD) cycles
 
-lab-bench: lab-deps modules
-	@mkdir -p $(LAB_MODULES) && cp $(KBUILD_DIR)/*.ko $(LAB_MODULES)/
+lab-bench: lab-deps modules $(LAB_KO_DEP)
+	@mkdir -p $(LAB_MODULES) && cp $(LAB_KO_DIR)/*.ko $(LAB_MODULES)/
 	LAB_PLATFORM=$(PLATFORM) test/lab/lab.sh $(BUILD) bench
 
 # The whole matrix: both platforms, every pair, every boot but bench and cycles (evil and multi for
@@ -152,6 +162,18 @@ lab-all:
 	for p in $(PLATFORMS); do echo "lab-all $$p: $$(grep '^lab: [0-9]* passed' $(BUILD)/lab-all-$$p.log | tail -1)"; done; \
 	exit $$rc
 
+# Packages (docs/packaging.md): make deb builds xen-pcisplit-dkms and pcisplit .debs into $(BUILD)/deb
+# and runs lintian; make deb-test installs them as an admin would in a Debian root of each release of
+# DEB_PLATFORMS (DKMS builds for its kernel; removal brings the kernel's modules back).
+DEB_DEPS := debhelper dh-dkms dpkg-dev lintian fakeroot debootstrap
+DEB_PLATFORMS ?= bookworm trixie
+deb:
+	@$(MAKE) --no-print-directory deps DEPS="$(DEPS) $(DEB_DEPS)"
+	@test/packaging/deb.sh $(BUILD)
+
+deb-test: deb
+	@test/packaging/deb-test.sh $(BUILD) $(DEB_PLATFORMS)
+
 # Fuzzing (test/fuzz, docs/fuzzing.md): Debian's clang with libFuzzer, ASan and UBSan, in $(BUILD)/fuzz.
 # make fuzz runs each target FUZZ_RUNS times; make check runs each FUZZ_CHECK_SECONDS.
 FUZZ_DEPS := clang-14 libclang-rt-14-dev
@@ -165,9 +187,10 @@ FUZZ_PARALLEL ?= $(JOBS)
 FUZZ ?= 1
 FUZZ_FLAGS := -std=c++20 -O2 -g -Wall -Wextra -I. -fsanitize=address,undefined -fno-sanitize-recover=undefined \
   -fno-omit-frame-pointer -DPCISPLIT_TEST_DATA='"$(abspath test/data)"'
-# The core and the dump reader are instrumented for coverage; the harness (the simulated xenstore) only
+# The core and the tool's text readers are instrumented for coverage; the harness (the simulated xenstore) only
 # for ASan/UBSan, so the fuzzer's time and guidance go to the code under test.
-FUZZ_LIB_OBJS := $(patsubst %.cpp,$(BUILD)/fuzz/obj/%.o,$(CORE_SRCS) tools/pcisplit/dump.cpp) \
+FUZZ_LIB_OBJS := $(patsubst %.cpp,$(BUILD)/fuzz/obj/%.o,$(CORE_SRCS) tools/pcisplit/dump.cpp tools/pcisplit/status.cpp \
+  tools/pcisplit/xenstore_listing.cpp) \
   $(patsubst %.cpp,$(BUILD)/fuzz/harness/%.o,sim/xenstore.cpp test/fuzz/fuzz_support.cpp)
 FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 
@@ -216,6 +239,11 @@ check: deps fuzz-deps
 	$(MAKE) --no-print-directory lint && li=1 || { li=0; rc=1; }; \
 	$(MAKE) --no-print-directory module-test PLATFORM=bookworm && ms=1 || { ms=0; rc=1; }; \
 	$(MAKE) --no-print-directory module-test PLATFORM=trixie && mt=1 || { mt=0; rc=1; }; \
+	$(MAKE) --no-print-directory deb-test DEB_PLATFORMS=bookworm DEB_SECOND_KERNEL=0 2>&1 | tee $(BUILD)/deb-test.log; \
+	dp=$$(sed -n 's/^deb-test: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/deb-test.log | tail -1); \
+	df=$$(sed -n 's/^deb-test: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $(BUILD)/deb-test.log | tail -1); \
+	[ -n "$$dp" ] || { dp=0; df=1; echo "PACKAGES DID NOT BUILD: see $(BUILD)/deb"; }; \
+	[ "$$df" = 0 ] || rc=1; \
 	if [ "$(FUZZ)" != 0 ]; then \
 	  rm -f $(BUILD)/fuzz/check.log; $(MAKE) --no-print-directory fuzz-check || rc=1; \
 	  fp=$$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/fuzz/check.log 2>/dev/null | tail -1); \
@@ -225,7 +253,7 @@ check: deps fuzz-deps
 	passed=$$(grep -Eo '[0-9]+ tests failed out of [0-9]+' $(BUILD)/asan/ctest.log 2>/dev/null | awk '{print $$6-$$1}'); \
 	failed=$$(grep -Eo '[0-9]+ tests failed out of [0-9]+' $(BUILD)/asan/ctest.log 2>/dev/null | awk '{print $$1}'); \
 	[ -n "$$passed" ] || { passed=0; failed=1; }; \
-	passed=$$((passed + rb + fs + li + ms + mt + fp)); failed=$$((failed + 5 - rb - fs - li - ms - mt + ff)); \
+	passed=$$((passed + rb + fs + li + ms + mt + fp + dp)); failed=$$((failed + 5 - rb - fs - li - ms - mt + ff + df)); \
 	if [ "$(LAB)" != 0 ]; then for pl in $(foreach p,$(PLATFORMS),$(p):$(call lab_log,$(p))); do \
 	  p=$${pl%%:*}; log=$${pl#*:}; \
 	  rm -f $$log; $(MAKE) --no-print-directory lab PLATFORM=$$p || rc=1; \

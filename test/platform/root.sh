@@ -15,9 +15,12 @@
 set -euo pipefail
 build=$1
 platform=$2
+# PLATFORM names the root; a "-pkg" root is a separate one of the same release, where the package
+# test (test/packaging/deb-test.sh) installs the .debs as an admin would, so its DKMS modules never
+# reach the module builds and the lab images made from the plain root.
 case $platform in
-  trixie) ;;
-  *) echo "platform: unknown platform '$platform' (known: trixie; bookworm is the host itself)" >&2; exit 2 ;;
+  trixie|trixie-pkg|bookworm-pkg) suite=${platform%-pkg} ;;
+  *) echo "platform: unknown platform '$platform' (known: trixie, trixie-pkg, bookworm-pkg; bookworm is the host itself)" >&2; exit 2 ;;
 esac
 [ "$(id -u)" -eq 0 ] || { echo "platform: building a $platform root needs root (debootstrap, chroot)" >&2; exit 1; }
 mirror=${PLATFORM_MIRROR:-http://deb.debian.org/debian}
@@ -57,9 +60,17 @@ if [ ! -f "$root/.pcisplit-ready" ]; then
   unmount_all
   rm -rf --one-file-system "$root"
   mkdir -p "$root"
-  echo "platform: debootstrap $platform into $root ($mirror)" >&2
-  debootstrap --variant=minbase "$platform" "$root" "$mirror" > "$root.debootstrap.log" 2>&1 ||
+  echo "platform: debootstrap $suite into $root ($mirror)" >&2
+  debootstrap --variant=minbase "$suite" "$root" "$mirror" > "$root.debootstrap.log" 2>&1 ||
     { tail -20 "$root.debootstrap.log" >&2; exit 1; }
+  if [ "$suite" != "$platform" ]; then
+    # A package-test root has the suites an admin's system has: the tool's library dependencies
+    # come from the point release's security updates (built on a host that has them).
+    security=${PLATFORM_SECURITY_MIRROR:-${mirror%/debian}/debian-security}
+    printf 'deb %s %s main\ndeb %s %s-updates main\ndeb %s %s-security main\n' \
+      "$mirror" "$suite" "$mirror" "$suite" "$security" "$suite" > "$root/etc/apt/sources.list"
+    chroot_run apt-get update -qq > "$root.apt.log" 2>&1 || { tail -20 "$root.apt.log" >&2; exit 1; }
+  fi
   chroot_run apt-get install -y -qq --no-install-recommends $pkgs > "$root.apt.log" 2>&1 ||
     { tail -20 "$root.apt.log" >&2; exit 1; }
   touch "$root/.pcisplit-ready"
