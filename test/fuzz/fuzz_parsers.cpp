@@ -1,15 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Every text parser of the tree, on arbitrary text: the xenstore value parsers (protocol/xenstore.hpp),
-// the hide=/slot grammar (backend/slots.hpp), the sysfs quirk string (quirks/quirks.hpp) and the
-// lspci dump files (tools/pcisplit/dump.hpp). The first byte picks the parser, the rest is the text.
+// the hide=/slot grammar (backend/slots.hpp), the sysfs quirk string (quirks/quirks.hpp), the lspci
+// dump files and lspci -vv text (tools/pcisplit/dump.hpp), pciback's attributes as pcisplit status
+// reads them (tools/pcisplit/status.hpp) and saved xenstore-ls listings. The first byte picks the
+// parser, the rest is the text.
 //
 // Beyond "no crash, no sanitizer report", each parser must keep its documented contract:
 // all-or-nothing (a failure leaves the output untouched and says why), accepted values inside the
 // documented ranges, and formatting an accepted value then parsing it again gives the same value.
+#include <algorithm>
+
 #include "backend/slots.hpp"
 #include "protocol/xenstore.hpp"
 #include "quirks/quirks.hpp"
 #include "test/fuzz/fuzz_support.hpp"
+#include "tools/pcisplit/status.hpp"
+#include "tools/pcisplit/xenstore_reader.hpp"
 
 using namespace pcisplit;
 using pcisplit::fuzz::violation;
@@ -234,6 +240,148 @@ void dump_parser(const std::string& text) {
   }
 }
 
+// A file of several functions: each accepted one is whole, and all of them written back out read back
+// as the same functions (address with its domain, title, bytes).
+void dumps_parser(const std::string& text) {
+  std::string error;
+  const auto all = user::parse_dumps(text, error);
+  if (!all) {
+    if (error.empty()) violation("diag-on-failure", "parse_dumps rejected a text silently");
+    return;
+  }
+  std::string again;
+  for (const user::Dump& d : *all) {
+    if (d.config.size() != 256 && d.config.size() != 4096) violation("range", "parse_dumps: %zu bytes", d.config.size());
+    if ((d.sizes == user::Sizes::unknown) != d.sizes_from.empty() || (d.info.irq < 0) != d.irq_from.empty()) {
+      violation("provenance", "sizes or IRQ known without saying where from, or the reverse");
+    }
+    again += (again.empty() ? "" : "\n") + user::format_lspci(d.bdf, d.title, d.config.data(), d.config.size(), true);
+  }
+  const auto back = user::parse_dumps(again, error);
+  if (!back || back->size() != all->size()) {
+    violation("round-trip", "the functions written back do not parse as many: %s", back ? "count" : error.c_str());
+    return;
+  }
+  for (size_t i = 0; i < all->size(); ++i) {
+    const user::Dump &a = (*all)[i], &b = (*back)[i];
+    if (!(a.bdf == b.bdf) || a.title != b.title || a.config != b.config) {
+      violation("round-trip", "function %zu written back parses to another", i);
+    }
+  }
+}
+
+// lspci -vv text: counts and sizes in range; applied to a recorded dump it sizes it, or says why not.
+void lspci_vv_parser(uint8_t arg, const std::string& text) {
+  std::string error;
+  const auto vv = user::parse_lspci_vv(text, error);
+  if (!vv) {
+    if (error.empty()) violation("diag-on-failure", "parse_lspci_vv rejected a text silently");
+    return;
+  }
+  const auto& dumps = fuzz::dumps();
+  for (const user::VerboseDevice& d : *vv) {
+    if (d.v.sized > d.v.regions || d.v.regions > 7) violation("range", "%u sized of %u regions", d.v.sized, d.v.regions);
+    for (uint64_t size : {d.v.bar_size[0], d.v.bar_size[1], d.v.bar_size[2], d.v.bar_size[3], d.v.bar_size[4],
+                          d.v.bar_size[5], d.v.rom_size}) {
+      if ((size & (size - 1)) != 0) violation("range", "size 0x%llx is not a power of two", (unsigned long long)size);
+    }
+    user::Dump dump = dumps[arg % dumps.size()].dump;
+    const user::Sizes before = dump.sizes;
+    error.clear();
+    if (!user::apply_verbose(dump, d.v, "fuzz", error)) {
+      if (error.empty()) violation("diag-on-failure", "apply_verbose refused silently");
+    } else if (before == user::Sizes::unknown && dump.sizes == user::Sizes::unknown && dump.verbose_note.empty() &&
+               d.v.sized > 0) {
+      violation("provenance", "sized lspci -vv text accepted but the dump is still unsized, with no note");
+    }
+  }
+}
+
+// pciback's attributes: all-or-nothing, with the line that failed.
+void attribute_parser(uint8_t arg, const std::string& text) {
+  std::string error;
+  bool ok = false, untouched = true;
+  const char* name = "";
+  switch (arg % 6) {
+    case 0: {
+      std::vector<user::IrqHandler> out(1);
+      name = "parse_irq_handlers";
+      ok = user::parse_irq_handlers(text, out, error);
+      untouched = out.size() == 1;
+      for (const auto& h : out) {
+        if (ok && h.handled < 0) violation("range", "irq_handlers: negative count");
+      }
+      break;
+    }
+    case 1: {
+      std::vector<user::Denials> out(1);
+      name = "parse_denials";
+      ok = user::parse_denials(text, out, error);
+      untouched = out.size() == 1;
+      break;
+    }
+    case 2: {
+      std::vector<user::ResetReport> out(1);
+      name = "parse_resets";
+      ok = user::parse_resets(text, out, error);
+      untouched = out.size() == 1;
+      break;
+    }
+    case 3: {
+      std::vector<user::QuirkBlock> out(1);
+      name = "parse_quirks";
+      ok = user::parse_quirks(text, out, error);
+      untouched = out.size() == 1;
+      break;
+    }
+    case 4: {
+      std::vector<std::string> out(1);
+      name = "parse_slots";
+      ok = user::parse_slots(text, out, error);
+      untouched = out.size() == 1;
+      break;
+    }
+    case 5: {
+      std::vector<Bdf> out(1);
+      name = "parse_bdf_lines";
+      ok = user::parse_bdf_lines(text, out, error);
+      untouched = out.size() == 1;
+      break;
+    }
+  }
+  if (!ok && (error.rfind("line ", 0) != 0 || !untouched)) {
+    violation("diag-on-failure", "%s failed without naming the line, or changed its output", name);
+  }
+}
+
+// A saved xenstore-ls -f listing: every node it accepted reads back, and each node's parent lists it.
+void listing_parser(const std::string& text) {
+  std::string error;
+  const auto xs = user::parse_xenstore_ls(text, error);
+  if (!xs) {
+    if (error.rfind("line ", 0) != 0) violation("diag-on-failure", "parse_xenstore_ls: \"%s\"", error.c_str());
+    return;
+  }
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    start = end + 1;
+    const size_t eq = line.find(" = ");
+    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+    const std::string path = line.substr(0, eq);
+    if (!xs->read(path)) violation("round-trip", "listed node %s does not read", path.c_str());
+    const size_t slash = path.rfind('/');
+    if (slash == 0) continue;
+    const auto siblings = xs->list(path.substr(0, slash));
+    const std::string leaf = path.substr(slash + 1);
+    if (!siblings || std::find(siblings->begin(), siblings->end(), leaf) == siblings->end()) {
+      violation("round-trip", "listed node %s is not among its parent's children", path.c_str());
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -241,8 +389,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::Input in(data, size);
   const uint8_t which = in.u8();
   const uint8_t arg = in.u8();
-  const std::string text = in.text(which % 12 == 11 ? 65536 : 512);
-  switch (which % 12) {
+  const std::string text = in.text(which % 16 >= 11 ? 65536 : 512);
+  switch (which % 16) {
     case 0: bdf_parser(false, text); break;
     case 1: bdf_parser(true, text); break;
     case 2: root_parser(text); break;
@@ -255,6 +403,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 9: hide_parser(arg, text); break;
     case 10: quirk_parser(arg, text); break;
     case 11: dump_parser(text); break;
+    case 12: dumps_parser(text); break;
+    case 13: lspci_vv_parser(arg, text); break;
+    case 14: attribute_parser(arg, text); break;
+    case 15: listing_parser(text); break;
   }
   return 0;
 }

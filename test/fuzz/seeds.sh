@@ -26,6 +26,32 @@ p quirk-0x 10 0 "0000:00:1b.0-0x40:4:0xffff0000"
   for row in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
     printf '%s0:' "$row"; for i in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do printf ' %s%s' "$row" "$i"; done; printf '\n'
   done; } > fuzz_parsers/dump
+# Two functions in one file, the first sized by its lspci -vv lines, the second by resource lines.
+{ printf '\014\000'; printf '00:04.0 Ethernet controller\n\tInterrupt: pin A routed to IRQ 22\n'
+  printf '\tRegion 0: Memory at fe040000 (32-bit, non-prefetchable) [size=128K]\n\tCapabilities: [c8] PM\n'
+  for row in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do printf '%s0: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00\n' "$row"; done
+  printf '\n# resource 0 0x1000 0x1fff 0x200\n# irq 9\n0000:00:05.0 Other\n'
+  for row in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do printf '%s0: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00\n' "$row"; done
+} > fuzz_parsers/dumps
+p lspci-vv 13 0 "01:00.0 Ethernet controller: Intel Corporation 82574L
+	Interrupt: pin A routed to IRQ 22
+	Region 0: Memory at fe040000 (32-bit, non-prefetchable) [size=128K]
+	Region 2: I/O ports at c000 [size=32]
+	Expansion ROM at fe000000 [disabled] [size=256K]
+	Capabilities: [160] Single Root I/O Virtualization (SR-IOV)
+		Region 0: Memory at 0000004000000000 (64-bit, prefetchable) [size=16K]"
+p irq_handlers 14 0 "0000:00:04.0:on:acking:12
+0000:00:05.0:off:not acking:0"
+p denials 14 1 "0000:00:05.0 40 004:1 010:30 0e0:9 +3"
+p resets 14 2 "0000:00:04.0 method=flr last=ok(bind,flr) at=3.250 count=1 DEAD(vendor ID) | pm: No_Soft_Reset set;"
+p quirks 14 3 "00:04.0
+	8086:10d3:8086:0000
+		000000e0:4:0000ffff"
+p slots 14 4 "0000:00:04.0
+0000:00:05.*
+0000:03:*.*"
+p xenstore-ls 15 0 '/local/domain/0/backend/pci/1/0/dev-0 = "0000:00:04.0"
+/local/domain/0/backend/pci/1/0/domain = "a \"quoted\" \\ name\x21"'
 
 # fuzz_engine: dump index (sorted test/data/*.lspci), policy flags (1 permissive, 2
 # allow_interrupt_control, 4 through process(), 8 PIRQs over 16 bits), then ops (fuzz_engine.cpp):
