@@ -16,7 +16,8 @@ NR == 1 {
   if (!match($0, /^# [^ (]+\([0-9]\) -- /)) { print "md2man: line 1 must be: # name(S) -- summary" > "/dev/stderr"; exit 2 }
   t = substr($0, 3); name = t; sub(/\(.*/, "", name); sec = t; sub(/^[^(]*\(/, "", sec); sub(/\).*/, "", sec)
   summary = substr(t, index(t, " -- ") + 4)
-  printf ".TH %s %s \"\" \"xen-pcisplit\" \"System Administration\"\n.SH NAME\n%s \\- %s\n", toupper(name), sec, name, inline(summary)
+  manual = sec == 1 ? "User Commands" : "System Administration"
+  printf ".TH %s %s \"\" \"xen-pcisplit\" \"%s\"\n.SH NAME\n%s \\- %s\n", toupper(name), sec, manual, name, inline(summary)
   next
 }
 /^## / { print ".SH \"" substr($0, 4) "\""; pending = ""; next }
