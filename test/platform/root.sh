@@ -78,9 +78,10 @@ if [ ! -f "$root/.pcisplit-ready" ]; then
     security=${PLATFORM_SECURITY_MIRROR:-${mirror%/debian}/debian-security}
     printf 'deb %s %s main\ndeb %s %s-updates main\ndeb %s %s-security main\n' \
       "$mirror" "$suite" "$mirror" "$suite" "$security" "$suite" > "$root/etc/apt/sources.list"
-    chroot_run apt-get update -qq > "$root.apt.log" 2>&1 || { tail -20 "$root.apt.log" >&2; exit 1; }
+    chroot_run sh -c "dpkg --configure -a && apt-get update -qq" > "$root.apt.log" 2>&1 ||
+      { tail -20 "$root.apt.log" >&2; exit 1; }
   fi
-  chroot_run apt-get install -y -qq --no-install-recommends $pkgs > "$root.apt.log" 2>&1 ||
+  chroot_run apt-get install -y -qq --no-install-recommends $pkgs >> "$root.apt.log" 2>&1 ||
     { tail -20 "$root.apt.log" >&2; exit 1; }
   touch "$root/.pcisplit-ready"
 elif [ -n "${PLATFORM_REFRESH:-}" ]; then
@@ -99,7 +100,9 @@ if [ "${3:-}" = run ]; then
 elif [ "${3:-}" = lab ]; then
   if [ ! -f "$root/.pcisplit-lab-ready" ]; then
     echo "platform: installing the lab's packages in the $platform root" >&2
-    chroot_run apt-get install -y -qq --no-install-recommends $lab_pkgs > "$root.lab-apt.log" 2>&1 ||
+    # dpkg --configure -a first: a run stopped in the middle of this install leaves dpkg interrupted.
+    chroot_run sh -c "dpkg --configure -a && apt-get install -y -qq --no-install-recommends $lab_pkgs" \
+      > "$root.lab-apt.log" 2>&1 ||
       { tail -20 "$root.lab-apt.log" >&2; exit 1; }
     touch "$root/.pcisplit-lab-ready"
   fi
