@@ -218,8 +218,9 @@ case "$mode" in
     # on the emulated serial port is a round trip through Xen to QEMU in dom0, about a second a line.
     ptset() {  # the passed-through functions (e1000e, nvme) as "vendor:device=driver", sorted
       for d in /sys/bus/pci/devices/*; do
-        case $(cat "$d/vendor"):$(cat "$d/device") in
-          0x8086:0x10d3|0x1b36:0x0010) echo "$(sed 's/^0x//' "$d/vendor"):$(sed 's/^0x//' "$d/device")=$(driver_of "$d")" ;;
+        case $(cat "$d/vendor" 2>/dev/null):$(cat "$d/device" 2>/dev/null) in  # (one may be going)
+          0x8086:0x10d3) echo "8086:10d3=$(driver_of "$d")" ;;
+          0x1b36:0x0010) echo "1b36:0010=$(driver_of "$d")" ;;
         esac
       done | sort | tr '\n' ' ' | sed 's/ $//'
     }
