@@ -78,8 +78,12 @@ ResetPlan plan_reset(const ResetFacts& f) {
   ResetPlan plan;
   const bool kernel_has_one = f.kernel[0] != 0;
   if (kernel_has_one) plan.method = reset_method_from_kernel(f.kernel[0]);
-  plan.disabled_by_admin =
-      !kernel_has_one && (f.flr_cap || f.af_flr_cap || (f.pm_cap && !f.no_soft_reset));
+  // What the kernel lists unless told otherwise: its FLR, AF FLR and PM resets, and its bus reset of
+  // a function alone below its bridge.
+  const bool kernel_would =
+      f.flr_cap || f.af_flr_cap || (f.pm_cap && !f.no_soft_reset) ||
+      (!f.root_bus && !f.is_bridge && f.reached == 1 && !f.no_bus_reset);
+  plan.disabled_by_admin = !kernel_has_one && kernel_would;
 
   for (size_t m = index(ResetMethod::device_specific); m <= index(ResetMethod::cxl_bus); ++m) {
     const auto method = static_cast<ResetMethod>(m);
@@ -91,7 +95,7 @@ ResetPlan plan_reset(const ResetFacts& f) {
   if (kernel_has_one)
     sbr = "not needed: the kernel has a method";
   else if (plan.disabled_by_admin)
-    sbr = "reset_method is empty although the function has FLR or PM: resets were turned off";
+    sbr = "reset_method is empty although the kernel has a method for it: resets were turned off";
   else
     sbr = why_not_secondary_bus(f);
   if (sbr == nullptr)

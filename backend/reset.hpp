@@ -17,8 +17,9 @@
 //   root bus, for a function that is no bridge itself, when every function that reset reaches is
 //   bound to pciback and no kernel quirk forbids bus resets there. (Which of them are assigned to a
 //   guest is checked when the reset runs: that changes while the function is bound.)
-// - When the kernel lists none although the function offers FLR or a PM reset, the admin emptied
-//   reset_method: honoured, no reset.
+// - When the kernel lists none although it has a method for the function (FLR, AF FLR, PM, or its
+//   bus reset of a function alone below its bridge), the admin emptied reset_method: honoured, no
+//   reset.
 #pragma once
 
 #include "protocol/types.hpp"

@@ -118,7 +118,13 @@ TEST_CASE("an emptied reset_method is honoured: no secondary bus reset behind th
   CHECK(p.disabled_by_admin);
   CHECK(p.method == ResetMethod::none);
   CHECK(why(p, ResetMethod::secondary_bus) ==
-        "reset_method is empty although the function has FLR or PM: resets were turned off");
+        "reset_method is empty although the kernel has a method for it: resets were turned off");
+
+  ResetFacts alone = pcie_function();  // alone below a root port: the kernel's bus reset applies
+  alone.no_soft_reset = true;
+  const ResetPlan a = plan_reset(alone);
+  CHECK(a.disabled_by_admin);
+  CHECK(a.method == ResetMethod::none);
 }
 
 TEST_CASE("kernel method numbers: known ones by name, a newer kernel's still counts") {
