@@ -101,7 +101,7 @@ elif [ "${3:-}" = lab ]; then
   if [ ! -f "$root/.pcisplit-lab-ready" ]; then
     echo "platform: installing the lab's packages in the $platform root" >&2
     # dpkg --configure -a first: a run stopped in the middle of this install leaves dpkg interrupted.
-    chroot_run sh -c "dpkg --configure -a && apt-get install -y -qq --no-install-recommends $lab_pkgs" \
+    chroot_run sh -c "dpkg --configure -a && apt-get install -y -qq --no-install-recommends $(echo $lab_pkgs)" \
       > "$root.lab-apt.log" 2>&1 ||
       { tail -20 "$root.lab-apt.log" >&2; exit 1; }
     touch "$root/.pcisplit-lab-ready"
