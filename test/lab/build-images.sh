@@ -167,6 +167,10 @@ if [ -n "${LAB_EVIL_BIN:-}" ]; then  # the evil guests' image, and the program f
   cp "$LAB_EVIL_BIN" "$dom0/usr/bin/pcisplit-evil"
   copy_libs "$dom0" "$LAB_EVIL_BIN"
 fi
+if [ -n "${LAB_PCISPLIT_BIN:-}" ]; then  # the admin's inspector (boot-main.sh: status, capture)
+  cp "$LAB_PCISPLIT_BIN" "$dom0/usr/bin/pcisplit"
+  copy_libs "$dom0" "$LAB_PCISPLIT_BIN"
+fi
 echo "$pair" > "$dom0/lab/pair"
 (cd "$dom0" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$out/dom0.cpio.gz"
 rm -rf "$dom0" "$domu"

@@ -128,6 +128,12 @@ else  # the platform's root with the lab's packages installed; the kernel its he
   "$here/../platform/root.sh" "$build" "$platform" release > "$proot/.kver"
 fi
 echo "lab: platform $platform: $(basename "$(ls "$lab"/root/boot/xen-4.*-amd64.gz | tail -1)" .gz), Linux $(cat "$lab/root/.kver")"
+# dom0 carries the pcisplit tool (the main boot's status and capture scenarios): built here,
+# copied by build-images.sh (LAB_PCISPLIT_BIN).
+{ cmake -S "$here/../.." -B "$build/release" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++-12 &&
+  cmake --build "$build/release" --target pcisplit -j 2; } > "$lab/logs/pcisplit-build.log" 2>&1 ||
+  { cat "$lab/logs/pcisplit-build.log" >&2; echo "lab: cannot build pcisplit" >&2; exit 1; }
+export LAB_PCISPLIT_BIN=$build/release/pcisplit
 # The evil boot's guest runs test/evil's pcisplit-evil: built here, put in an image of its own by
 # build-images.sh (LAB_EVIL_BIN).
 if printf '%s\n' "${boots[@]}" | grep -qx evil; then
