@@ -21,38 +21,48 @@ void quiesce(ExportedDevice& dev) {
 // Reads num_devs and every state-N, dev-N and vdev-N in one transaction: libxl's renumbering commits
 // wholly before or after it, so a function is never "missing" because the list moved under the scan.
 BackendInstance::Snap BackendInstance::snapshot(Text& diag) {
+  // Every path is "<be_path_>/<prefix><n>": the directory and each prefix are written once, and
+  // each index replaces the last one after them (a snapshot reads up to 3 * num_devs + 1 keys, on
+  // every watch firing). The keys are read prefix by prefix: in one transaction the order is moot.
+  Text path;
+  Text ignored = Text::discarding();  // garbage in a key is only "unknown" here: no reason is formatted
+  path.add(be_path_).add("/");
+  const size_t dir_len = path.size();
+  const char* const key = path.c_str() + dir_len;
   StoreStatus st = StoreStatus::again;
   for (int attempt = 0; attempt < kTxRetries && st == StoreStatus::again; ++attempt) {
     TxId tx = kNoTx;
     if (store_.begin(tx) != StoreStatus::ok) return Snap::retry;
     char buf[96];
-    Text path;
-    xs::join(path, be_path_, xs::kNumDevs);
+    path.truncate(dir_len);
+    path.add(xs::kNumDevs);
     st = store_.read(tx, path.c_str(), buf, sizeof buf);
     if (st != StoreStatus::ok || !xs::parse_count(xs::kNumDevs, buf, xs::kMaxDevs, nlisted_, diag)) {
       store_.abort(tx);
       if (st == StoreStatus::ok || st == StoreStatus::not_found) return Snap::fatal;
       return Snap::retry;
     }
-    for (uint32_t n = 0; n < nlisted_ && st == StoreStatus::ok; ++n) {
-      ListedDev& d = listed_[n];
-      d = ListedDev{};
-      const char* const prefixes[] = {xs::kStatePrefix, xs::kDevPrefix, xs::kVdevPrefix};
-      for (const char* prefix : prefixes) {
-        Text key;
-        xs::key_name(key, prefix, n);
-        xs::join(path, be_path_, key.c_str());
+    for (uint32_t n = 0; n < nlisted_; ++n) listed_[n] = ListedDev{};
+    const char* const prefixes[] = {xs::kStatePrefix, xs::kDevPrefix, xs::kVdevPrefix};
+    for (const char* prefix : prefixes) {
+      path.truncate(dir_len);
+      path.add(prefix);
+      const size_t prefix_len = path.size();
+      for (uint32_t n = 0; n < nlisted_ && st == StoreStatus::ok; ++n) {
+        ListedDev& d = listed_[n];
+        path.truncate(prefix_len);
+        path.add_dec(n);
         st = store_.read(tx, path.c_str(), buf, sizeof buf);
         if (st == StoreStatus::not_found) {
           st = StoreStatus::ok;  // absent: that key says nothing
           continue;
         }
         if (st != StoreStatus::ok) break;  // a store failure is no evidence: nothing is decided
-        Text ignored;
-        if (prefix == xs::kStatePrefix && !xs::parse_state(key.c_str(), buf, d.state, ignored)) d.state = xs::State::unknown;
-        if (prefix == xs::kDevPrefix) d.dev_ok = xs::parse_dev(key.c_str(), buf, d.phys, ignored);
-        if (prefix == xs::kVdevPrefix) d.vdev_ok = xs::parse_vdev(key.c_str(), buf, d.virt, ignored);
+        if (prefix == xs::kStatePrefix && !xs::parse_state(key, buf, d.state, ignored)) d.state = xs::State::unknown;
+        if (prefix == xs::kDevPrefix) d.dev_ok = xs::parse_dev(key, buf, d.phys, ignored);
+        if (prefix == xs::kVdevPrefix) d.vdev_ok = xs::parse_vdev(key, buf, d.virt, ignored);
       }
+      if (st != StoreStatus::ok) break;
     }
     if (st != StoreStatus::ok) {
       store_.abort(tx);
@@ -109,7 +119,7 @@ bool BackendInstance::sync(Sync mode, bool* changed) {
     if (adding && export_one(n, d.phys)) listed[topology_.find_phys(d.phys)] = true;
   }
   // Named by no dev-N in a consistent read: the toolstack removed it.
-  for (int i = 0; i < Topology::kMaxDevices; ++i) {
+  for (int i = 0; i < topology_.end(); ++i) {
     if (topology_.in_use(i) && !listed[i]) release(topology_.phys(i).bdf);
   }
   if (changed != nullptr) *changed = changes_ != before;
@@ -189,13 +199,13 @@ void BackendInstance::release(Bdf phys) {
 // this and the next connect (each takes the ops lock on its own).
 void BackendInstance::quiesce_all() {
   OpsLock ops(host_);
-  for (int i = 0; i < Topology::kMaxDevices; ++i) {
+  for (int i = 0; i < topology_.end(); ++i) {
     if (topology_.in_use(i)) quiesce(dispatcher_.device(i));
   }
 }
 
 void BackendInstance::release_all() {
-  for (int i = 0; i < Topology::kMaxDevices; ++i) {
+  for (int i = 0; i < topology_.end(); ++i) {
     if (topology_.in_use(i)) release(topology_.phys(i).bdf);
   }
 }

@@ -28,7 +28,11 @@ BackendInstance::BackendInstance(Store& store, BackendHost& host, uint16_t domid
   Text t;
   t.add("/local/domain/0/backend/pci/").add_dec(domid).add("/0");
   copy_cstr(be_path_, sizeof be_path_, t.c_str());
+  xs::join(t, be_path_, xs::kState);
+  copy_cstr(be_state_path_, sizeof be_state_path_, t.c_str());
   fe_path_[0] = '\0';
+  xs::join(t, fe_path_, xs::kState);  // (what start() names, until it reads the frontend's path)
+  copy_cstr(fe_state_path_, sizeof fe_state_path_, t.c_str());
 }
 
 bool BackendInstance::read_key(const char* key, char* out, size_t cap) {
@@ -46,11 +50,12 @@ bool BackendInstance::read_frontend(const char* key, char* out, size_t cap) {
 BackendInstance::FeState BackendInstance::read_fe_state() {
   FeState out;
   char buf[16];
-  Text path, diag;
-  xs::join(path, fe_path_, xs::kState);
-  if (store_.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok) return out;
+  // The reason is logged once per run of bad values (below), and formatted only then: a guest may
+  // write garbage in a loop.
+  Text diag = fe_malformed_logged_ ? Text::discarding() : Text();
+  if (store_.read(kNoTx, fe_state_path_, buf, sizeof buf) != StoreStatus::ok) return out;
   out.present = true;
-  out.valid = xs::parse_state(path.c_str(), buf, out.state, diag);
+  out.valid = xs::parse_state(fe_state_path_, buf, out.state, diag);
   if (out.valid) {
     fe_malformed_logged_ = false;
     fe_last_ = out.state;
@@ -67,7 +72,7 @@ BackendInstance::FeState BackendInstance::read_fe_state() {
 
 xs::State BackendInstance::read_be_state() {
   Text diag;
-  const xs::State s = xs::read_state(store_, be_path_, diag);
+  const xs::State s = xs::read_state_at(store_, be_state_path_, diag);
   if (diag.size() != 0) host_.log(diag.c_str());
   return s;
 }
@@ -77,16 +82,15 @@ void BackendInstance::write_key(const char* key, const char* value) {
   // is unplugged or the guest is gone): a recreated node would keep the kernel's xenbus device, and
   // its later re-creation by libxl, from being seen as new. So each write checks, in one transaction
   // with it, that our "state" node still exists (as the kernel's xenbus_switch_state does).
-  Text path, state_path;
+  Text path;
   xs::join(path, be_path_, key);
-  xs::join(state_path, be_path_, xs::kState);
   StoreStatus st = StoreStatus::again;
   for (int attempt = 0; attempt < kTxRetries && st == StoreStatus::again; ++attempt) {
     TxId tx = kNoTx;
     st = store_.begin(tx);
     if (st != StoreStatus::ok) break;
     char buf[16];
-    st = store_.read(tx, state_path.c_str(), buf, sizeof buf);
+    st = store_.read(tx, be_state_path_, buf, sizeof buf);
     if (st == StoreStatus::not_found) {
       store_.abort(tx);
       return;  // the directory is gone: nothing to tell anyone
@@ -158,19 +162,18 @@ StoreStatus BackendInstance::start() {
     return StoreStatus::invalid;
   }
   copy_cstr(fe_path_, sizeof fe_path_, fe);
-  set_state(xs::State::init_wait);
   Text fe_state;
   xs::join(fe_state, fe_path_, xs::kState);
-  StoreStatus st = store_.watch(fe_state.c_str(), kFeToken, this);
+  copy_cstr(fe_state_path_, sizeof fe_state_path_, fe_state.c_str());
+  set_state(xs::State::init_wait);
+  StoreStatus st = store_.watch(fe_state_path_, kFeToken, this);
   if (st == StoreStatus::ok) st = store_.watch(be_path_, kBeToken, this);
   if (st == StoreStatus::ok) st = store_.watch(kReleaseDomain, kReleaseToken, this);
   return st;
 }
 
 void BackendInstance::stop() {
-  Text fe_state;
-  xs::join(fe_state, fe_path_, xs::kState);
-  (void)store_.unwatch(fe_state.c_str(), kFeToken);
+  (void)store_.unwatch(fe_state_path_, kFeToken);
   (void)store_.unwatch(be_path_, kBeToken);
   (void)store_.unwatch(kReleaseDomain, kReleaseToken);
   disconnect();

@@ -180,6 +180,10 @@ class BackendInstance final : public StoreWatcher {
   Dispatcher dispatcher_{topology_};
   char be_path_[kPathMax];
   char fe_path_[kPathMax];
+  // <be_path_>/state and <fe_path_>/state, built once: every watch firing reads both and every
+  // write checks the first. (Room for the longest directory, "/" and "state".)
+  char be_state_path_[kPathMax + sizeof xs::kState];
+  char fe_state_path_[kPathMax + sizeof xs::kState];
   xs::State state_ = xs::State::initialising;
   volatile wire::SharedInfo* page_ = nullptr;
   xs::State fe_last_ = xs::State::unknown;  // the last well-formed frontend state

@@ -29,7 +29,7 @@ Result<Bdf> Topology::add(const PhysFunction& fn, Text& diag) {
     // Functions of one physical slot share a virtual slot and keep their function numbers, so
     // multi-function devices stay multi-function; VFs are placed alone at function 0.
     if (!fn.is_virtfn) {
-      for (int i = 0; i < kMaxDevices && slot < 0; ++i) {
+      for (int i = 0; i < end_ && slot < 0; ++i) {
         const Entry& e = entries_[i];
         if (e.used && !e.fn.is_virtfn && e.fn.bdf.domain == fn.bdf.domain && e.fn.bdf.bus == fn.bdf.bus &&
             e.fn.bdf.slot() == fn.bdf.slot()) {
@@ -39,7 +39,7 @@ Result<Bdf> Topology::add(const PhysFunction& fn, Text& diag) {
     }
     for (int s = 0; s < kVpciSlots && slot < 0; ++s) {
       bool taken = false;
-      for (const Entry& e : entries_) taken = taken || (e.used && e.virt.slot() == s);
+      for (int i = 0; i < end_ && !taken; ++i) taken = entries_[i].used && entries_[i].virt.slot() == s;
       if (!taken) slot = s;
     }
     if (slot < 0) {
@@ -53,6 +53,7 @@ Result<Bdf> Topology::add(const PhysFunction& fn, Text& diag) {
     }
   }
   entries_[free_index] = Entry{fn, virt, true};
+  if (free_index >= end_) end_ = free_index + 1;
   return virt;
 }
 
@@ -60,18 +61,19 @@ Err Topology::remove(Bdf phys) {
   const int i = find_phys(phys);
   if (i < 0) return Err::dev_not_found;
   entries_[i].used = false;
+  while (end_ > 0 && !entries_[end_ - 1].used) --end_;
   return Err::success;
 }
 
 int Topology::find_virt(Bdf virt) const {
-  for (int i = 0; i < kMaxDevices; ++i) {
+  for (int i = 0; i < end_; ++i) {
     if (entries_[i].used && entries_[i].virt == virt) return i;
   }
   return -1;
 }
 
 int Topology::find_phys(Bdf phys) const {
-  for (int i = 0; i < kMaxDevices; ++i) {
+  for (int i = 0; i < end_; ++i) {
     if (entries_[i].used && entries_[i].fn.bdf == phys) return i;
   }
   return -1;
@@ -92,7 +94,7 @@ bool Topology::first_on_bus(int i) const {
 uint16_t Topology::root_count() const {
   if (mode_ == Mode::vpci) return 1;
   uint16_t n = 0;
-  for (int i = 0; i < kMaxDevices; ++i) {
+  for (int i = 0; i < end_; ++i) {
     if (first_on_bus(i)) ++n;
   }
   return n;
@@ -101,7 +103,7 @@ uint16_t Topology::root_count() const {
 Bdf Topology::root(uint16_t k) const {
   if (mode_ == Mode::vpci) return Bdf{};
   uint16_t n = 0;
-  for (int i = 0; i < kMaxDevices; ++i) {
+  for (int i = 0; i < end_; ++i) {
     if (first_on_bus(i) && n++ == k) return Bdf{entries_[i].virt.domain, entries_[i].virt.bus, 0};
   }
   return Bdf{};

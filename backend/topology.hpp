@@ -30,6 +30,10 @@ class Topology {
   int find_virt(Bdf virt) const;
   int find_phys(Bdf phys) const;
   bool in_use(int index) const { return entries_[index].used; }
+  // One past the highest index in use (0 when empty): every index at or past it is free, so a walk
+  // over the placed functions stops here rather than at kMaxDevices (the backend walks them on
+  // every xenstore event, and a guest rarely has more than a few).
+  int end() const { return end_; }
   const PhysFunction& phys(int index) const { return entries_[index].fn; }
   Bdf virt(int index) const { return entries_[index].virt; }
 
@@ -48,6 +52,7 @@ class Topology {
 
   Mode mode_;
   Entry entries_[kMaxDevices];
+  int end_ = 0;
 };
 
 }  // namespace pcisplit

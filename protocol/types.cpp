@@ -36,7 +36,21 @@ void copy_cstr(char* dst, size_t cap, const char* src) {
   dst[i] = '\0';
 }
 
+Text Text::discarding() {
+  Text t;
+  t.discard_ = true;
+  return t;
+}
+
+void Text::truncate(size_t n) {
+  if (n < len_) {
+    len_ = static_cast<uint32_t>(n);
+    buf_[n] = '\0';
+  }
+}
+
 Text& Text::put(char c) {
+  if (discard_) return *this;
   if (len_ + 1 < kCapacity) {
     buf_[len_++] = c;
     buf_[len_] = '\0';
@@ -46,15 +60,16 @@ Text& Text::put(char c) {
 
 Text& Text::add(const char* s) {
   // One bound check per byte and one terminator: every xenstore path is built here, many per event.
-  if (s == nullptr) return *this;
+  if (s == nullptr || discard_) return *this;
   size_t len = len_;
   while (len + 1 < kCapacity && *s != '\0') buf_[len++] = *s++;
   buf_[len] = '\0';
-  len_ = len;
+  len_ = static_cast<uint32_t>(len);
   return *this;
 }
 
 Text& Text::add_hex(uint32_t v, int digits) {
+  if (discard_) return *this;
   static constexpr char kDigits[] = "0123456789abcdef";
   int n = 8;
   while (n > digits && n > 1 && ((v >> ((n - 1) * 4)) & 0xf) == 0) --n;
@@ -63,6 +78,7 @@ Text& Text::add_hex(uint32_t v, int digits) {
 }
 
 Text& Text::add_dec(uint32_t v) {
+  if (discard_) return *this;
   char tmp[10];
   int n = 0;
   do {
@@ -74,6 +90,7 @@ Text& Text::add_dec(uint32_t v) {
 }
 
 Text& Text::add_quoted(const char* s, size_t max_len) {
+  if (discard_) return *this;
   put('"');
   for (size_t i = 0; s != nullptr && s[i] != '\0' && i < max_len; ++i) {
     const auto c = static_cast<unsigned char>(s[i]);

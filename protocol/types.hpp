@@ -71,6 +71,10 @@ class Text {
  public:
   static constexpr size_t kCapacity = 160;
 
+  // A Text that keeps nothing and reads as empty: for a diagnostic its caller ignores (a parser's
+  // reason for refusing a value the caller only tests), which is then not formatted at all.
+  static Text discarding();
+
   Text& add(const char* s);
   Text& add_hex(uint32_t v, int digits);  // zero-padded lower-case hex, no prefix
   Text& add_dec(uint32_t v);
@@ -78,11 +82,15 @@ class Text {
   const char* c_str() const { return buf_; }
   size_t size() const { return len_; }
   void clear() { len_ = 0; buf_[0] = '\0'; }
+  // Cuts the text back to its first `n` bytes (no-op if it is not longer), so a common prefix is
+  // written once and what follows it replaced.
+  void truncate(size_t n);
 
  private:
   Text& put(char c);
   char buf_[kCapacity] = {};
-  size_t len_ = 0;
+  uint32_t len_ = 0;  // (not size_t: the flag below then fits in the same 168 bytes)
+  bool discard_ = false;
 };
 
 }  // namespace pcisplit

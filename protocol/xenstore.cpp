@@ -210,13 +210,17 @@ bool parse_opts(const char* key, const char* text, DevOpts& out, Text& diag) {
 }
 
 State read_state(Store& store, const char* dir, Text& diag) {
-  char buf[kValueMax];
-  Text path;  // the read's path, and the key the diag names
+  Text path;
   join(path, dir, kState);
+  return read_state_at(store, path.c_str(), diag);
+}
+
+State read_state_at(Store& store, const char* path, Text& diag) {
+  char buf[kValueMax];
   State s = State::unknown;
   diag.clear();
-  if (store.read(kNoTx, path.c_str(), buf, sizeof buf) != StoreStatus::ok) return State::unknown;
-  if (!parse_state(path.c_str(), buf, s, diag)) return State::unknown;
+  if (store.read(kNoTx, path, buf, sizeof buf) != StoreStatus::ok) return State::unknown;
+  if (!parse_state(path, buf, s, diag)) return State::unknown;  // the diag names the path
   return s;
 }
 

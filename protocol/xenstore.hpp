@@ -88,5 +88,7 @@ bool read_parsed(Store& store, const char* dir, const char* key, Parse&& parse) 
 
 // Reads <dir>/state. A missing node is State::unknown; a malformed one too, with `diag` set.
 State read_state(Store& store, const char* dir, Text& diag);
+// The same for a state node named by its whole path (a caller that reads it often builds it once).
+State read_state_at(Store& store, const char* path, Text& diag);
 
 }  // namespace pcisplit::xs
