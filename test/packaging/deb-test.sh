@@ -59,7 +59,9 @@ for platform in "$@"; do
   status=$(run dkms status 2>&1)
   echo "$status" | grep -q "^xen-pcisplit/$version, $kver, x86_64: installed" ; check "$platform/dkms-status" $? "$(echo "$status" | tr '\n' ';')"
   tool=$(run pcisplit --version 2>&1)
-  [ "$tool" = "pcisplit $version" ]; check "$platform/tool" $? "pcisplit --version: $tool; man: $(run sh -c 'ls /usr/share/man/man*/xen-pciback.8.gz /usr/share/man/man*/pcisplit.1.gz 2>&1' | tr '\n' ' ')"
+  man=$(run sh -c 'ls /usr/share/man/man8/xen-pciback.8.gz /usr/share/man/man4/xen-pcifront.4.gz /usr/share/man/man1/pcisplit.1.gz' 2>&1)
+  [ "$tool" = "pcisplit $version" ] && [ "$(echo "$man" | grep -c '^/usr/share/man/')" -eq 3 ]
+  check "$platform/tool" $? "pcisplit --version: $tool; man pages: $(echo "$man" | tr '\n' ' ')"
   # README: the module in the initramfs, for xen-pciback.hide= to act before other drivers bind.
   [ -n "$quick" ] || {
   run sh -c "echo xen-pciback >> /etc/initramfs-tools/modules && update-initramfs -u -k $kver" >> "$log" 2>&1
