@@ -18,8 +18,14 @@ out=$build/deb
 src=$out/src/xen-pcisplit-$version
 rm -rf "$out"
 mkdir -p "$src"
-# The tree as git knows it (tracked and new files, not build output).
-(cd "$here" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$src")
+# The tree as git knows it (tracked and new files, not build output); a tree without git (an
+# unpacked archive): everything but the build directory.
+if git -C "$here" rev-parse --is-inside-work-tree > /dev/null 2>&1; then
+  (cd "$here" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$src")
+else
+  tar -C "$here" --exclude=./build --exclude="./$(realpath --relative-to="$here" "$build" 2>/dev/null || echo build)" \
+    -cf - . | tar -C "$src" -xf -
+fi
 echo "deb: building $version in $src"
 (cd "$src" && DEB_BUILD_OPTIONS=noautodbgsym dpkg-buildpackage -us -uc -b -j2) > "$out/build.log" 2>&1 ||
   { tail -30 "$out/build.log" >&2; echo "deb: dpkg-buildpackage failed (log: $out/build.log)" >&2; exit 1; }
