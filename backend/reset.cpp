@@ -14,6 +14,23 @@ bool kernel_lists(const ResetFacts& f, ResetMethod m) {
   return false;
 }
 
+// The kernel decides its list when it finds the function and checks again when it resets: its bus
+// reset (and its slot reset) refuses a function that shares its bus or is a bridge. The first
+// function of a slot is found before its siblings, so the kernel lists `bus` for it and then refuses
+// it at every reset (seen in the lab: 0000:01:00.0 of a two-function slot, "pm bus").
+bool kernel_refuses(const ResetFacts& f, ResetMethod m) {
+  return m == ResetMethod::bus && (f.reached > 1 || f.is_bridge || f.root_bus);
+}
+
+// The first method the kernel will really use (none when it has none).
+ResetMethod kernel_first(const ResetFacts& f) {
+  for (size_t i = 0; i < ResetFacts::kKernelMax && f.kernel[i] != 0; ++i) {
+    const ResetMethod m = reset_method_from_kernel(f.kernel[i]);
+    if (!kernel_refuses(f, m)) return m;
+  }
+  return ResetMethod::none;
+}
+
 // Why the kernel does not list `m` for this function: the hardware reason where the facts show one,
 // else the kernel's own judgement (a quirk) or the admin's reset_method.
 const char* why_kernel_lacks(const ResetFacts& f, ResetMethod m) {
@@ -76,8 +93,8 @@ ResetMethod reset_method_from_kernel(uint8_t value) {
 
 ResetPlan plan_reset(const ResetFacts& f) {
   ResetPlan plan;
-  const bool kernel_has_one = f.kernel[0] != 0;
-  if (kernel_has_one) plan.method = reset_method_from_kernel(f.kernel[0]);
+  plan.method = kernel_first(f);
+  const bool kernel_has_one = plan.method != ResetMethod::none;
   // What the kernel lists unless told otherwise: its FLR, AF FLR and PM resets, and its bus reset of
   // a function alone below its bridge.
   const bool kernel_would =
@@ -88,7 +105,12 @@ ResetPlan plan_reset(const ResetFacts& f) {
   for (size_t m = index(ResetMethod::device_specific); m <= index(ResetMethod::cxl_bus); ++m) {
     const auto method = static_cast<ResetMethod>(m);
     if (method == plan.method) continue;
-    plan.why_not[m] = kernel_lists(f, method) ? "listed after the kernel's first method" : why_kernel_lacks(f, method);
+    if (!kernel_lists(f, method))
+      plan.why_not[m] = why_kernel_lacks(f, method);
+    else if (kernel_refuses(f, method))
+      plan.why_not[m] = "listed by the kernel, refused when it resets: shares its bus with other functions";
+    else
+      plan.why_not[m] = "listed after the kernel's first method";
   }
 
   const char* sbr = nullptr;

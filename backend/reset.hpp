@@ -10,7 +10,8 @@
 // The rules:
 // - The kernel's own methods come first, in the kernel's order (pci_dev::reset_methods, which the
 //   admin can reorder or restrict through /sys/bus/pci/devices/BDF/reset_method): the first one the
-//   kernel lists is the method. The kernel already applies the hardware rules there: FLR only when
+//   kernel lists is the method, except its bus reset for a function that shares its bus (listed for
+//   the first function of a slot, found before its siblings, and refused at every reset). The kernel already applies the hardware rules there: FLR only when
 //   DevCap says so, PM (D3hot -> D0) only when No_Soft_Reset is clear, its bus reset only for a
 //   function alone below its bridge.
 // - When the kernel lists none, pciback's own secondary bus reset of the bridge above: only off a

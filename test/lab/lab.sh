@@ -47,7 +47,7 @@ in_check() {
 #   went without CPU for 20 s to 3 minutes at a time in one run of two, pinned never (docs/lab.md).
 # - hide boots dom0 with the in-tree hide= syntax on the command line.
 # - resets (on request: BOOTS=resets, every pair) has a function of each reset kind (boot-resets.sh):
-#   none on the root bus, the kernel's, and a two-function slot below a root port.
+#   none on the root bus, the kernel's, and a two-function slot without one below a root port.
 # - pvh (platform trixie, on request: BOOTS=pvh) boots dom0 as a PVH domain (Xen 4.20's dom0=pvh).
 # - evil (default for our backend's pairs, BOOTS=evil for all: a guest whose frontend is pcisplit-evil,
 #   next to a witness guest with the second e1000e, boot-evil.sh) has five CPUs and every domain on
@@ -68,7 +68,7 @@ cycles |  900 | 2 | single | -              | -                                 
 multi  | 1200 | 2 | single | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device nvme,serial=lab2,addr=05.0 -device e1000,addr=06.0 -device e1000-82544gc,addr=07.0,multifunction=on -device e1000-82545em,addr=07.1
 evil   |  720 | 5 | multi  | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device e1000e,addr=05.0
 pvh    |  420 | 2 | multi  | dom0=pvh       | -                                          | -device e1000e,addr=04.0
-resets |  480 | 2 | multi  | -              | -                                          | -device e1000e,addr=04.0 -device nvme,serial=lab4,addr=05.0 -device pci-testdev,addr=06.0 -device pcie-root-port,id=rp7,chassis=7,slot=7,addr=07.0 -device e1000e,bus=rp7,addr=00.0,multifunction=on -device e1000e,bus=rp7,addr=00.1 -device pcie-root-port,id=rp8,chassis=8,slot=8,addr=08.0 -device e1000e,bus=rp8
+resets |  480 | 2 | multi  | -              | -                                          | -device e1000e,addr=04.0 -device nvme,serial=lab4,addr=05.0 -device pci-testdev,addr=06.0 -device pcie-root-port,id=rp7,chassis=7,slot=7,addr=07.0 -device pci-testdev,bus=rp7,addr=00.0,multifunction=on -device pci-testdev,bus=rp7,addr=00.1 -device pcie-root-port,id=rp8,chassis=8,slot=8,addr=08.0 -device e1000e,bus=rp8
 hvm    | 2100 | 2 | multi  | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device nvme,serial=lab3,addr=05.0
 '
 declare -A boot_timeout=() qemu_smp=() tcg_thread=() xen_args=() dom0_args=() qemu_devices=()

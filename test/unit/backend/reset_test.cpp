@@ -93,6 +93,20 @@ TEST_CASE("no kernel method, every function on the bus ours: pciback's secondary
   CHECK(why(p, ResetMethod::bus) == "shares its bus with other functions");
 }
 
+TEST_CASE("the kernel's stale bus reset of a slot's first function: pciback's secondary bus reset") {
+  ResetFacts f;  // two conventional functions below a root port; the kernel listed bus for .0 only
+  f.kernel[0] = k(ResetMethod::bus);
+  f.reached = 2;
+  const ResetPlan p = plan_reset(f);
+  CHECK(p.method == ResetMethod::secondary_bus);
+  CHECK(why(p, ResetMethod::bus) == "listed by the kernel, refused when it resets: shares its bus with other functions");
+  CHECK_FALSE(p.disabled_by_admin);
+
+  f.kernel[0] = k(ResetMethod::pm);  // QEMU's e1000e pair: PM first, so the kernel's list serves
+  f.kernel[1] = k(ResetMethod::bus);
+  CHECK(plan_reset(f).method == ResetMethod::pm);
+}
+
 TEST_CASE("the secondary bus reset is ruled out where it would reach what is not pciback's") {
   ResetFacts f = pcie_function();
   f.no_soft_reset = true;
