@@ -25,12 +25,52 @@ void Dispatcher::attach(int index, DeviceView* view, DevicePlatform* platform) {
 
 void Dispatcher::detach(int index) { devices_[index] = ExportedDevice{}; }
 
+// Both entries to the dispatcher share this body. Inlined into each, so that process(), the path of
+// every guest op, runs it without a second call frame; defined here only, so never emitted as a
+// separate copy.
+[[gnu::always_inline]] inline void Dispatcher::serve(const wire::Op& in, wire::Op& out) {
+  ++stats_.ops;
+  out.value = 0;
+  const int index = find(in);
+  ExportedDevice* const dev = index >= 0 ? &devices_[index] : nullptr;
+  Err err = Err::dev_not_found;
+  switch (static_cast<Cmd>(in.cmd)) {
+    case Cmd::conf_read:
+      if (dev != nullptr) {
+        // The engine validates offset and size; a failed Result's value is 0, which the guest gets.
+        const Result<uint32_t> r = dev->view->read(static_cast<uint32_t>(in.offset), static_cast<uint32_t>(in.size));
+        err = r.err();
+        out.value = r.value();
+      }
+      break;
+    case Cmd::conf_write:
+      out.value = in.value;
+      if (dev != nullptr) err = conf_write(*dev, in);
+      break;
+    case Cmd::enable_msi:
+    case Cmd::enable_multi_msi:
+    case Cmd::disable_msi:
+    case Cmd::enable_msix:
+    case Cmd::disable_msix:
+      if (dev != nullptr) err = irq_op(*dev, topology_.phys(index), in, out);
+      break;
+    default:  // including the aer_* ops, which only the backend sends
+      ++stats_.unknown_cmds;
+      err = Err::not_implemented;
+      break;
+  }
+  out.err = as_wire(err);
+  if (err != Err::success) ++stats_.errors;
+}
+
+void Dispatcher::handle(const wire::Op& in, wire::Op& out) { serve(in, out); }
+
 void Dispatcher::process(volatile wire::Op* shared) {
   // Every field is read exactly once through the volatile pointer; nothing below looks at `shared`
   // again until the answer is written. A guest rewriting the page meanwhile changes nothing we do.
-  wire::Op in;
+  // The copy is kept (in_) as the record last() gives a log, so the op is stored once, not twice.
+  wire::Op& in = in_;
   in.cmd = shared->cmd;
-  in.err = 0;
   in.domain = shared->domain;
   in.bus = shared->bus;
   in.devfn = shared->devfn;
@@ -44,77 +84,42 @@ void Dispatcher::process(volatile wire::Op* shared) {
     in.msix_entries[i].vector = 0;
   }
 
-  wire::Op out;
-  out.err = 0;
-  out.value = 0;
-  handle(in, out);
+  wire::Op out;  // serve() sets err and value; the vectors only when it reports them
+  serve(in, out);
 
   shared->value = out.value;
   if (in.cmd == static_cast<uint32_t>(Cmd::enable_msix) && out.err == 0) {
     for (uint32_t i = 0; i < nvec; ++i) shared->msix_entries[i].vector = out.msix_entries[i].vector;
   }
   shared->err = out.err;  // last: a frontend polling err sees a complete answer
-  last_ = Record{in.cmd, in.domain, in.bus, in.devfn, in.offset, in.size, in.value, out.value, out.err};
+  value_out_ = out.value;
+  err_out_ = out.err;
 }
 
-void Dispatcher::handle(const wire::Op& in, wire::Op& out) {
-  ++stats_.ops;
-  out.value = 0;
-  Err err = Err::dev_not_found;
-  ExportedDevice* dev = nullptr;
-  const PhysFunction* fn = nullptr;
-  if (in.domain <= 0xffff && in.bus <= 0xff && in.devfn <= 0xff) {
-    const int index = topology_.find_virt(
-        Bdf{static_cast<uint16_t>(in.domain), static_cast<uint8_t>(in.bus), static_cast<uint8_t>(in.devfn)});
-    if (index >= 0 && devices_[index].view != nullptr) {
-      dev = &devices_[index];
-      fn = &topology_.phys(index);
-    }
+Dispatcher::Record Dispatcher::last() const {
+  return Record{in_.cmd, in_.domain, in_.bus, in_.devfn, in_.offset, in_.size, in_.value, value_out_, err_out_};
+}
+
+int Dispatcher::find(const wire::Op& in) const {
+  // Each address field is 32 bits on the wire: one past its width names no function (it is not cut
+  // down to one that exists).
+  if (((in.domain >> 16) | (in.bus >> 8) | (in.devfn >> 8)) != 0) return -1;
+  const int index = topology_.find_virt(
+      Bdf{static_cast<uint16_t>(in.domain), static_cast<uint8_t>(in.bus), static_cast<uint8_t>(in.devfn)});
+  return index >= 0 && devices_[index].view != nullptr ? index : -1;
+}
+
+Err Dispatcher::irq_op(ExportedDevice& dev, const PhysFunction& fn, const wire::Op& in, wire::Op& out) {
+  // L4: a bridge's interrupts signal hot-plug and errors for everything below it: dom0's.
+  if (fn.is_bridge) return Err::access_denied;
+  switch (static_cast<Cmd>(in.cmd)) {
+    case Cmd::enable_msi: return enable_msi(dev, 1, out.value);
+    case Cmd::enable_multi_msi: return enable_msi(dev, in.value, out.value);
+    case Cmd::disable_msi: return disable_msi(dev, out.value);
+    case Cmd::enable_msix: return enable_msix(dev, fn.is_virtfn, in, out);
+    case Cmd::disable_msix: return disable_msix(dev, out.value);
+    default: return Err::not_implemented;  // not an interrupt op: handle() does not send one here
   }
-  const Cmd cmd = static_cast<Cmd>(in.cmd);
-  const bool irq_op = cmd == Cmd::enable_msi || cmd == Cmd::enable_multi_msi || cmd == Cmd::disable_msi ||
-                      cmd == Cmd::enable_msix || cmd == Cmd::disable_msix;
-  if (irq_op && dev != nullptr && fn->is_bridge) {
-    // L4: a bridge's interrupts signal hot-plug and errors for everything below it: dom0's.
-    out.err = as_wire(Err::access_denied);
-    ++stats_.errors;
-    return;
-  }
-  switch (cmd) {
-    case Cmd::conf_read:
-      if (dev == nullptr) break;
-      {
-        const Result<uint32_t> r = dev->view->read(static_cast<uint32_t>(in.offset), static_cast<uint32_t>(in.size));
-        err = r.err();
-        out.value = r.ok() ? r.value() : 0;
-      }
-      break;
-    case Cmd::conf_write:
-      out.value = in.value;
-      if (dev != nullptr) err = conf_write(*dev, in);
-      break;
-    case Cmd::enable_msi:
-      if (dev != nullptr) err = enable_msi(*dev, 1, out.value);
-      break;
-    case Cmd::enable_multi_msi:
-      if (dev != nullptr) err = enable_msi(*dev, in.value, out.value);
-      break;
-    case Cmd::disable_msi:
-      if (dev != nullptr) err = disable_msi(*dev, out.value);
-      break;
-    case Cmd::enable_msix:
-      if (dev != nullptr) err = enable_msix(*dev, fn->is_virtfn, in, out);
-      break;
-    case Cmd::disable_msix:
-      if (dev != nullptr) err = disable_msix(*dev, out.value);
-      break;
-    default:  // including the aer_* ops, which only the backend sends
-      ++stats_.unknown_cmds;
-      err = Err::not_implemented;
-      break;
-  }
-  out.err = as_wire(err);
-  if (err != Err::success) ++stats_.errors;
 }
 
 Err Dispatcher::conf_write(ExportedDevice& dev, const wire::Op& in) {

@@ -48,13 +48,17 @@ class Dispatcher {
     uint32_t value_in = 0, value_out = 0;
     int32_t err = 0;
   };
-  const Record& last() const { return last_; }
+  Record last() const;
 
   const DispatchStats& stats() const { return stats_; }
   ExportedDevice& device(int index) { return devices_[index]; }
 
  private:
+  void serve(const wire::Op& in, wire::Op& out);
+  // Topology index of the attached function the op addresses, -1 if none.
+  int find(const wire::Op& in) const;
   Err conf_write(ExportedDevice& dev, const wire::Op& in);
+  Err irq_op(ExportedDevice& dev, const PhysFunction& fn, const wire::Op& in, wire::Op& out);
   bool hw_irq_on(ExportedDevice& dev);
   Err enable_msi(ExportedDevice& dev, uint32_t nvec, uint32_t& value);
   Err disable_msi(ExportedDevice& dev, uint32_t& value);
@@ -64,7 +68,10 @@ class Dispatcher {
   Topology& topology_;
   ExportedDevice devices_[Topology::kMaxDevices];
   DispatchStats stats_;
-  Record last_;
+  // The last op as process() copied it from the page, and its answer: what last() reports.
+  wire::Op in_ = {};
+  uint32_t value_out_ = 0;
+  int32_t err_out_ = 0;
 };
 
 }  // namespace pcisplit

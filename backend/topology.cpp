@@ -3,6 +3,24 @@
 #include "backend/topology.hpp"
 
 namespace pcisplit {
+namespace {
+
+static_assert(sizeof(Bdf) == 4, "an address is one 32-bit key");
+
+// The address as one word: equal addresses, equal keys (Bdf has no padding).
+uint32_t key_of(const Bdf& b) {
+  uint32_t k;
+  __builtin_memcpy(&k, &b, sizeof k);
+  return k;
+}
+
+// The first slot to probe: the key's top bits after a multiply by an odd constant. devfn is the top
+// byte of the key on little-endian hosts, so the functions of one (domain, bus) land in distinct
+// slots: the product's top byte is devfn times that constant plus what the lower bytes carry in, mod
+// 256, different for each devfn. In vpci mode, every function on 0000:00, no two ever collide.
+uint32_t first_slot(uint32_t key, uint32_t slot_bits) { return (key * 0x9e3779b1U) >> (32 - slot_bits); }
+
+}  // namespace
 
 Result<Bdf> Topology::add(const PhysFunction& fn, Text& diag) {
   diag.clear();
@@ -54,6 +72,7 @@ Result<Bdf> Topology::add(const PhysFunction& fn, Text& diag) {
   }
   entries_[free_index] = Entry{fn, virt, true};
   if (free_index >= end_) end_ = free_index + 1;
+  index_virt(free_index);
   return virt;
 }
 
@@ -62,12 +81,34 @@ Err Topology::remove(Bdf phys) {
   if (i < 0) return Err::dev_not_found;
   entries_[i].used = false;
   while (end_ > 0 && !entries_[end_ - 1].used) --end_;
+  // Rebuilt rather than deleted from: a probe sequence must not break at the hole a removal leaves,
+  // and a hot-unplug is rare (and under the ops lock, like the lookups).
+  reindex();
   return Err::success;
 }
 
-int Topology::find_virt(Bdf virt) const {
+void Topology::index_virt(int i) {
+  uint32_t s = first_slot(key_of(entries_[i].virt), kIndexBits);
+  while (by_virt_[s] != 0) s = (s + 1) & (kIndexSlots - 1);  // a free slot exists: see kIndexSlots
+  by_virt_[s] = static_cast<uint16_t>(i + 1);
+}
+
+void Topology::reindex() {
+  for (auto& s : by_virt_) s = 0;
   for (int i = 0; i < end_; ++i) {
-    if (entries_[i].used && entries_[i].virt == virt) return i;
+    if (entries_[i].used) index_virt(i);
+  }
+}
+
+int Topology::find_virt(Bdf virt) const {
+  const uint32_t key = key_of(virt);
+  uint32_t s = first_slot(key, kIndexBits);
+  // Bounded, though half the slots at least are empty: the end of a lookup the guest asks for does
+  // not rest on that invariant alone.
+  for (uint32_t n = 0; n < kIndexSlots; ++n, s = (s + 1) & (kIndexSlots - 1)) {
+    const uint16_t i = by_virt_[s];
+    if (i == 0) return -1;
+    if (key_of(entries_[i - 1].virt) == key) return i - 1;
   }
   return -1;
 }

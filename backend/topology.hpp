@@ -26,7 +26,8 @@ class Topology {
   // Removes a function (hot-unplug); its slot is free again once all functions of it are gone.
   Err remove(Bdf phys);
 
-  // Guest address -> index of the function as placed (for the dispatcher); -1 if none.
+  // Guest address -> index of the function as placed (for the dispatcher, on every op); -1 if none.
+  // A hashed lookup: its cost does not grow with the functions placed.
   int find_virt(Bdf virt) const;
   int find_phys(Bdf phys) const;
   bool in_use(int index) const { return entries_[index].used; }
@@ -48,11 +49,19 @@ class Topology {
     Bdf virt;
     bool used = false;
   };
+  // The index of guest addresses: open addressing with linear probing, twice as many slots as
+  // entries can be used, so a probe sequence is short and always ends at an empty slot.
+  static constexpr uint32_t kIndexBits = 9;
+  static constexpr uint16_t kIndexSlots = 1u << kIndexBits;
+  static_assert(kIndexSlots == 2 * kMaxDevices);
   bool first_on_bus(int i) const;
+  void index_virt(int i);
+  void reindex();
 
   Mode mode_;
   Entry entries_[kMaxDevices];
   int end_ = 0;
+  uint16_t by_virt_[kIndexSlots] = {};  // entry index + 1 of a used entry; 0: empty
 };
 
 }  // namespace pcisplit

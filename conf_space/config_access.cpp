@@ -6,9 +6,14 @@ namespace pcisplit {
 
 Result<uint32_t> MemoryConfig::read(uint16_t offset, uint8_t width) {
   if (offset + width > size_) return Err::invalid_offset;
-  uint32_t v = 0;
-  for (uint8_t i = 0; i < width; ++i) v |= static_cast<uint32_t>(bytes_[offset + i]) << (8 * i);
-  return v;
+  // Little-endian as on the bus, whatever the host's order; the widths callers may pass spelt out.
+  const uint8_t* b = bytes_ + offset;
+  switch (width) {
+    case 1: return uint32_t{b[0]};
+    case 2: return uint32_t{b[0]} | uint32_t{b[1]} << 8;
+    case 4: return uint32_t{b[0]} | uint32_t{b[1]} << 8 | uint32_t{b[2]} << 16 | uint32_t{b[3]} << 24;
+    default: return Err::invalid_offset;
+  }
 }
 
 uint16_t MemoryConfig::size() const { return size_; }

@@ -7,9 +7,10 @@
 namespace pcisplit {
 namespace {
 
+// Width 1, 2 or 4 (bits 1, 2 and 4 of 0x16), naturally aligned, inside the space. The end is summed in
+// 64 bits: the offset is the guest's, and offset + width must not wrap past 4 GiB to a small number.
 constexpr bool access_ok(uint32_t offset, uint32_t width, uint16_t size) {
-  return (width == 1 || width == 2 || width == 4) && offset % width == 0 && offset < size &&
-         offset + width <= size;
+  return width <= 4 && ((0x16u >> width) & 1) != 0 && (offset & (width - 1)) == 0 && uint64_t{offset} + width <= size;
 }
 
 uint8_t byte_of(uint32_t v, uint32_t i) { return static_cast<uint8_t>(v >> (8 * i)); }
@@ -110,6 +111,10 @@ Err DeviceView::add_entry(const Field* field, uint16_t base, Text& diag) {
   e = FieldEntry{};
   e.field = field;
   e.offset = static_cast<uint16_t>(off);
+  e.width = w;
+  const Masks& m = field->masks;
+  e.read_shadow = m.emu & ~m.rsvdz & width_mask(w);
+  e.read_hw = ~m.emu & ~m.rsvdz & width_mask(w);
   if (field->ops != nullptr && field->ops->init != nullptr) {
     const Err err = field->ops->init(*this, e);
     if (err != Err::success) {
@@ -152,15 +157,17 @@ void DeviceView::count_denial(uint16_t offset) {
   __atomic_fetch_add(&total_denials_, uint64_t{1}, __ATOMIC_RELAXED);
 }
 
+// (shadow & emu | hardware & ~emu), less rsvdz, inside the width: the masks say which bits are which.
 Result<uint32_t> DeviceView::field_value(const FieldEntry& e) {
-  const Masks& m = e.field->masks;
-  const uint32_t wm = width_mask(e.field->width);
-  uint32_t v = e.shadow & m.emu;
-  if ((wm & ~m.emu & ~m.rsvdz) != 0) {
-    PCISPLIT_TRY(hw, cfg_->read(e.offset, e.field->width));
-    v |= hw & ~m.emu;
-  }
-  return v & ~m.rsvdz & wm;
+  if (e.read_hw == 0) return e.shadow & e.read_shadow;
+  return with_hw(e);
+}
+
+// Out of line: only a field with hardware bits pays for the call and the registers it needs; the read
+// of an emulated field saves none.
+[[gnu::noinline]] Result<uint32_t> DeviceView::with_hw(const FieldEntry& e) {
+  PCISPLIT_TRY(hw, cfg_->read(e.offset, e.width));
+  return (e.shadow & e.read_shadow) | (hw & e.read_hw);
 }
 
 Result<uint32_t> DeviceView::read(uint32_t offset, uint32_t width) {
@@ -168,30 +175,35 @@ Result<uint32_t> DeviceView::read(uint32_t offset, uint32_t width) {
   const uint8_t first = map_[offset];
   if (first != 0) {  // the common case: the access is exactly one field
     const FieldEntry& e = entries_[first - 1];
-    if (e.offset == offset && e.field->width == width) return field_value(e);
+    if (e.offset == offset && e.width == width) return field_value(e);
   }
+  return read_fields(offset, width);
+}
+
+// An access that is not exactly one field: it spans fields, or bytes no field claims, or part of one.
+Result<uint32_t> DeviceView::read_fields(uint32_t offset, uint32_t width) {
   uint32_t result = 0;
-  Result<uint32_t> hw = Err::op_failed;
+  uint32_t hw = 0;
   bool have_hw = false;
   for (uint32_t i = 0; i < width;) {
     const uint8_t idx = map_[offset + i];
     if (idx == 0) {  // unclaimed: hardware, read once for the whole access
       if (!have_hw) {
-        hw = cfg_->read(static_cast<uint16_t>(offset), static_cast<uint8_t>(width));
-        if (!hw.ok()) return hw.err();
+        PCISPLIT_TRY(v, cfg_->read(static_cast<uint16_t>(offset), static_cast<uint8_t>(width)));
+        hw = v;
         have_hw = true;
       }
-      result |= static_cast<uint32_t>(byte_of(hw.value(), i)) << (8 * i);
+      result |= hw & (0xffu << (8 * i));
       ++i;
       continue;
     }
+    // The field's bytes from this one to the field's end or the access's, whichever comes first.
     const FieldEntry& e = entries_[idx - 1];
     PCISPLIT_TRY(fv, field_value(e));
-    const uint32_t end = e.offset + e.field->width < offset + width ? e.offset + e.field->width : offset + width;
-    for (uint32_t b = offset + i; b < end; ++b) {
-      result |= static_cast<uint32_t>(byte_of(fv, b - e.offset)) << (8 * (b - offset));
-    }
-    i = end - offset;
+    const uint32_t end = e.offset + e.width < offset + width ? e.offset + e.width : offset + width;
+    const uint32_t n = end - (offset + i);
+    result |= ((fv >> (8 * (offset + i - e.offset))) & width_mask(static_cast<uint8_t>(n))) << (8 * i);
+    i += n;
   }
   return result;
 }

@@ -94,6 +94,8 @@ class DeviceView {
  private:
   Err add_entry(const Field* field, uint16_t base, Text& diag);
   Result<uint32_t> field_value(const FieldEntry& e);
+  Result<uint32_t> with_hw(const FieldEntry& e);
+  Result<uint32_t> read_fields(uint32_t offset, uint32_t width);
   bool write_field(FieldEntry& e, uint32_t value, uint32_t byte_mask, WriteResult& out);  // true: denied
   void generic_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask);
   void count_denial(uint16_t offset);

@@ -107,6 +107,12 @@ struct FieldEntry {
   const Field* field = nullptr;
   uint16_t offset = 0;    // absolute
   uint8_t kind = 0;       // hook-private tag (e.g. which BAR flavour)
+  // Derived from the descriptor when the entry is made, so that a guest's read needs neither the
+  // descriptor nor mask arithmetic: the width, the bits a read takes from the shadow and those it takes
+  // from hardware (none: the read does not touch hardware). Neither has rsvdz bits or bits past the width.
+  uint8_t width = 0;
+  uint32_t read_shadow = 0;
+  uint32_t read_hw = 0;
   uint32_t shadow = 0;    // emulated bits' current value
   uint32_t initial = 0;   // shadow as it was when the view was built; reset() returns to it
   uint32_t orig = 0;      // hook-private bind-time value (e.g. BAR address)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Op round trips between the frontend core and the backend core over the simulated page and channel.
 //   bench_roundtrip threads N DATA   frontend and backend in two threads: round trips per second
-//   bench_roundtrip sync N DATA      one thread (for callgrind: instructions per op in the dispatcher)
+//   bench_roundtrip sync N DATA      one thread (for callgrind or perf, the simulator included; make bench
+//                                    counts the dispatcher's instructions with bench_dispatch instead)
 #include <atomic>
 #include <chrono>
 #include <cstdio>

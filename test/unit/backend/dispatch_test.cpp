@@ -76,6 +76,12 @@ TEST_CASE("bad addresses, offsets and sizes get their error codes", "[backend][d
   b.page->op.domain = 0x10000;
   b.dispatcher->process(&b.page->op);
   CHECK(b.page->op.err == E(Err::dev_not_found));
+  // Each address field past its width names no function: not the one it would be cut down to (0000:00:00.0).
+  CHECK(b.run(Cmd::conf_read, 0, 4, 0, 0x100).err == E(Err::dev_not_found));
+  b.page->op.bus = 0x100;
+  b.page->op.devfn = 0;
+  b.dispatcher->process(&b.page->op);
+  CHECK(b.page->op.err == E(Err::dev_not_found));
   CHECK(b.run(Cmd::conf_read, 2, 4).err == E(Err::invalid_offset));
   CHECK(b.run(Cmd::conf_read, -4, 4).err == E(Err::invalid_offset));
   CHECK(b.run(Cmd::conf_read, 0, 3).err == E(Err::invalid_offset));
