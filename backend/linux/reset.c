@@ -234,7 +234,7 @@ void pcisplit_reset_bind(struct pcisplit_dev *dev)
 			 "no reset: reset_method is empty (resets turned off); guests get it unreset\n");
 	else
 		dev_warn(&dev->pdev->dev,
-			 "no reset method (flr: %s; pm: %s; bus: %s); guests get it unreset\n",
+			 "no reset method (flr: %s; pm: %s; secondary bus: %s); guests get it unreset\n",
 			 why_not[3], why_not[5], why_not[PCISPLIT_RESET_SECONDARY_BUS]);
 }
 
