@@ -58,7 +58,10 @@ in_check() {
 # - hvm (on request: BOOTS=hvm, every pair; platform bookworm) starts HVM guests: QEMU in dom0 is their
 #   device model and passes the functions through (no PCI frontend), so dom0 carries QEMU, hvmloader
 #   and SeaBIOS in this boot's runs only (fetch.sh LAB hvm, build-images.sh's LAB_HVM). Pinned as
-#   multi: dom0 (running QEMU) on pCPU 0, the guest on pCPU 1.
+#   multi: dom0 (running QEMU) on pCPU 0, the guest on pCPU 1. Slow: every I/O of the guest to QEMU
+#   crosses pCPUs, and the guest's kernel took 4 to 9 minutes to boot (Xen spinning on locks and in
+#   cross-CPU calls under TCG). With one CPU (LAB_QEMU_SMP=1) it took 1.5, but the domains then share
+#   it, and user-space programs crashed in the guest and in dom0 as in the evil boot's control runs.
 boot_table='
 main   |  420 | 2 | multi  | -              | -                                          | -device e1000e,addr=04.0 -device nvme,serial=lab0,addr=05.0
 hide   |  360 | 2 | multi  | -              | xen-pciback.hide=(0000:00:04.0)(0000:00:06.0) | -device e1000e,addr=04.0 -device pcie-root-port,id=rp6,chassis=6,slot=6,addr=06.0 -device nvme,serial=lab1,bus=rp6
@@ -69,7 +72,7 @@ multi  | 1200 | 2 | single | dom0_vcpus_pin | lab_pin=1                         
 evil   |  720 | 5 | multi  | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device e1000e,addr=05.0
 pvh    |  420 | 2 | multi  | dom0=pvh       | -                                          | -device e1000e,addr=04.0
 resets |  480 | 2 | multi  | -              | -                                          | -device e1000e,addr=04.0 -device nvme,serial=lab4,addr=05.0 -device pci-testdev,addr=06.0 -device pcie-root-port,id=rp7,chassis=7,slot=7,addr=07.0 -device pci-testdev,bus=rp7,addr=00.0,multifunction=on -device pci-testdev,bus=rp7,addr=00.1 -device pcie-root-port,id=rp8,chassis=8,slot=8,addr=08.0 -device e1000e,bus=rp8
-hvm    | 2100 | 2 | multi  | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device nvme,serial=lab3,addr=05.0
+hvm    | 3300 | 2 | multi  | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device nvme,serial=lab3,addr=05.0
 '
 declare -A boot_timeout=() qemu_smp=() tcg_thread=() xen_args=() dom0_args=() qemu_devices=()
 # CPU features QEMU hides for one boot. pvh: a PVH dom0 runs in an HVM container, and Xen cannot
