@@ -93,7 +93,7 @@ for platform in "$@"; do
   done
   echo "$labk" > "$build/dkms-modules/$platform/kver"
   # Another kernel's headers in the archive: DKMS builds for them too (the kernel-upgrade case).
-  other=$(run apt-cache search --names-only '^linux-headers-[0-9.]+-[0-9]+(\+deb[0-9]+)?-amd64$' 2>/dev/null |
+  other=$(run apt-cache search --names-only '^linux-headers-[0-9][0-9.]*(-[0-9]+)?(\+deb[0-9]+)?-amd64$' 2>/dev/null |
     awk '{print $1}' | sed 's/^linux-headers-//' | grep -vx "$kver" | sort -V | tail -1)
   [ -z "$quick" ] && [ "${DEB_SECOND_KERNEL:-1}" != 0 ] || other=""
   if [ -n "$other" ]; then
