@@ -95,8 +95,12 @@ for platform in "$@"; do
   # Another kernel's headers in the archive: DKMS builds for them too (the kernel-upgrade case).
   other=$(run apt-cache search --names-only '^linux-headers-[0-9][0-9.]*(-[0-9]+)?(\+deb[0-9]+)?-amd64$' 2>/dev/null |
     awk '{print $1}' | sed 's/^linux-headers-//' | grep -vx "$kver" | sort -V | tail -1)
-  [ -z "$quick" ] && [ "${DEB_SECOND_KERNEL:-1}" != 0 ] || other=""
-  if [ -n "$other" ]; then
+  skip=""
+  [ -z "$quick" ] && [ "${DEB_SECOND_KERNEL:-1}" != 0 ] || skip=1
+  if [ -n "$skip" ]; then
+    echo "NOTE $platform/second-kernel: not run (DEB_SECOND_KERNEL=0 or DEB_TEST_QUICK=1)"
+    other=""
+  elif [ -n "$other" ]; then
     run apt-get install -y "linux-headers-$other" >> "$log" 2>&1
     status=$(run dkms status 2>&1)
     echo "$status" | grep -q "^xen-pcisplit/$version, $other, x86_64: installed"
