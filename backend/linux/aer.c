@@ -101,8 +101,10 @@ static pci_ers_result_t pcisplit_slot_reset(struct pci_dev *pdev)
 	 */
 	if (dev) {
 		mutex_lock(&dev->op_lock);
-		if (!dev->gone)
+		if (!dev->gone) {
 			pcisplit_restore(dev);
+			pcisplit_reset_verify(dev, true);  /* the link reset is a reset too */
+		}
 		mutex_unlock(&dev->op_lock);
 	}
 	return pcisplit_aer(pdev, PCISPLIT_OP_AER_SLOTRESET, 0);

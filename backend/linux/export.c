@@ -103,11 +103,14 @@ int pcisplit_khost_export(struct pcisplit_backend *host, u16 domain, u8 bus,
 		snprintf(diag, cap, "already assigned to domain %u", dev->owner_domid);
 		return PCISPLIT_ERR_ACCESS_DENIED;
 	}
+	spin_lock(&dev->reset_lock);
 	if (dev->dead) {
-		mutex_unlock(&pcisplit_devs_lock);
 		snprintf(diag, cap, "did not come back after its last reset (%s)", dev->dead_why);
+		spin_unlock(&dev->reset_lock);
+		mutex_unlock(&pcisplit_devs_lock);
 		return PCISPLIT_ERR_OP_FAILED;
 	}
+	spin_unlock(&dev->reset_lock);
 	dev->owner = host;
 	dev->owner_domid = domid;
 	dev->guest_permissive = permissive;
@@ -217,7 +220,7 @@ void pcisplit_khost_release(struct pcisplit_backend *host, u16 domain, u8 bus,
 			if (!gone) {
 				pcisplit_restore(dev);
 				if (rc == 0)
-					pcisplit_reset_verify(dev);
+					pcisplit_reset_verify(dev, false);
 				xen_unregister_device_domain_owner(dev->pdev);
 			}
 			mutex_unlock(&dev->op_lock);

@@ -106,6 +106,7 @@ static int pcisplit_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	kref_init(&dev->ref);
 	mutex_init(&dev->op_lock);
+	spin_lock_init(&dev->reset_lock);
 	dev->gsi = -1;
 	INIT_LIST_HEAD(&dev->owner_node);
 	dev->pdev = pci_dev_get(pdev);
@@ -149,7 +150,7 @@ static int pcisplit_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto fail_disable;
 	}
 	pcisplit_restore(dev);
-	pcisplit_reset_verify(dev);
+	pcisplit_reset_verify(dev, false);
 	rc = pcisplit_pvh_setup_gsi(pdev, &dev->gsi);
 	if (rc) {
 		dev_err(&pdev->dev, "cannot set up the GSI of its legacy interrupt: %d\n", rc);

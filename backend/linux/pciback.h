@@ -21,7 +21,8 @@
  *   dev->op_lock        one function's hardware: config access, effects, MSI/MSI-X, INTx
  *                       handler, and the teardown when the function leaves pciback (it then
  *                       marks it gone)
- * All four are mutexes: process context only. The only interrupt-context code is the event-channel
+ *   dev->reset_lock     a spinlock: the reset report and `dead` (reset.c), innermost
+ * The first four are mutexes: process context only. The only interrupt-context code is the event-channel
  * handler (schedules the backend's work) and the INTx fake handler (atomics only).
  */
 #ifndef PCISPLIT_LINUX_PCIBACK_H
@@ -73,7 +74,8 @@ struct pcisplit_dev {
 	unsigned int policy_gen;
 	unsigned int nquirks;
 	struct pcisplit_quirk quirks[PCISPLIT_MAX_QUIRKS];
-	/* resets (reset.c): the last one, and whether the function came back */
+	/* resets (reset.c): the last one, and whether the function came back; under reset_lock */
+	spinlock_t reset_lock;      /* innermost: under any lock above, held briefly */
 	const char *reset_occasion; /* "bind", "release", "do_flr", "remove"; NULL: never */
 	int reset_method;           /* enum pcisplit_reset_method of the last reset */
 	int reset_last_rc;          /* 0, -ENOTTY (no method) or the method's error */
@@ -140,7 +142,7 @@ bool pcisplit_is_ours(struct pci_dev *pdev);  /* bound to this pci_driver (a sna
 /* reset.c: under the function's device lock */
 int pcisplit_reset_dev(struct pcisplit_dev *dev, const char *occasion, bool op_locked);
 void pcisplit_reset_bind(struct pcisplit_dev *dev);
-bool pcisplit_reset_verify(struct pcisplit_dev *dev);
+bool pcisplit_reset_verify(struct pcisplit_dev *dev, bool in_recovery);
 extern const struct attribute_group pcisplit_reset_group;
 
 /* irq.c: under the function's op_lock */

@@ -13,7 +13,7 @@
  * do_flr), so remove() cannot slip in; pciback's secondary bus reset also takes the device lock
  * of every other function it reaches, with trylock (two resets of one bus must not wait on each
  * other), and their op_locks, so no guest op reaches a function mid-reset. The report fields
- * are under pcisplit_devs_lock.
+ * are under the function's reset_lock, innermost (a verify runs under op_lock).
  */
 #define pr_fmt(fmt) "xen-pciback: " fmt
 
@@ -187,20 +187,25 @@ int pcisplit_reset_dev(struct pcisplit_dev *dev, const char *occasion, bool op_l
 	} else if (method == PCISPLIT_RESET_SECONDARY_BUS) {
 		rc = pcisplit_reset_secondary_bus(dev, &w, op_locked);
 	} else {
+		/* no guest op reaches the function mid-reset */
+		if (!op_locked)
+			mutex_lock(&dev->op_lock);
 		pci_cfg_access_lock(dev->pdev);
 		rc = pci_reset_function_locked(dev->pdev);
 		pci_cfg_access_unlock(dev->pdev);
+		if (!op_locked)
+			mutex_unlock(&dev->op_lock);
 	}
 	pcisplit_walk_put(&w);
 
-	mutex_lock(&pcisplit_devs_lock);
+	spin_lock(&dev->reset_lock);
 	dev->reset_method = method;
 	dev->reset_last_rc = rc;
 	dev->reset_last_ns = ktime_get_boottime_ns();
 	dev->reset_occasion = occasion;
 	if (rc == 0)
 		dev->reset_count++;
-	mutex_unlock(&pcisplit_devs_lock);
+	spin_unlock(&dev->reset_lock);
 	if (rc && rc != -ENOTTY)
 		dev_warn(&dev->pdev->dev, "%s reset on %s failed: %d\n",
 			 pcisplit_reset_method_name(method), occasion, rc);
@@ -239,23 +244,39 @@ void pcisplit_reset_bind(struct pcisplit_dev *dev)
 }
 
 /*
- * After a reset and the config restore: a function that does not answer as at bind is dead, never
- * handed to a guest until it is bound to pciback again. False when it is dead.
+ * After a reset and the config restore: a function that does not answer as at bind is dead, handed
+ * to no guest until a later reset brings it back (do_flr, an AER recovery's slot reset) or it is
+ * bound to pciback again. False when it is dead. While an AER recovery is under way (the error
+ * state is not normal) the function is not judged, except from the recovery's own slot_reset
+ * (`in_recovery`): the recovery resets the link after the guest is gone, so a release racing it
+ * reads BARs of 0 (seen in the lab's aer boot) that the recovery's slot_reset then restores.
  */
-bool pcisplit_reset_verify(struct pcisplit_dev *dev)
+bool pcisplit_reset_verify(struct pcisplit_dev *dev, bool in_recovery)
 {
+	bool was_dead;
 	char why[96];
 	u32 now[16];
 
-	pcisplit_read_header(dev->pdev, now);
-	if (pcisplit_reset_came_back(dev->bind_hdr, now, why, sizeof(why)) == 0)
+	if (!in_recovery && dev->pdev->error_state != pci_channel_io_normal) {
+		dev_info(&dev->pdev->dev, "not checked after its reset: an AER recovery is under way\n");
 		return true;
-	mutex_lock(&pcisplit_devs_lock);
+	}
+	pcisplit_read_header(dev->pdev, now);
+	if (pcisplit_reset_came_back(dev->bind_hdr, now, why, sizeof(why)) == 0) {
+		spin_lock(&dev->reset_lock);
+		was_dead = dev->dead;
+		dev->dead = false;
+		spin_unlock(&dev->reset_lock);
+		if (was_dead)
+			dev_info(&dev->pdev->dev, "came back after a reset: guests may have it again\n");
+		return true;
+	}
+	spin_lock(&dev->reset_lock);
 	dev->dead = true;
 	strscpy(dev->dead_why, why, sizeof(dev->dead_why));
-	mutex_unlock(&pcisplit_devs_lock);
+	spin_unlock(&dev->reset_lock);
 	dev_err(&dev->pdev->dev,
-		"did not come back after its reset: %s; no guest gets it until it is bound again\n",
+		"did not come back after its reset: %s; no guest gets it until a reset brings it back\n",
 		why);
 	return false;
 }
@@ -275,19 +296,17 @@ static ssize_t do_flr_store(struct device_driver *drv, const char *buf, size_t c
 	if (rc)
 		return rc;
 	device_lock(&dev->pdev->dev);
-	mutex_lock(&dev->op_lock);
-	if (dev->gone) {
+	if (dev->gone) {  /* set under the device lock, which remove() holds */
 		rc = -ENODEV;
 	} else {
-		rc = pcisplit_reset_dev(dev, "do_flr", true);
+		rc = pcisplit_reset_dev(dev, "do_flr", false);
 		if (rc == 0) {
 			if (pcisplit_reset_notify_xen(dev->pdev))
 				dev_warn(&dev->pdev->dev, "Xen refused the reset notification\n");
-			if (!pcisplit_reset_verify(dev))
+			if (!pcisplit_reset_verify(dev, false))
 				rc = -EIO;
 		}
 	}
-	mutex_unlock(&dev->op_lock);
 	device_unlock(&dev->pdev->dev);
 	pcisplit_dev_put(dev);
 	return rc ? rc : count;
@@ -315,6 +334,7 @@ static ssize_t resets_show(struct device_driver *drv, char *buf)
 		pcisplit_walk_put(&w);
 		n += sysfs_emit_at(buf, n, "%s method=%s", pci_name(dev->pdev),
 				   pcisplit_reset_method_name(method));
+		spin_lock(&dev->reset_lock);
 		if (!dev->reset_occasion) {
 			n += sysfs_emit_at(buf, n, " last=never");
 		} else {
@@ -333,6 +353,7 @@ static ssize_t resets_show(struct device_driver *drv, char *buf)
 		n += sysfs_emit_at(buf, n, " count=%u", dev->reset_count);
 		if (dev->dead)
 			n += sysfs_emit_at(buf, n, " DEAD(%s)", dev->dead_why);
+		spin_unlock(&dev->reset_lock);
 		n += sysfs_emit_at(buf, n, " |");
 		for (i = 0; i < ARRAY_SIZE(shown); i++) {
 			if (why_not[shown[i]])
