@@ -22,8 +22,8 @@
  *                       handler, and the teardown when the function leaves pciback (it then
  *                       marks it gone)
  *   dev->reset_lock     a spinlock: the reset report and `dead` (reset.c), innermost
- * The first four are mutexes: process context only. The only interrupt-context code is the event-channel
- * handler (schedules the backend's work) and the INTx fake handler (atomics only).
+ * The first four are mutexes: process context only. The only interrupt-context code is the
+ * event-channel handler (schedules the backend's work) and the INTx fake handler (atomics only).
  */
 #ifndef PCISPLIT_LINUX_PCIBACK_H
 #define PCISPLIT_LINUX_PCIBACK_H
