@@ -28,6 +28,7 @@ void pcisplit_quiesce(struct pcisplit_dev *dev)
 	if (pdev->msi_enabled)
 		pci_free_irq_vectors(pdev);
 	pcisplit_hw_msi_off(pdev);
+	pcisplit_pirqs_clear(dev);
 	/*
 	 * The fake handler goes before the device is disabled: in a PVH dom0 disabling it
 	 * unregisters the GSI and may free the IRQ with the handler still on it (remove_proc_entry
@@ -110,6 +111,7 @@ int pcisplit_khost_export(struct pcisplit_backend *host, u16 domain, u8 bus,
 		mutex_unlock(&pcisplit_devs_lock);
 		return PCISPLIT_ERR_OP_FAILED;
 	}
+	dev->assigned_domid = domid;
 	spin_unlock(&dev->reset_lock);
 	dev->owner = host;
 	dev->owner_domid = domid;
@@ -164,6 +166,9 @@ int pcisplit_khost_export(struct pcisplit_backend *host, u16 domain, u8 bus,
 		mutex_lock(&pcisplit_devs_lock);
 		list_del(&dev->owner_node);
 		dev->owner = NULL;
+		spin_lock(&dev->reset_lock);
+		dev->assigned_domid = -1;
+		spin_unlock(&dev->reset_lock);
 		mutex_unlock(&pcisplit_devs_lock);
 		pcisplit_dev_put(dev);
 		return rc;
@@ -246,6 +251,9 @@ void pcisplit_khost_release(struct pcisplit_backend *host, u16 domain, u8 bus,
 	mutex_lock(&pcisplit_devs_lock);
 	list_del(&dev->owner_node);
 	dev->owner = NULL;
+	spin_lock(&dev->reset_lock);
+	dev->assigned_domid = -1;
+	spin_unlock(&dev->reset_lock);
 	dev->guest_permissive = false;
 	dev->allow_interrupt_control = false;  /* per assignment, as in-tree */
 	mutex_unlock(&pcisplit_devs_lock);

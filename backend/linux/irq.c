@@ -31,6 +31,27 @@ static bool pcisplit_refuse_msi_without_pirqs(struct pcisplit_dev *dev)
 	return true;
 }
 
+/*
+ * Under op_lock: what the guest was given, for the pirqs attribute (what Xen's 'i' debug key lists
+ * for the guest's domain).
+ */
+static void pcisplit_pirqs_set(struct pcisplit_dev *dev, u8 kind, const u32 *pirqs, u32 n)
+{
+	u32 i;
+
+	spin_lock(&dev->pirq_lock);
+	dev->pirq_kind = kind;
+	dev->npirqs = n;
+	for (i = 0; i < min_t(u32, n, PCISPLIT_PIRQS_KEPT); i++)
+		dev->pirqs[i] = pirqs[i];
+	spin_unlock(&dev->pirq_lock);
+}
+
+void pcisplit_pirqs_clear(struct pcisplit_dev *dev)
+{
+	pcisplit_pirqs_set(dev, PCISPLIT_PIRQ_NONE, NULL, 0);
+}
+
 static irqreturn_t pcisplit_intx(int irq, void *data)
 {
 	struct pcisplit_dev *dev = data;
@@ -145,7 +166,9 @@ void pcisplit_hw_msi_off(struct pci_dev *pdev)
 
 int pcisplit_kplat_enable_msi(struct pcisplit_dev *dev, u32 nvec, u32 *pirq)
 {
+	u32 pirqs[PCISPLIT_PIRQS_KEPT];
 	struct pci_dev *pdev = dev->pdev;
+	u32 i;
 	int rc;
 
 	*pirq = 0;
@@ -171,7 +194,11 @@ int pcisplit_kplat_enable_msi(struct pcisplit_dev *dev, u32 nvec, u32 *pirq)
 	rc = pci_alloc_irq_vectors(pdev, nvec, nvec, PCI_IRQ_MSI);
 	if (rc < 0)
 		goto out;
-	*pirq = xen_pirq_from_irq(pci_irq_vector(pdev, 0));
+	/* Multiple MSI: Xen maps consecutive PIRQs; the guest is told the first. */
+	for (i = 0; i < min_t(u32, nvec, PCISPLIT_PIRQS_KEPT); i++)
+		pirqs[i] = xen_pirq_from_irq(pci_irq_vector(pdev, i));
+	pcisplit_pirqs_set(dev, PCISPLIT_PIRQ_MSI, pirqs, nvec);
+	*pirq = pirqs[0];
 	rc = 0;
 out:
 	pcisplit_intx_update(dev);
@@ -184,6 +211,8 @@ int pcisplit_kplat_disable_msi(struct pcisplit_dev *dev)
 	mutex_lock(&dev->op_lock);
 	if (!dev->gone && dev->pdev->msi_enabled)
 		pci_free_irq_vectors(dev->pdev);
+	if (!dev->gone && !dev->pdev->msix_enabled)
+		pcisplit_pirqs_clear(dev);
 	if (!dev->gone)
 		pcisplit_intx_update(dev);
 	mutex_unlock(&dev->op_lock);
@@ -245,6 +274,7 @@ int pcisplit_kplat_enable_msix(struct pcisplit_dev *dev, const u16 *entries, u32
 		goto out;
 	for (i = 0; i < n; i++)
 		pirqs[i] = xen_pirq_from_irq(dev->msix[i].vector);
+	pcisplit_pirqs_set(dev, PCISPLIT_PIRQ_MSIX, pirqs, n);
 out:
 	pcisplit_intx_update(dev);
 	mutex_unlock(&dev->op_lock);
@@ -256,6 +286,8 @@ int pcisplit_kplat_disable_msix(struct pcisplit_dev *dev)
 	mutex_lock(&dev->op_lock);
 	if (!dev->gone && dev->pdev->msix_enabled)
 		pci_disable_msix(dev->pdev);
+	if (!dev->gone && !dev->pdev->msi_enabled)
+		pcisplit_pirqs_clear(dev);
 	if (!dev->gone)
 		pcisplit_intx_update(dev);
 	mutex_unlock(&dev->op_lock);

@@ -107,6 +107,8 @@ static int pcisplit_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	kref_init(&dev->ref);
 	mutex_init(&dev->op_lock);
 	spin_lock_init(&dev->reset_lock);
+	dev->assigned_domid = -1;
+	spin_lock_init(&dev->pirq_lock);
 	dev->gsi = -1;
 	INIT_LIST_HEAD(&dev->owner_node);
 	dev->pdev = pci_dev_get(pdev);

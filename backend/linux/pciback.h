@@ -21,7 +21,9 @@
  *   dev->op_lock        one function's hardware: config access, effects, MSI/MSI-X, INTx
  *                       handler, and the teardown when the function leaves pciback (it then
  *                       marks it gone)
- *   dev->reset_lock     a spinlock: the reset report and `dead` (reset.c), innermost
+ *   dev->reset_lock     a spinlock: the reset report, `dead` and assigned_domid (reset.c),
+ *                       innermost
+ *   dev->pirq_lock      a spinlock: the PIRQs the guest was given (irq.c), innermost
  * The first four are mutexes: process context only. The only interrupt-context code is the
  * event-channel handler (schedules the backend's work) and the INTx fake handler (atomics only).
  */
@@ -45,6 +47,7 @@
 #define PCISPLIT_MAX_SLOTS 64
 #define PCISPLIT_MSIX_MAX 128
 #define PCISPLIT_MSI_MAX 32          /* MSI's Multiple Message Enable: at most 32 vectors */
+#define PCISPLIT_PIRQS_KEPT 16        /* PIRQs kept per function for `pirqs`; the rest counted */
 #define PCISPLIT_RELEASE_TRIES 50    /* 20 ms apart: a release waits 1 s for the device lock */
 
 struct pcisplit_quirk {
@@ -82,7 +85,22 @@ struct pcisplit_dev {
 	unsigned int reset_count;   /* resets that succeeded */
 	u64 reset_last_ns;          /* boot time of the last reset */
 	bool dead;                  /* did not come back: exported to no guest until bound again */
+	/*
+	 * owner_domid while assigned, -1 when not: what pciback's secondary bus reset checks on
+	 * the functions it reaches, under reset_lock alone (the reset may run under an op_lock,
+	 * which pcisplit_devs_lock must not nest in). Written with owner, under both locks.
+	 */
+	int assigned_domid;
 	char dead_why[96];
+
+	/*
+	 * The PIRQs the guest was given for MSI or MSI-X (irq.c), for the pirqs attribute: set by
+	 * the enable that gave them, cleared by the disable or the release; under pirq_lock
+	 */
+	spinlock_t pirq_lock;       /* innermost, held briefly */
+	u8 pirq_kind;               /* enum pcisplit_pirq_kind */
+	u16 npirqs;                 /* vectors enabled; the first PCISPLIT_PIRQS_KEPT are kept */
+	u32 pirqs[PCISPLIT_PIRQS_KEPT];
 
 	/* under op_lock */
 	bool gone;       /* left pciback while exported: hardware is no longer ours */
@@ -146,6 +164,8 @@ bool pcisplit_reset_verify(struct pcisplit_dev *dev, bool in_recovery);
 extern const struct attribute_group pcisplit_reset_group;
 
 /* irq.c: under the function's op_lock */
+enum pcisplit_pirq_kind { PCISPLIT_PIRQ_NONE, PCISPLIT_PIRQ_MSI, PCISPLIT_PIRQ_MSIX };
+void pcisplit_pirqs_clear(struct pcisplit_dev *dev);
 void pcisplit_intx_update(struct pcisplit_dev *dev);
 void pcisplit_hw_msi_off(struct pci_dev *pdev);
 

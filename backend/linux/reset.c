@@ -12,8 +12,9 @@
  * function's device lock (held by the driver core at probe and remove, taken by the release and by
  * do_flr), so remove() cannot slip in; pciback's secondary bus reset also takes the device lock
  * of every other function it reaches, with trylock (two resets of one bus must not wait on each
- * other), and their op_locks, so no guest op reaches a function mid-reset. The report fields
- * are under the function's reset_lock, innermost (a verify runs under op_lock).
+ * other), and their op_locks, so no guest op reaches a function mid-reset. The report fields,
+ * and the owner's domain the secondary bus reset checks, are under the function's reset_lock,
+ * innermost (a verify and remove()'s reset run under op_lock).
  */
 #define pr_fmt(fmt) "xen-pciback: " fmt
 
@@ -102,6 +103,16 @@ static int pcisplit_plan(struct pcisplit_dev *dev, struct pcisplit_walk *w,
 	return pcisplit_reset_plan(&f, why_not, disabled);
 }
 
+static int pcisplit_assigned_domid(struct pcisplit_dev *dev)
+{
+	int domid;
+
+	spin_lock(&dev->reset_lock);
+	domid = dev->assigned_domid;
+	spin_unlock(&dev->reset_lock);
+	return domid;
+}
+
 /*
  * pciback's secondary bus reset: every function it reaches is ours (checked again here, under
  * their device locks) and none is assigned to a domain other than `dev`'s owner. Their config is
@@ -134,17 +145,21 @@ static int pcisplit_reset_secondary_bus(struct pcisplit_dev *dev, struct pcispli
 		}
 	}
 	if (rc == 0) {
-		mutex_lock(&pcisplit_devs_lock);
+		/*
+		 * Not pcisplit_devs_lock: remove() resets under the function's op_lock, and the
+		 * quirks write takes op_lock under pcisplit_devs_lock.
+		 */
+		int own = pcisplit_assigned_domid(dev), other;
+
 		for (i = 0; i < w->n; i++) {
-			if (recs[i]->owner && (!dev->owner ||
-					       recs[i]->owner_domid != dev->owner_domid)) {
+			other = pcisplit_assigned_domid(recs[i]);
+			if (other >= 0 && other != own) {
 				dev_warn(&dev->pdev->dev,
-					 "no secondary bus reset: %s is assigned to domain %u\n",
-					 pci_name(w->fns[i]), recs[i]->owner_domid);
+					 "no secondary bus reset: %s is assigned to domain %d\n",
+					 pci_name(w->fns[i]), other);
 				rc = -EBUSY;
 			}
 		}
-		mutex_unlock(&pcisplit_devs_lock);
 	}
 	if (rc == 0) {
 		for (i = 0; i < w->n; i++) {

@@ -2,18 +2,21 @@
 /*
  * xen-pciback.ko (xen-pcisplit): the pciback driver's status attributes, what an admin reads to see
  * how each bound function is doing: irq_handlers and irq_handler_state (the in-tree names and
- * formats) and denials (the guest writes the config-space engine refused). docs/xen-pciback.md
- * describes the formats.
+ * formats), denials (the guest writes the config-space engine refused) and pirqs (the PIRQs each
+ * guest was given for MSI/MSI-X). docs/xen-pciback.md describes the formats.
  *
  * Context and locking: process context (sysfs show/store), under pcisplit_devs_lock, which keeps
  * each record and its core view alive; the counters are atomics (INTx handler) or relaxed atomics
- * in the core (denials), so a read never waits for a guest's op.
+ * in the core (denials) and the PIRQs sit under their own spinlock, so a read never waits for a
+ * guest's op.
  */
 #define pr_fmt(fmt) "xen-pciback: " fmt
 
 #include <linux/device.h>
 #include <linux/minmax.h>
 #include <linux/pci.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 
 #include "pciback.h"
@@ -79,10 +82,42 @@ static ssize_t denials_show(struct device_driver *drv, char *buf)
 }
 static DRIVER_ATTR_RO(denials);
 
+static ssize_t pirqs_show(struct device_driver *drv, char *buf)
+{
+	static const char *const kinds[] = { "none", "msi", "msix" };
+	u32 pirqs[PCISPLIT_PIRQS_KEPT];
+	struct pcisplit_dev *dev;
+	unsigned int i, n, kept;
+	ssize_t len = 0;
+	u8 kind;
+
+	mutex_lock(&pcisplit_devs_lock);
+	list_for_each_entry(dev, &pcisplit_devs, node) {
+		spin_lock(&dev->pirq_lock);
+		kind = dev->pirq_kind;
+		n = dev->npirqs;
+		kept = min_t(unsigned int, n, PCISPLIT_PIRQS_KEPT);
+		memcpy(pirqs, dev->pirqs, kept * sizeof(pirqs[0]));
+		spin_unlock(&dev->pirq_lock);
+
+		len += sysfs_emit_at(buf, len, "%s %s %u", pci_name(dev->pdev),
+				     kind < ARRAY_SIZE(kinds) ? kinds[kind] : "?", n);
+		for (i = 0; i < kept; i++)
+			len += sysfs_emit_at(buf, len, " %u", pirqs[i]);
+		if (n > kept)
+			len += sysfs_emit_at(buf, len, " +%u", n - kept);
+		len += sysfs_emit_at(buf, len, "\n");
+	}
+	mutex_unlock(&pcisplit_devs_lock);
+	return len;
+}
+static DRIVER_ATTR_RO(pirqs);
+
 static struct attribute *pcisplit_status_attrs[] = {
 	&driver_attr_irq_handlers.attr,
 	&driver_attr_irq_handler_state.attr,
 	&driver_attr_denials.attr,
+	&driver_attr_pirqs.attr,
 	NULL,
 };
 

@@ -302,7 +302,7 @@ void attribute_parser(uint8_t arg, const std::string& text) {
   std::string error;
   bool ok = false, untouched = true;
   const char* name = "";
-  switch (arg % 6) {
+  switch (arg % 7) {
     case 0: {
       std::vector<user::IrqHandler> out(1);
       name = "parse_irq_handlers";
@@ -346,6 +346,18 @@ void attribute_parser(uint8_t arg, const std::string& text) {
       name = "parse_bdf_lines";
       ok = user::parse_bdf_lines(text, out, error);
       untouched = out.size() == 1;
+      break;
+    }
+    case 6: {
+      std::vector<user::PirqReport> out(1);
+      name = "parse_pirqs";
+      ok = user::parse_pirqs(text, out, error);
+      untouched = out.size() == 1;
+      for (const auto& r : out) {
+        if (ok && (r.pirqs.size() + r.more != r.count || r.count > 0xffff)) {
+          violation("range", "pirqs: the list does not add up to its count");
+        }
+      }
       break;
     }
   }

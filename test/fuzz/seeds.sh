@@ -50,6 +50,8 @@ p quirks 14 3 "00:04.0
 p slots 14 4 "0000:00:04.0
 0000:00:05.*
 0000:03:*.*"
+p pirqs 14 6 "0000:00:04.0 none 0
+0000:00:05.0 msix 3 55 56 57"
 p xenstore-ls 15 0 '/local/domain/0/backend/pci/1/0/dev-0 = "0000:00:04.0"
 /local/domain/0/backend/pci/1/0/domain = "a \"quoted\" \\ name\x21"'
 

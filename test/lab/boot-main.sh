@@ -40,6 +40,7 @@ scenario status
 domid=$(xl domid guest)
 rc=0; st=$(pcisplit status "$BDF" 2> /tmp/status.err) || rc=$?
 echo "$st" | sed 's/^/@@STATUS /'
+pirqs=""
 listed=$(xl pci-list guest 2>/dev/null | grep -oE '[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]' | tr '\n' ' ')
 gaddr=$(tr -d '\r' < "$LOG" | sed -n 's/.*@@GUEST-DRIVER \(0000:[0-9a-f:.]*\) e1000e.*/\1/p' | tail -1)
 bad=""
@@ -54,8 +55,16 @@ else
   echo "$st" | grep -qxF "pciback: xen-pcisplit's xen-pciback $(cat /sys/module/xen_pciback/version)" || bad="$bad heading"
   echo "$st" | grep -qE '^  denials:    [0-9]+ refused guest writes' || bad="$bad denials"
   echo "$st" | grep -q '^  reset:      method ' || bad="$bad reset"
+  # The guest's MSI-X PIRQs, as Xen's 'i' debug key lists them for its domain ("dD:  P(...)").
+  pirqs=$(echo "$st" | sed -n "s/.*the guest's MSI-X PIRQs\{0,1\} \([0-9 ]*\)\( and .*\)\{0,1\}$/\1/p")
+  xl debug-keys i && xl dmesg > /tmp/xen-irqs.txt
+  [ -n "$pirqs" ] || bad="$bad pirqs(none listed)"
+  for p in $pirqs; do
+    grep -qE "d$domid: *$p\(" /tmp/xen-irqs.txt || bad="$bad pirq-$p(not in Xen's 'i' for d$domid)"
+  done
+  echo "@@PIRQS status [$pirqs] Xen [$(grep -oE "d$domid: *[0-9]+\(" /tmp/xen-irqs.txt | sort -u | tr '\n' ' ')]"
 fi
-if [ -z "$bad" ]; then result PASS "pcisplit status: domain $domid \"guest\" at $gaddr as xl pci-list and the guest say; MSI-X"
+if [ -z "$bad" ]; then result PASS "pcisplit status: domain $domid \"guest\" at $gaddr as xl pci-list and the guest say; MSI-X${pirqs:+, PIRQs $pirqs as Xen lists them}"
 else result FAIL "pcisplit status:$bad"; fi
 
 scenario capture

@@ -3,8 +3,8 @@
 //
 // The module knows the functions and its own counters; libxl's backend directories know who owns
 // each and at which guest address; the function's sysfs knows its interrupts. Nothing here writes,
-// and nothing is guessed: what cannot be read is said, and what no source exposes (the guests' PIRQs)
-// is named as such.
+// and nothing is guessed: what cannot be read is said, and what no source exposes (the guests' PIRQs
+// under the in-tree module) is named as such.
 #include "tools/pcisplit/status.hpp"
 
 #include <algorithm>
@@ -158,6 +158,39 @@ bool parse_denials(const std::string& text, std::vector<Denials>& out, std::stri
       d.regs.emplace_back(static_cast<uint16_t>(std::stoul(t[k].substr(0, 3), nullptr, 16)), static_cast<uint32_t>(v));
     }
     got.push_back(d);
+  }
+  out = got;
+  return true;
+}
+
+bool parse_pirqs(const std::string& text, std::vector<PirqReport>& out, std::string& error) {
+  std::vector<PirqReport> got;
+  const auto lines = lines_of(text);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string& l = lines[i];
+    const auto t = split(l, ' ');
+    PirqReport r;
+    uint64_t v = 0;
+    auto bad = [&](const std::string& why) { return line_error(error, i, why, l); };
+    if (t.size() < 3 || !parse_pci_address(t[0], r.bdf) || (t[1] != "none" && t[1] != "msi" && t[1] != "msix") ||
+        !decimal(t[2], v) || v > UINT16_MAX) {
+      return bad("expected DDDD:BB:DD.F none|msi|msix COUNT [PIRQ]... [+N]");
+    }
+    r.kind = t[1];
+    r.count = static_cast<uint32_t>(v);
+    for (size_t k = 3; k < t.size(); ++k) {
+      if (k + 1 == t.size() && t[k].size() > 1 && t[k][0] == '+' && decimal(t[k].substr(1), v) && v <= UINT16_MAX) {
+        r.more = static_cast<uint32_t>(v);
+        break;
+      }
+      if (!decimal(t[k], v) || v > UINT32_MAX) return bad("expected a PIRQ or a final +N, not \"" + t[k] + "\"");
+      r.pirqs.push_back(static_cast<uint32_t>(v));
+    }
+    // The count is what the listed PIRQs and +N add up to; "none" lists nothing.
+    if (r.pirqs.size() + r.more != r.count || (r.kind == "none") != (r.count == 0)) {
+      return bad("the PIRQs listed and +N do not add up to COUNT (or none with PIRQs, msi/msix without)");
+    }
+    got.push_back(r);
   }
   out = got;
   return true;
@@ -362,6 +395,9 @@ class Report {
     have_irq_ = attribute("irq_handlers", parse_irq_handlers, irq_);
     if (ours_) {
       have_denials_ = attribute("denials", parse_denials, denials_);
+      // A module from before the pirqs attribute: said per function, not an error.
+      std::error_code pec;
+      have_pirqs_ = attribute("pirqs", parse_pirqs, pirqs_, fs::exists(drv + "/pirqs", pec));
       // A module from before the reset work has no resets: said per function, not an error.
       std::error_code ec;
       have_resets_ = attribute("resets", parse_resets, resets_, fs::exists(drv + "/resets", ec));
@@ -467,6 +503,24 @@ class Report {
     return nullptr;
   }
 
+  // The PIRQs the guest was given for MSI/MSI-X (the module's pirqs); INTx's is dom0's IRQ, which
+  // libxl maps for a PV guest, shown on the INTx line.
+  std::string guest_pirqs(const Bdf& b) {
+    if (!ours_) return "the guest's PIRQs: not exposed by the in-tree pciback";
+    std::error_code ec;
+    if (!have_pirqs_) {
+      return fs::exists(path("sys/bus/pci/drivers/pciback/pirqs"), ec) ? "the guest's PIRQs: pirqs unreadable"
+                                                                       : "the guest's PIRQs: not reported by this version of the module";
+    }
+    const PirqReport* r = find(pirqs_, b);
+    if (r == nullptr) return "the guest's PIRQs: not listed in pirqs";
+    if (r->kind == "none") return "no MSI/MSI-X PIRQs given to a guest";
+    std::string t = std::string("the guest's ") + (r->kind == "msix" ? "MSI-X" : "MSI") + (r->count == 1 ? " PIRQ" : " PIRQs");
+    for (uint32_t p : r->pirqs) t += " " + std::to_string(p);
+    if (r->more != 0) t += " and " + std::to_string(r->more) + " more";
+    return t;
+  }
+
   void function(const Bdf& b) {
     const std::string dev = path("sys/bus/pci/devices/" + bdf_name(b));
     auto must = [&](const std::string& name) {
@@ -548,7 +602,7 @@ class Report {
     } else {
       mode = "none enabled (no MSI or MSI-X; no INTx handler: the guest has not enabled the device)";
     }
-    line("interrupts:", mode + "; the guest's PIRQs: not exposed by the module");
+    line("interrupts:", mode + "; " + guest_pirqs(b));
     std::string cfg;
     std::string intx;
     if (!read_file(dev + "/config", cfg) || cfg.size() < 64) {
@@ -617,7 +671,8 @@ class Report {
   std::vector<IrqHandler> irq_;
   std::vector<Denials> denials_;
   std::vector<ResetReport> resets_;
-  bool have_irq_ = false, have_denials_ = false, have_resets_ = false;
+  std::vector<PirqReport> pirqs_;
+  bool have_irq_ = false, have_denials_ = false, have_resets_ = false, have_pirqs_ = false;
   std::map<std::string, std::vector<Owner>> owners_;
 };
 

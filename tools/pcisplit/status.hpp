@@ -39,6 +39,17 @@ struct Denials {
 };
 bool parse_denials(const std::string& text, std::vector<Denials>& out, std::string& error);
 
+// pirqs: DDDD:BB:DD.F none|msi|msix COUNT [PIRQ]... [+N] — the PIRQs the guest was given for MSI or
+// MSI-X (COUNT vectors; the module lists at most 16 and counts the rest as +N).
+struct PirqReport {
+  Bdf bdf;
+  std::string kind;  // none, msi, msix
+  uint32_t count = 0;
+  std::vector<uint32_t> pirqs;
+  uint32_t more = 0;
+};
+bool parse_pirqs(const std::string& text, std::vector<PirqReport>& out, std::string& error);
+
 // resets: DDDD:BB:DD.F method=M last=RESULT(OCCASION,M) at=SECONDS count=N [DEAD(WHY)] | M: WHY NOT; ...
 // (last=never has no parenthesis and no at=).
 struct ResetReport {

@@ -48,6 +48,32 @@ TEST_CASE("denials: total, registers, and the +N of those not listed", "[status]
   CHECK_FALSE(parse_denials("0000:00:05.0 4 10:1\n", d, error));
 }
 
+TEST_CASE("pirqs: kind, count, the PIRQs listed and the +N of the rest", "[status]") {
+  std::vector<PirqReport> p;
+  std::string error;
+  REQUIRE(parse_pirqs("0000:00:04.0 none 0\n0000:00:05.0 msi 1 54\n0000:00:06.0 msix 18 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 +2\n",
+                      p, error));
+  REQUIRE(p.size() == 3);
+  CHECK(p[0].kind == "none");
+  CHECK(p[0].count == 0);
+  CHECK(p[0].pirqs.empty());
+  CHECK(p[1].kind == "msi");
+  CHECK(p[1].pirqs == std::vector<uint32_t>{54});
+  CHECK(p[2].count == 18);
+  CHECK(p[2].pirqs.size() == 16);
+  CHECK(p[2].more == 2);
+  // All or nothing: the output is untouched by a bad file.
+  CHECK_FALSE(parse_pirqs("0000:00:04.0 msix 2 55\n", p, error));
+  CHECK(error == "line 1: the PIRQs listed and +N do not add up to COUNT (or none with PIRQs, msi/msix without): \"0000:00:04.0 msix 2 55\"");
+  CHECK(p.size() == 3);
+  CHECK_FALSE(parse_pirqs("0000:00:04.0 none 1 5\n", p, error));
+  CHECK_FALSE(parse_pirqs("0000:00:04.0 msi 0\n", p, error));
+  CHECK_FALSE(parse_pirqs("0000:00:04.0 intx 1 5\n", p, error));
+  CHECK_FALSE(parse_pirqs("0000:00:04.0 msi 1 +1 5\n", p, error));
+  CHECK_FALSE(parse_pirqs("0000:00:04.0 msi 1 0x36\n", p, error));
+  CHECK_FALSE(parse_pirqs("0000:00:04.0 msix 70000\n", p, error));
+}
+
 TEST_CASE("resets: method, last result, count, DEAD and why not", "[status]") {
   std::vector<ResetReport> r;
   std::string error;
