@@ -7,6 +7,8 @@
 #        test/platform/root.sh BUILD PLATFORM run CMD...  runs CMD in the root (cwd /)
 #        test/platform/root.sh BUILD PLATFORM lab         installs the lab's packages in the root too
 #                                                          (Xen, its tools, the kernel, busybox...)
+#        test/platform/root.sh BUILD PLATFORM lab-hvm     and the hvm boot's: QEMU as Xen's device
+#                                                          model, its option ROMs, SeaBIOS
 #        test/platform/root.sh BUILD PLATFORM release     prints the kernel release of its headers
 #        test/platform/root.sh BUILD PLATFORM kernel      prints the path of the kernel image the
 #                                                          root's headers are for (downloaded, unpacked
@@ -31,6 +33,8 @@ pkgs="linux-headers-amd64 g++ make"
 # the lab's scripts use.
 lab_pkgs="xen-hypervisor-4.20-amd64 xen-utils-4.20 xenstore-utils linux-image-amd64 busybox-static kmod
   pciutils util-linux"
+# The hvm boot's (test/lab/build-images.sh, LAB_HVM): the paths are those of bookworm's packages.
+hvm_pkgs="qemu-system-xen qemu-system-data seabios"
 
 # unmount_all: whatever is still mounted under the root (a run stopped mid-apt, debootstrap's own
 # /proc and /sys after a failure), deepest first. Before any rm of the root: rm -rf follows a bind
@@ -97,14 +101,17 @@ kernel_release() {
 if [ "${3:-}" = run ]; then
   shift 3
   chroot_run "$@"
-elif [ "${3:-}" = lab ]; then
-  if [ ! -f "$root/.pcisplit-lab-ready" ]; then
-    echo "platform: installing the lab's packages in the $platform root" >&2
+elif [ "${3:-}" = lab ] || [ "${3:-}" = lab-hvm ]; then
+  want=$lab_pkgs stamp=$root/.pcisplit-lab-ready
+  [ "$3" = lab ] || { want="$lab_pkgs $hvm_pkgs"; stamp=$root/.pcisplit-lab-hvm-ready; }
+  if [ ! -f "$stamp" ]; then
+    echo "platform: installing the lab's packages${3#lab} in the $platform root" >&2
     # dpkg --configure -a first: a run stopped in the middle of this install leaves dpkg interrupted.
-    chroot_run sh -c "dpkg --configure -a && apt-get install -y -qq --no-install-recommends $(echo $lab_pkgs)" \
+    chroot_run sh -c "dpkg --configure -a && apt-get install -y -qq --no-install-recommends $(echo $want)" \
       > "$root.lab-apt.log" 2>&1 ||
       { tail -20 "$root.lab-apt.log" >&2; exit 1; }
-    touch "$root/.pcisplit-lab-ready"
+    touch "$stamp"
+    [ "$3" = lab ] || touch "$root/.pcisplit-lab-ready"
   fi
   echo "$root"
 elif [ "${3:-}" = release ]; then
