@@ -148,6 +148,10 @@ LOG=$(guest_log "$GUEST")
 devs=""
 nvme_note=""
 
+# reset_count BDF: how many resets of BDF our pciback counted (its resets attribute); empty with
+# Linux's, which has none.
+reset_count() { sed -n "s/^$1 .* count=\([0-9]*\).*/\1/p" /sys/bus/pci/drivers/pciback/resets 2>/dev/null; }
+
 scenario hvm-create
 modprobe xen-pciback
 create_t0=0
@@ -161,6 +165,7 @@ else
     nvme_note="xl pci-assignable-add $NVME failed"
   fi
   dmesg_create=$(dmesg | wc -l)
+  resets_before=$(reset_count "$E1000E")
   create_t0=$(date +%s)
   read -r up0 _ < /proc/uptime
   created=0
@@ -349,7 +354,8 @@ if [ -z "$domid" ]; then
   result FAIL "no guest"
 else
   dmesg_step=$(dmesg | wc -l)
-  xl destroy "$GUEST" 2>&1 | sed 's/^/[xl] /'
+  xl -vvv destroy "$GUEST" > "/var/log/xen/xl-destroy-$GUEST.log" 2>&1
+  grep -E 'rror|reset|flr' "/var/log/xen/xl-destroy-$GUEST.log" | head -20 | sed 's/^/[xl] /'
   # Our backend gives the functions back when libxl removes the directory (or the guest's home).
   i=0
   while [ $i -lt 30 ]; do
@@ -370,6 +376,22 @@ else
     [ "$(driver_of "$b")" = pciback ] || missing="$missing $b(driver $(driver_of "$b"))"
   done
   detail="assignable: $assignable; the guest's backend directory $left"
+  # Resets (issue 13): libxl resets each function through pciback's do_flr at create and destroy,
+  # and logs "The kernel doesn't support reset from sysfs" where pciback has no do_flr (Linux's).
+  nosupport=$(cat "/var/log/xen/xl-create-$GUEST.log" "/var/log/xen/xl-destroy-$GUEST.log" |
+              grep -c "doesn't support reset")
+  if in_tree_backend; then
+    detail="$detail; libxl: \"doesn't support reset\" $nosupport times (Linux's pciback has no do_flr)"
+  else
+    resets_after=$(reset_count "$E1000E")
+    echo "@@HVM-RESETS $(grep "^$E1000E " /sys/bus/pci/drivers/pciback/resets)"
+    if [ "$nosupport" -ne 0 ] || [ -z "$resets_before" ] || [ -z "$resets_after" ] ||
+       [ "$resets_after" -lt $((resets_before + 2)) ]; then
+      missing="$missing resets(e1000e $resets_before -> $resets_after, libxl's \"doesn't support reset\" $nosupport)"
+    else
+      detail="$detail; e1000e reset $((resets_after - resets_before)) times by the guest's create and destroy (libxl's do_flr and the release), no \"doesn't support reset\""
+    fi
+  fi
   if [ -n "$warn" ]; then
     result FAIL "dom0 warned: $(echo "$warn" | head -2 | tr '\n' ' '); $detail"
   elif [ -n "$missing" ]; then
