@@ -46,6 +46,10 @@ in_check() {
 #   pcifront spins in hypercalls while it waits for an answer; unpinned, on single-threaded TCG, dom0
 #   went without CPU for 20 s to 3 minutes at a time in one run of two, pinned never (docs/lab.md).
 # - hide boots dom0 with the in-tree hide= syntax on the command line.
+# - bench pins as multi, so that every loop it measures has the same placement: unpinned, Xen may
+#   run dom0's backend and the guest on one pCPU or on two, and a round trip costs differently in
+#   each. Its limit covers LAB_BENCH_RUNS (7) loops of LAB_BENCH_READS (20) reads; with
+#   LAB_BENCH_ICOUNT it runs single-threaded with QEMU's -icount (run_boot).
 # - resets (on request: BOOTS=resets, every pair) has a function of each reset kind (boot-resets.sh):
 #   none on the root bus, the kernel's, and a two-function slot without one below a root port.
 # - pvh (platform trixie, on request: BOOTS=pvh) boots dom0 as a PVH domain (Xen 4.20's dom0=pvh).
@@ -67,7 +71,7 @@ boot_table='
 main   |  420 | 2 | multi  | -              | -                                          | -device e1000e,addr=04.0 -device nvme,serial=lab0,addr=05.0
 hide   |  360 | 2 | multi  | -              | xen-pciback.hide=(0000:00:04.0)(0000:00:06.0) | -device e1000e,addr=04.0 -device pcie-root-port,id=rp6,chassis=6,slot=6,addr=06.0 -device nvme,serial=lab1,bus=rp6
 aer    |  300 | 2 | multi  | -              | -                                          | -device pcie-root-port,id=rp1,chassis=1,slot=1,addr=04.0 -device e1000e,id=nic0,bus=rp1
-bench  |  300 | 2 | multi  | -              | -                                          | -device e1000e,addr=04.0
+bench  | 1200 | 2 | multi  | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0
 cycles |  900 | 2 | single | -              | -                                          | -device e1000e,addr=04.0
 multi  | 1200 | 2 | single | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device nvme,serial=lab2,addr=05.0 -device e1000,addr=06.0 -device e1000-82544gc,addr=07.0,multifunction=on -device e1000-82545em,addr=07.1
 evil   |  720 | 5 | multi  | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device e1000e,addr=05.0
@@ -168,16 +172,28 @@ fi
 run_boot() {
   local pair=$1 boot=$2 img=$lab/images/$1
   local log=$lab/logs/$pair-$boot.log sock=$lab/logs/$pair-$boot.monitor
-  local limit=${boot_timeout[$boot]}
+  local limit=${boot_timeout[$boot]} thread=${tcg_thread[$boot]} extra=() bench_args=""
   rm -f "$log" "$sock" "$lab/logs/$pair-$boot.hang"
+  if [ "$boot" = bench ]; then
+    bench_args="lab_bench_runs=${LAB_BENCH_RUNS:-7} lab_bench_reads=${LAB_BENCH_READS:-20}"
+    # LAB_BENCH_ICOUNT=1: QEMU's virtual clock counts instructions (2^3 ns each) instead of
+    # following the host's, so the guest's timings do not depend on what else the host runs;
+    # sleep=off lets idle time pass at once. Any other value is -icount's options as they are
+    # (e.g. shift=auto). icount needs single-threaded TCG.
+    case ${LAB_BENCH_ICOUNT:-0} in
+      0) ;;
+      1) thread=single; extra=(-icount "shift=3,sleep=off") ;;
+      *) thread=single; extra=(-icount "$LAB_BENCH_ICOUNT") ;;
+    esac
+  fi
   # shellcheck disable=SC2086
-  timeout "$((limit + 60))" qemu-system-x86_64 -machine q35 -accel "tcg,thread=${tcg_thread[$boot]}" -cpu "${LAB_QEMU_CPU:-max,-smap,-smep,-pku,-la57}${qemu_cpu_extra[$boot]:-}" -smp "${LAB_QEMU_SMP:-${qemu_smp[$boot]}}" -m 2048 \
+  timeout "$((limit + 60))" qemu-system-x86_64 -machine q35 -accel "tcg,thread=$thread" "${extra[@]}" -cpu "${LAB_QEMU_CPU:-max,-smap,-smep,-pku,-la57}${qemu_cpu_extra[$boot]:-}" -smp "${LAB_QEMU_SMP:-${qemu_smp[$boot]}}" -m 2048 \
     -display none -vga none -nic none -no-reboot -serial "file:$log" \
     -monitor "unix:$sock,server,nowait" \
     -device intel-iommu,intremap=on,caching-mode=on ${qemu_devices[$boot]} \
     -kernel "$img/xen" \
     -append "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=1024M,max:1024M dom0_max_vcpus=1 iommu=verbose smap=0 smep=0 bootscrub=0 ${xen_args[$boot]} ${LAB_XEN_ARGS:-}" \
-    -initrd "$img/vmlinuz console=hvc0 earlyprintk=xen loglevel=5 lab_boot=$boot ${dom0_args[$boot]} ${LAB_DOM0_ARGS:-},$img/dom0.cpio.gz" \
+    -initrd "$img/vmlinuz console=hvc0 earlyprintk=xen loglevel=5 lab_boot=$boot ${dom0_args[$boot]} $bench_args ${LAB_DOM0_ARGS:-},$img/dom0.cpio.gz" \
     > "$lab/logs/$pair-$boot.qemu.err" 2>&1 &
   local qpid=$! injected=0 t0 hung=0 silent_since="" last_size=0 silent_limit=${LAB_SILENT_LIMIT:-300}
   t0=$(date +%s)
@@ -306,6 +322,49 @@ judge_config_view() {
   fi
 }
 
+# bench_summary: the bench boot's figures, one row per pair: the median of its measured loops, their
+# range and spread ((max - min) / median), and the median over in-tree's median in the same run
+# (the pairs ran one after another on the same host, so the ratio is the figure to compare).
+bench_summary() {
+  local clock="the guest's clock, which under TCG follows the host's: wall-clock time"
+  [ "${LAB_BENCH_ICOUNT:-0}" = 0 ] ||
+    clock="QEMU's -icount clock (LAB_BENCH_ICOUNT=$LAB_BENCH_ICOUNT): instructions, not wall-clock"
+  echo "config-read round trips (boot bench): per pair, LOOPS measured loops in one guest, a loop"
+  echo "  one cat of its device's config file READS times: OPS dword round trips (frontend to backend)"
+  echo "  time: $clock"
+  printf '%s\n' "${benches[@]}" | awk '
+    function stats(list, p,   a, n, i, j, t, med) {  # the median, range and spread of list, as p
+      n = split(list, a, ",")
+      for (i = 2; i <= n; i++)
+        for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+          t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+        }
+      med = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+      med_of[p] = med
+      range_of[p] = a[1] ".." a[n]
+      spread_of[p] = med > 0 ? sprintf("%.1f%%", (a[n] - a[1]) * 100 / med) : "n/a"
+    }
+    function ratio(x, base) { return base > 0 ? sprintf("%.3f", x / base) : "n/a" }
+    {
+      pair[NR] = $1
+      for (k = 2; k <= NF; k++) { split($k, kv, "="); f[NR, kv[1]] = kv[2] }
+      stats(f[NR, "rt_per_s"], "rt" NR)
+      stats(f[NR, "irqs_per_op"], "ir" NR)
+      if ($1 == "in-tree") { base_rt = med_of["rt" NR]; base_ir = med_of["ir" NR] }
+    }
+    END {
+      fmt = "  %-8s %5s %5s %6s | %-32s %7s %8s | %-28s %7s %8s\n"
+      printf fmt, "pair", "loops", "reads", "ops", "round trips/s: median (min..max)", "spread",
+        "/in-tree", "irqs/op: median (min..max)", "spread", "/in-tree"
+      for (i = 1; i <= NR; i++)
+        printf fmt, pair[i], f[i, "measured"], f[i, "reads"], f[i, "ops"],
+          sprintf("%.1f (%s)", med_of["rt" i], range_of["rt" i]), spread_of["rt" i],
+          ratio(med_of["rt" i], base_rt),
+          sprintf("%.5f (%s)", med_of["ir" i], range_of["ir" i]), spread_of["ir" i],
+          ratio(med_of["ir" i], base_ir)
+    }'
+}
+
 # The summary table: one row per scenario (or per boot that failed as a whole).
 row_format='%-16s %-9s %-9s %-5s %5s  %s'
 summary=()
@@ -373,7 +432,7 @@ for pair in "${pairs[@]}"; do
       add_row "$name" "$pair" "$status" "$secs" "$detail"
       case $status in
         PASS) passed=$((passed + 1)) ;;
-        BENCH) benches+=("$pair: $secs s, $detail") ;;
+        BENCH) benches+=("$pair $detail") ;;
         LIMIT) limits=$((limits + 1)) ;;  # a known limitation of the in-tree driver, evidence in detail
         N/A) notapplicable=$((notapplicable + 1)) ;;  # the scenario cannot run with this pair (why in detail)
         *) failed=$((failed + 1)) ;;
@@ -398,9 +457,7 @@ printf "$row_format\n" scenario backend frontend result s detail
 printf '%s\n' "${summary[@]}"
 echo "$ours_note"
 if [ ${#benches[@]} -gt 0 ]; then
-  echo "config-read round trips (4 KiB config file reads in the guest, 1024 ops each):"
-  printf '  %s\n' "${benches[@]}"
-  echo "  ratio ours/in-tree: n/a until our modules are built"
+  bench_summary
 fi
 echo "logs: $lab/logs"
 if [ ${#hung_runs[@]} -gt 0 ]; then
