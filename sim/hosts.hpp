@@ -76,7 +76,7 @@ class Dom0 final : public BackendHost {
 
   Err connect(uint16_t domid, uint32_t gref, uint32_t port, volatile wire::SharedInfo** page) override;
   void disconnect() override;
-  void notify() override { (void)xen_.notify(0, port_); }
+  void notify() override { (void)xen_.notify(end_); }
   Err export_device(Bdf phys, const xs::DevOpts& opts, PhysFunction& fn, DeviceView*& view,
                     DevicePlatform*& platform, Text& diag) override;
   void release_device(Bdf phys) override;
@@ -99,6 +99,7 @@ class Dom0 final : public BackendHost {
   std::map<uint32_t, std::unique_ptr<EmulatedFunction>> functions_;
   uint16_t guest_ = 0;
   uint32_t gref_ = 0, port_ = 0;
+  const Xen::Port* end_ = nullptr;  // port_'s: a notify looks nothing up
 };
 
 class Guest final : public FrontendHost {
@@ -106,7 +107,7 @@ class Guest final : public FrontendHost {
   Guest(Xen& xen, DomId dom) : xen_(xen), dom_(dom) {}
   Err setup(uint16_t backend, volatile wire::SharedInfo** page, uint32_t* gref, uint32_t* port) override;
   void teardown() override;
-  void notify() override { (void)xen_.notify(dom_, port_); }
+  void notify() override { (void)xen_.notify(end_); }
   bool wait_clear(volatile wire::SharedInfo* page, uint32_t flag, uint32_t timeout_ms) override;
   void remove_device(Bdf virt) override { removed.push_back(virt); }
   void rescan() override { ++rescans; }
@@ -124,6 +125,7 @@ class Guest final : public FrontendHost {
   DomId dom_;
   std::unique_ptr<wire::SharedInfo> page_ = std::make_unique<wire::SharedInfo>();
   uint32_t gref_ = 0, port_ = 0;
+  const Xen::Port* end_ = nullptr;  // port_'s: a notify looks nothing up
 };
 
 }  // namespace pcisplit::sim

@@ -4,6 +4,16 @@
 
 namespace pcisplit::sim {
 
+DomId Xen::create_domain() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return next_domid_++;
+}
+
+bool Xen::alive(DomId dom) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return alive_locked(dom);
+}
+
 uint32_t Xen::alloc_pirqs(DomId guest, uint32_t n) {
   std::lock_guard<std::mutex> lock(mu_);
   const uint32_t first = next_pirq_;
@@ -26,7 +36,7 @@ size_t Xen::mapped_pirqs(DomId guest) const {
 
 Result<uint32_t> Xen::grant(DomId owner, DomId grantee, wire::SharedInfo* page) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!alive(owner) && owner != 0) return Err::dev_not_found;
+  if (!alive_locked(owner) && owner != 0) return Err::dev_not_found;
   const uint32_t gref = 8 + next_gref_[owner]++;  // refs below 8 are reserved, as in Linux
   grants_[{owner, gref}] = Grant{grantee, page, 0};
   return gref;
@@ -58,42 +68,51 @@ Err Xen::revoke(DomId owner, uint32_t gref) {
 Result<uint32_t> Xen::alloc_unbound(DomId dom, DomId remote, std::function<void()> handler) {
   std::lock_guard<std::mutex> lock(mu_);
   const uint32_t port = 1 + next_port_[dom]++;
-  ports_[{dom, port}] = Port{remote, 0, false, std::move(handler)};
+  ports_[{dom, port}] = std::make_unique<Port>(remote, std::move(handler));
   return port;
 }
 
 Result<uint32_t> Xen::bind_interdomain(DomId dom, DomId remote, uint32_t remote_port, std::function<void()> handler) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto peer = ports_.find({remote, remote_port});
-  if (peer == ports_.end() || peer->second.bound || peer->second.remote != dom) return Err::access_denied;
+  auto it = ports_.find({remote, remote_port});
+  if (it == ports_.end()) return Err::access_denied;
+  Port* peer = it->second.get();
+  if (peer->peer_.load() != nullptr || peer->remote_ != dom) return Err::access_denied;
   const uint32_t port = 1 + next_port_[dom]++;
-  ports_[{dom, port}] = Port{remote, remote_port, true, std::move(handler)};
-  peer->second.bound = true;
-  peer->second.remote_port = port;
+  auto mine = std::make_unique<Port>(remote, std::move(handler));
+  mine->remote_port_ = remote_port;
+  mine->peer_.store(peer, std::memory_order_release);
+  peer->remote_port_ = port;
+  peer->peer_.store(mine.get(), std::memory_order_release);
+  ports_[{dom, port}] = std::move(mine);
   return port;
 }
 
-Err Xen::notify(DomId dom, uint32_t port) {
-  std::function<void()> handler;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = ports_.find({dom, port});
-    if (it == ports_.end() || !it->second.bound) return Err::dev_not_found;
-    auto peer = ports_.find({it->second.remote, it->second.remote_port});
-    if (peer == ports_.end()) return Err::dev_not_found;
-    handler = peer->second.handler;
-  }
-  if (handler) handler();
+const Xen::Port* Xen::end(DomId dom, uint32_t port) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = ports_.find({dom, port});
+  return it == ports_.end() ? nullptr : it->second.get();
+}
+
+Err Xen::notify(const Port* end) {
+  const Port* peer = end != nullptr ? end->peer_.load(std::memory_order_acquire) : nullptr;
+  if (peer == nullptr) return Err::dev_not_found;
+  if (peer->handler_) peer->handler_();  // a closed peer is kept, with its handler
   return Err::success;
+}
+
+void Xen::close_locked(std::map<std::pair<DomId, uint32_t>, std::unique_ptr<Port>>::iterator it) {
+  Port* mine = it->second.get();
+  if (Port* peer = mine->peer_.load()) peer->peer_.store(nullptr, std::memory_order_release);
+  mine->peer_.store(nullptr, std::memory_order_release);
+  closed_.push_back(std::move(it->second));
+  ports_.erase(it);
 }
 
 void Xen::close(DomId dom, uint32_t port) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = ports_.find({dom, port});
-  if (it == ports_.end()) return;
-  auto peer = ports_.find({it->second.remote, it->second.remote_port});
-  if (peer != ports_.end()) peer->second.bound = false;
-  ports_.erase(it);
+  if (it != ports_.end()) close_locked(it);
 }
 
 void Xen::destroy_domain(DomId dom) {
@@ -104,9 +123,7 @@ void Xen::destroy_domain(DomId dom) {
     std::erase_if(grants_, [&](const auto& g) { return g.first.first == dom; });
     for (auto it = ports_.begin(); it != ports_.end();) {
       if (it->first.first == dom) {
-        auto peer = ports_.find({it->second.remote, it->second.remote_port});
-        if (peer != ports_.end()) peer->second.bound = false;
-        it = ports_.erase(it);
+        close_locked(it++);
       } else {
         ++it;
       }

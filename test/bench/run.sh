@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # make bench: instructions per config access through the engine and through the whole dispatcher
 # (callgrind, collection toggled on the measured function only), heap allocations per access (a
-# counting operator new in the drivers), and op round trips per second between the two cores.
+# counting operator new in the drivers), op round trips per second between the two cores, and the
+# simulator at scale: 64 guests x 8 functions, the backend's bytes per exported function and the
+# aggregate round trips with one frontend thread per guest.
 # Prints figures, with the goals (issue 15) next to the rows they are about; asserts nothing.
 # docs/performance.md says what each figure covers and keeps the before/after record.
 set -euo pipefail
@@ -68,3 +70,7 @@ echo
 
 echo "frontend core <-> backend core over the simulated page (conf_read of e1000e, 2 threads):"
 "$dir/bench_roundtrip" threads 200000 "$data" | sed 's/^/  /'
+echo
+
+# 64 guests x 8 functions in one process (test/bench/scale.cpp): about 5 s (3 s of threaded reads).
+"$dir/bench_scale" "$data" 3
