@@ -24,12 +24,14 @@ boots=("$@")
 # cores (docs/lab.md, "Budget"): on bookworm, Linux's pair and ours-be (our backend, Linux's
 # frontend) in boot main, ours on both sides in main, hide, aer and evil (since 2026-12-01 make check
 # also builds the packages and tests them in Debian roots: ours-be's hide, aer and evil moved to
-# lab-all to pay for it); on trixie, in-tree, ours-be and ours in main. Named boots run for every pair; `make lab-all` runs the whole matrix on both platforms.
+# lab-all to pay for it), and ours in hvmcheck (an HVM guest: the hvm boot without its hot-plug and
+# second guest; about 6 minutes); on trixie, in-tree, ours-be and ours in main. Named boots run for every pair; `make lab-all` runs the whole matrix on both platforms.
 default_boots=""
-[ ${#boots[@]} -gt 0 ] || { boots=(main hide aer evil); default_boots=1; }
+[ ${#boots[@]} -gt 0 ] || { boots=(main hide aer evil hvmcheck); default_boots=1; }
 # in_check PAIR BOOT: whether make check's cells include it (only consulted without named boots).
 in_check() {
   case ${LAB_PLATFORM:-bookworm}/$1/$2 in
+    bookworm/*/hvmcheck) [ "$1" = ours ] ;;
     bookworm/in-tree/main | bookworm/ours-be/main | bookworm/ours/*) return 0 ;;
     trixie/in-tree/main | trixie/ours-be/main | trixie/ours/main) return 0 ;;
     *) return 1 ;;
@@ -78,6 +80,7 @@ evil   |  720 | 5 | multi  | dom0_vcpus_pin | lab_pin=1                         
 pvh    |  420 | 2 | multi  | dom0=pvh       | -                                          | -device e1000e,addr=04.0
 resets |  480 | 2 | multi  | -              | -                                          | -device e1000e,addr=04.0 -device nvme,serial=lab4,addr=05.0 -device pci-testdev,addr=06.0 -device pcie-root-port,id=rp7,chassis=7,slot=7,addr=07.0 -device pci-testdev,bus=rp7,addr=00.0,multifunction=on -device pci-testdev,bus=rp7,addr=00.1 -device pcie-root-port,id=rp8,chassis=8,slot=8,addr=08.0 -device e1000e,bus=rp8
 hvm    | 3300 | 2 | multi  | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device nvme,serial=lab3,addr=05.0
+hvmcheck | 1200 | 2 | multi | dom0_vcpus_pin | lab_pin=1                                 | -device e1000e,addr=04.0 -device nvme,serial=lab3,addr=05.0
 '
 declare -A boot_timeout=() qemu_smp=() tcg_thread=() xen_args=() dom0_args=() qemu_devices=()
 # CPU features QEMU hides for one boot. pvh: a PVH dom0 runs in an HVM container, and Xen cannot
@@ -119,15 +122,17 @@ command -v qemu-system-x86_64 >/dev/null || {
   echo "0 passed, 1 failed"
   exit 1
 }
+# HVM guests need QEMU and their firmware in dom0 (hvm_boot: a boot that starts them runs for PAIR).
+hvm_boot() { case $2 in hvm) return 0 ;; hvmcheck) [ -z "$default_boots" ] || in_check "$1" hvmcheck ;; *) return 1 ;; esac; }
 hvm=""
-printf '%s\n' "${boots[@]}" | grep -qx hvm && hvm=hvm
+for b in "${boots[@]}"; do
+  for p in in-tree ours-be ours-fe ours; do hvm_boot "$p" "$b" && hvm=hvm; done
+done
 if [ "$platform" = bookworm ]; then
   "$here/fetch.sh" "$lab" $hvm
-  [ -z "$hvm" ] || export LAB_HVM=1  # build-images.sh puts QEMU and the HVM firmware in dom0's image
 else  # the platform's root with the lab's packages installed; the kernel its headers are for
   proot=$("$here/../platform/root.sh" "$build" "$platform" "lab${hvm:+-hvm}" | tail -1)
   ln -sfn "$proot" "$lab/root"
-  [ -z "$hvm" ] || export LAB_HVM=1
   "$here/../platform/root.sh" "$build" "$platform" release > "$proot/.kver"
 fi
 echo "lab: platform $platform: $(basename "$(ls "$lab"/root/boot/xen-4.*-amd64.gz | tail -1)" .gz), Linux $(cat "$lab/root/.kver")"
@@ -383,7 +388,10 @@ for pair in "${pairs[@]}"; do
     for boot in "${boots[@]}"; do in_check "$pair" "$boot" && any=1; done
     [ -n "$any" ] || continue
   fi
-  "$here/build-images.sh" "$lab" "$pair" "$mods"
+  # build-images.sh puts QEMU and the HVM firmware in dom0's image only for a pair that boots HVM guests.
+  pair_hvm=""
+  for boot in "${boots[@]}"; do hvm_boot "$pair" "$boot" && pair_hvm=1; done
+  LAB_HVM=$pair_hvm "$here/build-images.sh" "$lab" "$pair" "$mods"
   for boot in "${boots[@]}"; do
     # The 100-cycle leak check is about our frontend; one pair (ours on both sides) carries it.
     [ "$boot" = cycles ] && [ "$pair" != ours ] && [ -z "${LAB_CYCLES_ALL:-}" ] && continue
