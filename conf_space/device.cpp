@@ -19,7 +19,7 @@ uint8_t byte_of(uint32_t v, uint32_t i) { return static_cast<uint8_t>(v >> (8 * 
 
 void DeviceView::clear() {
   for (auto& m : map_) m = 0;
-  for (auto& d : denials_) __atomic_store_n(&d, 0u, __ATOMIC_RELAXED);
+  for (auto& d : denials_) __atomic_store_n(&d, uint16_t{0}, __ATOMIC_RELAXED);
   nfields_ = 0;
   ncaps_ = 0;
   nquirks_ = 0;
@@ -153,7 +153,13 @@ uint8_t DeviceView::cap_offset(uint8_t id) const {
 }
 
 void DeviceView::count_denial(uint16_t offset) {
-  __atomic_fetch_add(&denials_[offset / 4], 1u, __ATOMIC_RELAXED);
+  uint16_t* const count = &denials_[offset / 4];
+  uint16_t seen = __atomic_load_n(count, __ATOMIC_RELAXED);
+  // Saturating: a guest that keeps probing one register must not wrap its count back to 0.
+  while (seen < kDenialsMax &&
+         !__atomic_compare_exchange_n(count, &seen, static_cast<uint16_t>(seen + 1), true, __ATOMIC_RELAXED,
+                                      __ATOMIC_RELAXED)) {
+  }
   __atomic_fetch_add(&total_denials_, uint64_t{1}, __ATOMIC_RELAXED);
 }
 

@@ -43,6 +43,7 @@ class DeviceView {
   static constexpr uint16_t kMaxFields = 160;
   static constexpr uint8_t kMaxCaps = 48;  // (256 - 64) / 4: more entries than that must be a loop
   static constexpr uint8_t kMaxQuirks = 32;
+  static constexpr uint16_t kDenialsMax = 0xffff;
 
   // Reads the device through `cfg` and stacks header, capability and quirk tables. On failure `diag`
   // says why (overlap, misalignment, broken capability chain) and the view must not be used.
@@ -65,6 +66,8 @@ class DeviceView {
 
   // Denied guest writes (any part refused), counted once per write against its dword register, from
   // the view's last build. Relaxed atomics: an admin reads them (sysfs) while the guest's ops run.
+  // A register's count stops at kDenialsMax (16 bits keep the view, and the kernel's per-function
+  // object, under 16 KiB); the total is exact.
   uint32_t denials(uint16_t offset) const {
     return offset < reg::PCI_CFG_SPACE_EXP_SIZE ? __atomic_load_n(&denials_[offset / 4], __ATOMIC_RELAXED) : 0;
   }
@@ -113,7 +116,7 @@ class DeviceView {
   FieldEntry entries_[kMaxFields];
   CapInfo caps_[kMaxCaps];
   Field quirks_[kMaxQuirks];
-  uint32_t denials_[reg::PCI_CFG_SPACE_EXP_SIZE / 4] = {};
+  uint16_t denials_[reg::PCI_CFG_SPACE_EXP_SIZE / 4] = {};
   uint64_t total_denials_ = 0;
 };
 

@@ -162,7 +162,9 @@ void report_memory(const World& w) {
       max_caps = std::max(max_caps, v.cap_count());
     }
   }
-  const size_t map = reg::PCI_CFG_SPACE_EXP_SIZE, denials = reg::PCI_CFG_SPACE_EXP_SIZE;
+  // One map byte per config byte; one 16-bit denial counter per dword (DeviceView::denials).
+  const size_t map = reg::PCI_CFG_SPACE_EXP_SIZE;
+  const size_t denials = reg::PCI_CFG_SPACE_EXP_SIZE / 4 * sizeof(uint16_t);
   const size_t entries = DeviceView::kMaxFields * sizeof(FieldEntry);
   const size_t quirks = DeviceView::kMaxQuirks * sizeof(Field);
   const size_t caps = DeviceView::kMaxCaps * sizeof(CapInfo);

@@ -75,6 +75,16 @@ TEST_CASE("XSA-128: a dword write over an emulated and a protected field leaks i
   CHECK(d->view.denials(0x44) == 1);     // the gap write is denied and counted
 }
 
+TEST_CASE("a register's denial count stops at its maximum, the total does not", "[engine]") {
+  auto d = plain_device();
+  add(*d, Field{0x40, 2, {.ro = 0xffff}, nullptr, "B", "test"});
+  const uint32_t writes = DeviceView::kDenialsMax + 10u;
+  for (uint32_t i = 0; i < writes; ++i) d->wr(0x40, 2, 0xffff);  // hardware holds 0: each one denied
+  CHECK(d->view.denials(0x40) == DeviceView::kDenialsMax);  // not wrapped back to 9
+  CHECK(d->view.total_denials() == writes);
+  CHECK(d->hw.log.empty());
+}
+
 TEST_CASE("reads straddling fields and gaps merge each byte from its own source", "[engine]") {
   auto d = plain_device();
   d->hw.poke(0x40, 4, 0x44332211);
