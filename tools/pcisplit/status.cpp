@@ -82,6 +82,14 @@ bool read_file(const std::string& path, std::string& out) {
 
 std::string key(const Bdf& b) { return bdf_name(b); }
 
+// The "+N" that ends a denials or pirqs line (N more not listed), N at most `max`.
+bool final_more(const std::string& token, uint64_t max, uint32_t& more) {
+  uint64_t v = 0;
+  if (token.size() < 2 || token[0] != '+' || !decimal(token.substr(1), v) || v > max) return false;
+  more = static_cast<uint32_t>(v);
+  return true;
+}
+
 }  // namespace
 
 bool parse_bdf_lines(const std::string& text, std::vector<Bdf>& out, std::string& error) {
@@ -147,10 +155,7 @@ bool parse_denials(const std::string& text, std::vector<Denials>& out, std::stri
     }
     for (size_t k = 2; k < t.size(); ++k) {
       uint64_t v;
-      if (k + 1 == t.size() && t[k].size() > 1 && t[k][0] == '+' && decimal(t[k].substr(1), v) && v <= UINT32_MAX) {
-        d.more = static_cast<uint32_t>(v);
-        break;
-      }
+      if (k + 1 == t.size() && final_more(t[k], UINT32_MAX, d.more)) break;
       const size_t colon = t[k].find(':');
       if (colon != 3 || !hex_digits(t[k], 0, 3) || !decimal(t[k].substr(4), v) || v > UINT32_MAX) {
         return bad("expected OFF:COUNT (hex offset, decimal count) or a final +N, not \"" + t[k] + "\"");
@@ -179,10 +184,7 @@ bool parse_pirqs(const std::string& text, std::vector<PirqReport>& out, std::str
     r.kind = t[1];
     r.count = static_cast<uint32_t>(v);
     for (size_t k = 3; k < t.size(); ++k) {
-      if (k + 1 == t.size() && t[k].size() > 1 && t[k][0] == '+' && decimal(t[k].substr(1), v) && v <= UINT16_MAX) {
-        r.more = static_cast<uint32_t>(v);
-        break;
-      }
+      if (k + 1 == t.size() && final_more(t[k], UINT16_MAX, r.more)) break;
       if (!decimal(t[k], v) || v > UINT32_MAX) return bad("expected a PIRQ or a final +N, not \"" + t[k] + "\"");
       r.pirqs.push_back(static_cast<uint32_t>(v));
     }
