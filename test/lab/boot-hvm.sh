@@ -148,10 +148,6 @@ LOG=$(guest_log "$GUEST")
 devs=""
 nvme_note=""
 
-# reset_count BDF: how many resets of BDF our pciback counted (its resets attribute); empty with
-# Linux's, which has none.
-reset_count() { sed -n "s/^$1 .* count=\([0-9]*\).*/\1/p" /sys/bus/pci/drivers/pciback/resets 2>/dev/null; }
-
 scenario hvm-create
 modprobe xen-pciback
 create_t0=0

@@ -21,7 +21,6 @@ ALONE=$(child_of 0000:00:08.0 0)
 ALL="$NIC $NVME $TESTDEV $MF0 $MF1 $ALONE"
 kernel_methods() { cat "/sys/bus/pci/devices/$1/reset_method" 2>/dev/null || echo "(none)"; }
 method_of() { sed -n "s/^$1 method=\([a-z_]*\) .*/\1/p" $D/resets; }
-count_of() { sed -n "s/^$1 .* count=\([0-9]*\).*/\1/p" $D/resets; }
 # try FILE TEXT: writes TEXT to FILE, prints "ok" or the shell's error text.
 try() { (echo "$2" > "$1") 2>&1 | sed -n 's/.*: \([A-Z][a-z ]*\)$/\1/p' | grep . || echo ok; }
 
@@ -65,7 +64,7 @@ RGLOG=$(guest_log rg)
 guest_cfg rg basic "$MF0 $MF1 $ALONE $TESTDEV"
 guest_console rg
 before=""
-in_tree_backend || before=$(for b in $MF0 $MF1 $ALONE; do printf '%s ' "$(count_of "$b")"; done)
+in_tree_backend || before=$(for b in $MF0 $MF1 $ALONE; do printf '%s ' "$(reset_count "$b")"; done)
 created=$(xl create /tmp/rg.cfg 2>&1)
 echo "$created" | sed 's/^/[xl] /'
 if wait_log "$RGLOG" "@@GUEST-DRIVERS-DONE" 180; then
@@ -83,7 +82,7 @@ if wait_log "$RGLOG" "@@GUEST-DRIVERS-DONE" 180; then
     result LIMIT "in-tree pciback: libxl logged \"doesn't support reset from sysfs\" for: ${nosup:-nothing}"
   else
     sed 's/^/@@RESETS /' $D/resets
-    after=$(for b in $MF0 $MF1 $ALONE; do printf '%s ' "$(count_of "$b")"; done)
+    after=$(for b in $MF0 $MF1 $ALONE; do printf '%s ' "$(reset_count "$b")"; done)
     dead=$(grep -c DEAD $D/resets || true)
     case " $nosup " in
       *" $MF0 "*|*" $MF1 "*|*" $ALONE "*) result FAIL "libxl still says \"doesn't support reset\" for: $nosup" ;;
@@ -108,17 +107,17 @@ if in_tree_backend; then
   else result LIMIT "in-tree pciback has no do_flr (libxl falls back to /sys/bus/pci/devices/BDF/reset)"; fi
 else
   errs=""
-  c=$(count_of "$MF0")
+  c=$(reset_count "$MF0")
   [ "$(try $D/do_flr "$MF0")" = ok ] || errs="$errs mf0"
-  [ "$(count_of "$MF0")" = $((c + 1)) ] || errs="$errs mf0-count:$c->$(count_of "$MF0")"
-  c=$(count_of "$ALONE")
+  [ "$(reset_count "$MF0")" = $((c + 1)) ] || errs="$errs mf0-count:$c->$(reset_count "$MF0")"
+  c=$(reset_count "$ALONE")
   [ "$(try $D/do_flr "$ALONE")" = ok ] || errs="$errs alone"
-  [ "$(count_of "$ALONE")" = $((c + 1)) ] || errs="$errs alone-count"
+  [ "$(reset_count "$ALONE")" = $((c + 1)) ] || errs="$errs alone-count"
   r=$(try $D/do_flr "$TESTDEV")
   case $r in Inappropriate*) ;; *) errs="$errs testdev:'$r'" ;; esac
   grep -q "^$TESTDEV .*last=none(do_flr,none)" $D/resets || errs="$errs testdev-last"
-  c=$(count_of "$NIC")
-  [ "$(try $D/do_flr "$NIC")" = ok ] && [ "$(count_of "$NIC")" = $((c + 1)) ] || errs="$errs nic-pm"
+  c=$(reset_count "$NIC")
+  [ "$(try $D/do_flr "$NIC")" = ok ] && [ "$(reset_count "$NIC")" = $((c + 1)) ] || errs="$errs nic-pm"
   [ "$(try $D/do_flr 0000:00:1f.3)" = "No such device" ] || errs="$errs unbound"
   [ "$(try $D/do_flr 0000:00:04.*)" = "Invalid argument" ] || errs="$errs wildcard"
   [ "$(try $D/do_flr garbage)" = "Invalid argument" ] || errs="$errs garbage"

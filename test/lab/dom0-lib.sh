@@ -34,6 +34,9 @@ wait_log() {
 
 # in_tree_backend: true when this boot's dom0 runs Linux's own xen-pciback (pairs in-tree, ours-fe).
 in_tree_backend() { case $(cat /lab/pair) in in-tree|ours-fe) return 0 ;; *) return 1 ;; esac; }
+# reset_count BDF: how many resets of BDF our pciback counted (its resets attribute); empty with
+# Linux's, which has none.
+reset_count() { sed -n "s/^$1 .* count=\([0-9]*\).*/\1/p" /sys/bus/pci/drivers/pciback/resets 2>/dev/null; }
 # in_tree_frontend: true when this boot's guests run Linux's own xen-pcifront (pairs in-tree, ours-be).
 in_tree_frontend() { case $(cat /lab/pair) in in-tree|ours-be) return 0 ;; *) return 1 ;; esac; }
 
