@@ -157,7 +157,9 @@ lab-bench: lab-deps modules $(LAB_KO_DEP)
 # The whole matrix: both platforms, every pair, every boot but bench and cycles (evil, multi, resets
 # and hvm for every pair too, and the PVH dom0 on the platform whose Xen has it); hours on 2 cores.
 # HVM guests boot for minutes under TCG (make check has ours in hvmcheck, its short form).
-# Logs: $(BUILD)/lab-all-PLATFORM.log; docs/lab.md keeps the last run.
+# Logs: $(BUILD)/lab-all-PLATFORM.log; docs/lab.md keeps the last run. `make lab-all LAB_RESUME=1`
+# continues an interrupted run: a boot that finished with the same stamp (same modules, scripts,
+# platform) is not run again (test/lab/lab.sh, cell_stamp).
 LAB_ALL_BOOTS ?= main hide aer evil multi resets hvm
 LAB_ALL_BOOTS_trixie ?= pvh
 lab-all:
@@ -269,6 +271,15 @@ check: deps fuzz-deps
 	  echo "lab $$p: $$lp passed, $$lf failed"; \
 	  passed=$$((passed + lp)); failed=$$((failed + lf)); \
 	done; else echo "lab skipped (LAB=0)"; fi; \
+	if [ $$failed -ne 0 ]; then echo "check: what failed (CI keeps only the tail of this log):"; \
+	  sed -n '/^The following tests FAILED/,/^Errors while/p' $(BUILD)/asan/ctest.log 2>/dev/null | sed 's/^/  unit: /'; \
+	  for g in rb:release-build fs:freestanding li:lint ms:module-test-bookworm mt:module-test-trixie; do \
+	    eval "[ \$$$${g%%:*} = 1 ]" || echo "  $${g#*:}"; done; \
+	  [ "$$df" = 0 ] || grep '^FAIL' $(BUILD)/deb-test.log | sed 's/^/  deb-test: /'; \
+	  [ "$$ff" = 0 ] || grep -iE 'finding|crash|FAIL' $(BUILD)/fuzz/check.log | sed 's/^/  fuzz: /'; \
+	  [ "$(LAB)" = 0 ] || for pl in $(foreach p,$(PLATFORMS),$(p):$(call lab_log,$(p))); do \
+	    sed -n '/^lab: the failed rows:/,/^lab: [0-9]* passed/p' $${pl#*:} 2>/dev/null | grep -v '^lab: ' | sed "s/^ */  lab $${pl%%:*}: /"; done; \
+	fi; \
 	echo "$$passed passed, $$failed failed"; \
 	[ $$rc -eq 0 ] && [ $$failed -eq 0 ]
 
