@@ -18,7 +18,8 @@ uint8_t byte_of(uint32_t v, uint32_t i) { return static_cast<uint8_t>(v >> (8 * 
 }  // namespace
 
 void DeviceView::clear() {
-  for (auto& m : map_) m = 0;
+  for (auto& m : hdr_map_) m = 0;
+  for (auto& h : ext_head_) h = 0;
   for (auto& d : denials_) __atomic_store_n(&d, uint16_t{0}, __ATOMIC_RELAXED);
   nfields_ = 0;
   ncaps_ = 0;
@@ -96,8 +97,8 @@ Err DeviceView::add_entry(const Field* field, uint16_t base, Text& diag) {
     return Err::invalid_offset;
   }
   for (uint32_t b = off; b < off + w; ++b) {
-    if (map_[b] != 0) {
-      const FieldEntry& other = entries_[map_[b] - 1];
+    if (const uint8_t taken = index_at(b); taken != 0) {
+      const FieldEntry& other = entries_[taken - 1];
       diag.add("field ").add(field->name).add(" at 0x").add_hex(off, 3).add(" overlaps ");
       diag.add(other.field->name).add(" at 0x").add_hex(other.offset, 3);
       return Err::op_failed;
@@ -127,8 +128,22 @@ Err DeviceView::add_entry(const Field* field, uint16_t base, Text& diag) {
     e.shadow = hw & field->masks.emu;
   }
   ++nfields_;
-  for (uint32_t b = off; b < off + w; ++b) map_[b] = static_cast<uint8_t>(nfields_);
+  if (off < reg::PCI_CFG_SPACE_SIZE) {
+    for (uint32_t b = off; b < off + w; ++b) hdr_map_[b] = static_cast<uint8_t>(nfields_);
+  } else {  // the field lies in one dword (aligned, width <= 4): it heads that dword's chain
+    uint8_t& head = ext_head_[(off - reg::PCI_CFG_SPACE_SIZE) / 4];
+    e.next = head;
+    head = static_cast<uint8_t>(nfields_);
+  }
   return Err::success;
+}
+
+uint8_t DeviceView::ext_index(uint32_t b) const {
+  for (uint8_t idx = ext_head_[(b - reg::PCI_CFG_SPACE_SIZE) / 4]; idx != 0; idx = entries_[idx - 1].next) {
+    const FieldEntry& e = entries_[idx - 1];
+    if (b >= e.offset && b < uint32_t{e.offset} + e.width) return idx;
+  }
+  return 0;
 }
 
 void DeviceView::reset() {
@@ -136,13 +151,13 @@ void DeviceView::reset() {
 }
 
 const FieldEntry* DeviceView::field_at(uint16_t offset) const {
-  if (offset >= reg::PCI_CFG_SPACE_EXP_SIZE || map_[offset] == 0) return nullptr;
-  return &entries_[map_[offset] - 1];
+  const uint8_t idx = offset < reg::PCI_CFG_SPACE_EXP_SIZE ? index_at(offset) : 0;
+  return idx == 0 ? nullptr : &entries_[idx - 1];
 }
 
 FieldEntry* DeviceView::entry_at(uint16_t offset) {
-  if (offset >= reg::PCI_CFG_SPACE_EXP_SIZE || map_[offset] == 0) return nullptr;
-  return &entries_[map_[offset] - 1];
+  const uint8_t idx = offset < reg::PCI_CFG_SPACE_EXP_SIZE ? index_at(offset) : 0;
+  return idx == 0 ? nullptr : &entries_[idx - 1];
 }
 
 uint8_t DeviceView::cap_offset(uint8_t id) const {
@@ -178,7 +193,7 @@ Result<uint32_t> DeviceView::field_value(const FieldEntry& e) {
 
 Result<uint32_t> DeviceView::read(uint32_t offset, uint32_t width) {
   if (cfg_ == nullptr || !access_ok(offset, width, size_)) return Err::invalid_offset;
-  const uint8_t first = map_[offset];
+  const uint8_t first = index_at(offset);
   if (first != 0) {  // the common case: the access is exactly one field
     const FieldEntry& e = entries_[first - 1];
     if (e.offset == offset && e.width == width) return field_value(e);
@@ -192,7 +207,7 @@ Result<uint32_t> DeviceView::read_fields(uint32_t offset, uint32_t width) {
   uint32_t hw = 0;
   bool have_hw = false;
   for (uint32_t i = 0; i < width;) {
-    const uint8_t idx = map_[offset + i];
+    const uint8_t idx = index_at(offset + i);
     if (idx == 0) {  // unclaimed: hardware, read once for the whole access
       if (!have_hw) {
         PCISPLIT_TRY(v, cfg_->read(static_cast<uint16_t>(offset), static_cast<uint8_t>(width)));
@@ -223,7 +238,7 @@ WriteResult DeviceView::write(uint32_t offset, uint32_t width, uint32_t value) {
   uint32_t unclaimed = 0;  // bit i: byte i of the access belongs to no field
   bool denied = false;     // one denial per access: accesses never leave their dword register
   for (uint32_t i = 0; i < width;) {
-    const uint8_t idx = map_[offset + i];
+    const uint8_t idx = index_at(offset + i);
     if (idx == 0) {
       unclaimed |= 1u << i;
       ++i;

@@ -103,6 +103,9 @@ class DeviceView {
   void generic_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask);
   void count_denial(uint16_t offset);
   void clear();
+  // The entry claiming byte `b` (< 4096), as index + 1; 0: unclaimed.
+  uint8_t index_at(uint32_t b) const { return b < reg::PCI_CFG_SPACE_SIZE ? hdr_map_[b] : ext_index(b); }
+  uint8_t ext_index(uint32_t b) const;
 
   ConfigAccess* cfg_ = nullptr;
   DeviceInfo info_;
@@ -112,7 +115,12 @@ class DeviceView {
   uint16_t nfields_ = 0;
   uint8_t ncaps_ = 0;
   uint8_t nquirks_ = 0;
-  uint8_t map_[reg::PCI_CFG_SPACE_EXP_SIZE] = {};  // byte offset -> entry index + 1 (0: unclaimed)
+  // Byte offset -> entry index + 1 (0: unclaimed), through index_at(). The header's 256 bytes have a
+  // byte map (a guest's hot registers: one load); the extended space, where a device has a few
+  // capabilities in 3,840 bytes, one chain head per dword, linked through FieldEntry::next (a naturally
+  // aligned field lies in one dword, so at most four entries share a chain). 1,216 bytes, not 4,096.
+  uint8_t hdr_map_[reg::PCI_CFG_SPACE_SIZE] = {};
+  uint8_t ext_head_[(reg::PCI_CFG_SPACE_EXP_SIZE - reg::PCI_CFG_SPACE_SIZE) / 4] = {};
   FieldEntry entries_[kMaxFields];
   CapInfo caps_[kMaxCaps];
   Field quirks_[kMaxQuirks];

@@ -220,6 +220,91 @@ TEST_CASE("lookup maps every byte of a field to it and nothing else", "[engine]"
   CHECK(d->view.field_at(0x200) == nullptr);
 }
 
+// The extended space is indexed by one chain head per dword (DeviceView::ext_head_), the header by a
+// byte map: the same answers either way, checked against a plain byte map of what was added.
+TEST_CASE("extended space: fields sharing a dword are found byte by byte, merged and kept apart", "[engine]") {
+  auto d = DeviceBuilder(4096).build();
+  d->hw.poke(0x200, 4, 0x44332211);
+  d->hw.poke(0x204, 4, 0x88776655);
+  //  0x200  0x201  0x202..0x203    0x204..0x205  0x206..0x207
+  // +------+------+--------------+-------------+-------------+
+  // | A emu| B ro | C rw         | (unclaimed) | D emu       |   added D, C, A, B: the chain is not in order
+  // +------+------+--------------+-------------+-------------+
+  add(*d, Field{0x206, 2, {.emu = 0xffff}, nullptr, "D", "test"});
+  add(*d, Field{0x202, 2, {}, nullptr, "C", "test"});
+  add(*d, Field{0x200, 1, {.emu = 0xff}, nullptr, "A", "test"});
+  add(*d, Field{0x201, 1, {.ro = 0xff}, nullptr, "B", "test"});
+  const char* want[8] = {"A", "B", "C", "C", nullptr, nullptr, "D", "D"};
+  for (uint16_t b = 0; b < 8; ++b) {
+    const FieldEntry* e = d->view.field_at(static_cast<uint16_t>(0x200 + b));
+    INFO("byte 0x" << std::hex << 0x200 + b);
+    if (want[b] == nullptr) CHECK(e == nullptr);
+    else REQUIRE((e != nullptr && std::string(e->field->name) == want[b]));
+  }
+  CHECK(d->rd(0x200, 4) == 0x44332211);  // A's shadow took hardware's byte at bind, B and C are hardware
+  CHECK(d->rd(0x204, 4) == 0x88776655);  // the unclaimed word reads hardware, D its shadow
+  CHECK(d->rd(0x201, 1) == 0x22);
+  d->hw.log.clear();
+  d->wr(0x200, 4, 0xaabbccdd);  // A takes 0xdd in its shadow, B refuses 0xcc, C is written
+  CHECK(d->rd(0x200, 1) == 0xdd);
+  CHECK(d->hw.peek(0x200, 4) == 0xaabb2211);
+  CHECK(d->view.denials(0x200) == 1);
+  d->wr(0x204, 4, 0x12345678);  // the unclaimed word is refused (not permissive); D is emulated
+  CHECK(d->hw.peek(0x204, 4) == 0x88776655);
+  CHECK(d->rd(0x206, 2) == 0x1234);
+  CHECK(d->view.denials(0x204) == 1);
+  Text diag;
+  CHECK(d->view.add_quirk(Field{0x204, 4, {}, nullptr, "over", "t"}, diag) != Err::success);
+  CHECK(std::string(diag.c_str()) == "field over at 0x204 overlaps D at 0x206");
+  CHECK(d->view.add_quirk(Field{0x204, 2, {}, nullptr, "gap", "t"}, diag) == Err::success);
+  CHECK(std::string(d->view.field_at(0x205)->field->name) == "gap");
+  CHECK(std::string(d->view.field_at(0x206)->field->name) == "D");
+}
+
+TEST_CASE("extended space: random quirk layouts are indexed exactly as a byte map would", "[engine]") {
+  uint32_t seed = 12345;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u, seed >> 8; };
+  for (int round = 0; round < 20; ++round) {
+    auto d = DeviceBuilder(4096).build();
+    std::vector<int> owner(4096, -1);  // byte -> index of the quirk name that claims it
+    std::vector<std::string> names;
+    for (int tries = 0; tries < 200 && d->view.field_count() < DeviceView::kMaxFields; ++tries) {
+      const uint8_t w = static_cast<uint8_t>(1u << (next() % 3));
+      // Mostly a few dwords, so that fields crowd into them; sometimes anywhere in 0x100..0xfff.
+      const uint32_t span = next() % 4 == 0 ? 0xf00 : 0x20;
+      const uint16_t off = static_cast<uint16_t>((0x100 + next() % span) & ~(w - 1u));
+      bool free = true;
+      for (uint32_t b = off; b < off + w; ++b) free = free && owner[b] < 0;
+      static const std::vector<std::string> pool = [] {
+        std::vector<std::string> v;
+        for (int i = 0; i < 200; ++i) v.push_back("q" + std::to_string(i));
+        return v;
+      }();
+      const char* name = pool[static_cast<size_t>(tries)].c_str();  // outlives the view's copy of the Field
+      Text diag;
+      const Err err = d->view.add_quirk(Field{off, w, {.emu = width_mask(w)}, nullptr, name, "t"}, diag);
+      INFO("round " << round << " quirk at 0x" << std::hex << off << " width " << int(w) << ": " << diag.c_str());
+      if (d->view.field_count() >= DeviceView::kMaxFields || !free) {
+        CHECK(err != Err::success);
+        continue;
+      }
+      if (names.size() >= DeviceView::kMaxQuirks) {
+        CHECK(err != Err::success);
+        break;
+      }
+      REQUIRE(err == Err::success);
+      for (uint32_t b = off; b < off + w; ++b) owner[b] = static_cast<int>(names.size());
+      names.emplace_back(name);
+    }
+    for (uint16_t b = 0x100; b < 0x1000; ++b) {
+      const FieldEntry* e = d->view.field_at(b);
+      INFO("round " << round << " byte 0x" << std::hex << b);
+      if (owner[b] < 0) CHECK(e == nullptr);
+      else REQUIRE((e != nullptr && names[owner[b]] == e->field->name));
+    }
+  }
+}
+
 TEST_CASE("reset returns every emulated register to its bind-time value", "[engine]") {
   auto d = load_device("e1000e.lspci");
   const uint32_t bar0 = d->rd(0x10, 4);
