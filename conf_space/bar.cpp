@@ -15,6 +15,12 @@ enum BarKind : uint8_t { kUnused = 0, kIo, kMem32, kMem64Lo, kMem64Hi, kRom };
 
 bool pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
+constexpr uint8_t kRomSlot = DeviceView::kBarSlots - 1;
+// BAR n (0x10 + 4n, both headers) has slot n; the ROM (0x30 or, in a bridge, 0x38) the last.
+BarState& state_of(DeviceView& dev, const FieldEntry& e) {
+  return dev.bar_state(e.kind == kRom ? kRomSlot : static_cast<uint8_t>((e.offset - reg::PCI_BASE_ADDRESS_0) / 4));
+}
+
 Err bar_init(DeviceView& dev, FieldEntry& e) {
   PCISPLIT_TRY(hw, dev.hw_read(e.offset, 4));
   const unsigned index = (e.offset - reg::PCI_BASE_ADDRESS_0) / 4;
@@ -38,10 +44,11 @@ Err bar_init(DeviceView& dev, FieldEntry& e) {
   }
   if (size != 0 && !pow2(size)) return Err::op_failed;
   if (e.kind != kMem64Lo && e.kind != kMem64Hi && size > 0x100000000ull) return Err::op_failed;
-  e.mask = static_cast<uint32_t>(addr_mask);
-  e.orig = hw & e.mask;
+  BarState& st = dev.bar_state(static_cast<uint8_t>(index));
+  st.mask = static_cast<uint32_t>(addr_mask);
+  st.orig = hw & st.mask;
   // A BAR the platform says is unimplemented reads 0, like hardware; no stale bits leak through.
-  e.shadow = e.mask == 0 && size == 0 ? 0 : hw;
+  e.shadow = st.mask == 0 && size == 0 ? 0 : hw;
   return Err::success;
 }
 
@@ -50,8 +57,9 @@ Err rom_init(DeviceView& dev, FieldEntry& e) {
   const uint64_t size = dev.info().rom_size;
   if (size != 0 && !pow2(size)) return Err::op_failed;
   e.kind = kRom;
-  e.mask = size != 0 ? static_cast<uint32_t>(~(size - 1)) & reg::PCI_ROM_ADDRESS_MASK : 0;
-  e.orig = hw & e.mask;
+  BarState& st = dev.bar_state(kRomSlot);
+  st.mask = size != 0 ? static_cast<uint32_t>(~(size - 1)) & reg::PCI_ROM_ADDRESS_MASK : 0;
+  st.orig = hw & st.mask;
   e.shadow = size != 0 ? hw & e.field->masks.emu : 0;
   return Err::success;
 }
@@ -59,12 +67,13 @@ Err rom_init(DeviceView& dev, FieldEntry& e) {
 // Lane by lane: accept all-ones (sizing) or the original address; ignore and count anything else.
 void latch_address(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
   FieldEntry& e = ctx.entry;
+  const BarState& st = state_of(ctx.dev, e);
   for (unsigned lane = 0; lane < 4; ++lane) {
     const uint32_t lane_bits = 0xffu << (8 * lane);
     if ((byte_mask & lane_bits) == 0) continue;
-    const uint32_t am = e.mask & lane_bits;
+    const uint32_t am = st.mask & lane_bits;
     const uint32_t nv = value & am;
-    if (nv == am || nv == (e.orig & am)) {
+    if (nv == am || nv == (st.orig & am)) {
       e.shadow = (e.shadow & ~am) | nv;
     } else {
       ctx.denied = true;
@@ -80,13 +89,14 @@ void bar_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
 void rom_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
   ctx.handled = true;
   latch_address(ctx, value, byte_mask);
-  if ((byte_mask & reg::PCI_ROM_ADDRESS_ENABLE) == 0 || ctx.entry.mask == 0) return;
+  const uint32_t rom_mask = ctx.dev.bar_state(kRomSlot).mask;
+  if ((byte_mask & reg::PCI_ROM_ADDRESS_ENABLE) == 0 || rom_mask == 0) return;
   // The enable bit is the device's own: decoding happens at the unchanged host address, and only
   // when there is one: an assigned ROM resource that shares no decoder, and an address in the BAR
   // (some ROM BARs read 0 while disabled; enabling then would decode at address 0). Else refused.
   uint32_t hw;
   if (!hook_hw_read(ctx, hw)) return;
-  const bool may_decode = ctx.dev.info().rom_decodes && (hw & ctx.entry.mask) != 0;
+  const bool may_decode = ctx.dev.info().rom_decodes && (hw & rom_mask) != 0;
   if (!may_decode) {
     if ((value & reg::PCI_ROM_ADDRESS_ENABLE) != (hw & reg::PCI_ROM_ADDRESS_ENABLE)) ctx.denied = true;
     return;

@@ -20,6 +20,7 @@ uint8_t byte_of(uint32_t v, uint32_t i) { return static_cast<uint8_t>(v >> (8 * 
 void DeviceView::clear() {
   for (auto& m : hdr_map_) m = 0;
   for (auto& h : ext_head_) h = 0;
+  for (auto& b : bars_) b = BarState{};
   for (auto& d : denials_) __atomic_store_n(&d, uint16_t{0}, __ATOMIC_RELAXED);
   nfields_ = 0;
   ncaps_ = 0;

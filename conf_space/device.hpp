@@ -32,6 +32,12 @@ struct WriteResult {
   Effects effects;
 };
 
+// A BAR's or the ROM's bind-time address and its address bits (conf_space/bar.cpp's hooks).
+struct BarState {
+  uint32_t orig = 0;
+  uint32_t mask = 0;
+};
+
 struct CapInfo {
   uint8_t id = 0;
   uint8_t offset = 0;
@@ -44,6 +50,7 @@ class DeviceView {
   static constexpr uint8_t kMaxCaps = 48;  // (256 - 64) / 4: more entries than that must be a loop
   static constexpr uint8_t kMaxQuirks = 32;
   static constexpr uint16_t kDenialsMax = 0xffff;
+  static constexpr uint8_t kBarSlots = 7;  // BARs 0-5 (0x10-0x24), then the expansion ROM
 
   // Reads the device through `cfg` and stacks header, capability and quirk tables. On failure `diag`
   // says why (overlap, misalignment, broken capability chain) and the view must not be used.
@@ -87,6 +94,7 @@ class DeviceView {
   Result<uint32_t> hw_read(uint16_t offset, uint8_t width) { return cfg_->read(offset, width); }
   Err hw_write(uint16_t offset, uint8_t width, uint32_t value) { return cfg_->write(offset, width, value); }
   FieldEntry* entry_at(uint16_t offset);
+  BarState& bar_state(uint8_t slot) { return bars_[slot < kBarSlots ? slot : kBarSlots - 1]; }
 
   // Used by table builders (header.cpp, caps/chain.cpp): registers `count` fields at `base`.
   Err add_fields(const Field* fields, size_t count, uint16_t base, Text& diag);
@@ -123,6 +131,7 @@ class DeviceView {
   uint8_t ext_head_[(reg::PCI_CFG_SPACE_EXP_SIZE - reg::PCI_CFG_SPACE_SIZE) / 4] = {};
   FieldEntry entries_[kMaxFields];
   CapInfo caps_[kMaxCaps];
+  BarState bars_[kBarSlots];
   Field quirks_[kMaxQuirks];
   uint16_t denials_[reg::PCI_CFG_SPACE_EXP_SIZE / 4] = {};
   uint64_t total_denials_ = 0;

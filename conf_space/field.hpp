@@ -115,12 +115,11 @@ struct FieldEntry {
   uint32_t read_hw = 0;
   uint32_t shadow = 0;    // emulated bits' current value
   uint32_t initial = 0;   // shadow as it was when the view was built; reset() returns to it
-  uint32_t orig = 0;      // hook-private bind-time value (e.g. BAR address)
-  uint32_t mask = 0;      // hook-private (e.g. BAR address bits)
   bool read_only = false; // every bit read-only but RW1C, no hook (a bridge's capabilities: L4)
   uint8_t next = 0;       // extended space: the next entry in this one's dword (index + 1; 0: none)
 };
-// The engine's tables are sized by it (DeviceView::kMaxFields of them): the link above sits in padding.
-static_assert(sizeof(FieldEntry) <= 40, "FieldEntry grew");
+// The engine's tables are sized by it (DeviceView::kMaxFields of them). The BARs' bind-time address
+// and address bits are not here but in DeviceView::bar_state(): 7 registers, not one per field.
+static_assert(sizeof(FieldEntry) <= 32, "FieldEntry grew");
 
 }  // namespace pcisplit
