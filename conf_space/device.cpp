@@ -21,7 +21,11 @@ void DeviceView::clear() {
   for (auto& m : hdr_map_) m = 0;
   for (auto& h : ext_head_) h = 0;
   for (auto& b : bars_) b = BarState{};
-  for (auto& d : denials_) __atomic_store_n(&d, uint16_t{0}, __ATOMIC_RELAXED);
+  for (auto& d : hdr_denials_) __atomic_store_n(&d, uint16_t{0}, __ATOMIC_RELAXED);
+  for (auto& d : ext_denials_) {
+    __atomic_store_n(&d.count, uint16_t{0}, __ATOMIC_RELAXED);
+    __atomic_store_n(&d.reg, uint16_t{0}, __ATOMIC_RELAXED);
+  }
   nfields_ = 0;
   ncaps_ = 0;
   nquirks_ = 0;
@@ -168,13 +172,38 @@ uint8_t DeviceView::cap_offset(uint8_t id) const {
   return 0;
 }
 
+uint32_t DeviceView::denials(uint16_t offset) const {
+  if (offset < reg::PCI_CFG_SPACE_SIZE) return __atomic_load_n(&hdr_denials_[offset / 4], __ATOMIC_RELAXED);
+  if (offset >= reg::PCI_CFG_SPACE_EXP_SIZE) return 0;
+  const uint16_t r = static_cast<uint16_t>(offset & ~3u);
+  for (const DenialSlot& d : ext_denials_) {
+    if (__atomic_load_n(&d.reg, __ATOMIC_RELAXED) == r) return __atomic_load_n(&d.count, __ATOMIC_RELAXED);
+  }
+  return 0;
+}
+
+// The extended register's slot, claimed if it has none yet; nullptr when every slot is taken.
+uint16_t* DeviceView::ext_counter(uint16_t reg_offset) {
+  for (DenialSlot& d : ext_denials_) {
+    uint16_t cur = __atomic_load_n(&d.reg, __ATOMIC_RELAXED);
+    if (cur == 0 && __atomic_compare_exchange_n(&d.reg, &cur, reg_offset, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+      return &d.count;
+    }
+    if (cur == reg_offset) return &d.count;  // ours, or claimed for this register just now by another
+  }
+  return nullptr;
+}
+
 void DeviceView::count_denial(uint16_t offset) {
-  uint16_t* const count = &denials_[offset / 4];
-  uint16_t seen = __atomic_load_n(count, __ATOMIC_RELAXED);
-  // Saturating: a guest that keeps probing one register must not wrap its count back to 0.
-  while (seen < kDenialsMax &&
-         !__atomic_compare_exchange_n(count, &seen, static_cast<uint16_t>(seen + 1), true, __ATOMIC_RELAXED,
-                                      __ATOMIC_RELAXED)) {
+  uint16_t* const count = offset < reg::PCI_CFG_SPACE_SIZE ? &hdr_denials_[offset / 4]
+                                                            : ext_counter(static_cast<uint16_t>(offset & ~3u));
+  if (count != nullptr) {
+    uint16_t seen = __atomic_load_n(count, __ATOMIC_RELAXED);
+    // Saturating: a guest that keeps probing one register must not wrap its count back to 0.
+    while (seen < kDenialsMax &&
+           !__atomic_compare_exchange_n(count, &seen, static_cast<uint16_t>(seen + 1), true, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED)) {
+    }
   }
   __atomic_fetch_add(&total_denials_, uint64_t{1}, __ATOMIC_RELAXED);
 }

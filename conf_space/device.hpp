@@ -48,7 +48,7 @@ class DeviceView {
  public:
   static constexpr uint16_t kMaxFields = 160;
   static constexpr uint8_t kMaxCaps = 48;  // (256 - 64) / 4: more entries than that must be a loop
-  static constexpr uint8_t kMaxQuirks = 32;
+  static constexpr uint8_t kMaxQuirks = 24;  // admin-added fields (sysfs quirks); 24 keeps the view within 8 KiB
   static constexpr uint16_t kDenialsMax = 0xffff;
   static constexpr uint8_t kBarSlots = 7;  // BARs 0-5 (0x10-0x24), then the expansion ROM
 
@@ -73,11 +73,12 @@ class DeviceView {
 
   // Denied guest writes (any part refused), counted once per write against its dword register, from
   // the view's last build. Relaxed atomics: an admin reads them (sysfs) while the guest's ops run.
-  // A register's count stops at kDenialsMax (16 bits keep the view, and the kernel's per-function
-  // object, under 16 KiB); the total is exact.
-  uint32_t denials(uint16_t offset) const {
-    return offset < reg::PCI_CFG_SPACE_EXP_SIZE ? __atomic_load_n(&denials_[offset / 4], __ATOMIC_RELAXED) : 0;
-  }
+  // A register's count stops at kDenialsMax; the total is exact. Every header register has a
+  // count; in the extended space the first kExtDenialSlots registers refused get one each, and
+  // refusals on further ones are in the total only (sysfs lists 8 registers anyway). 16 bits and
+  // the slots keep the view, and the kernel's per-function object, within 8 KiB.
+  static constexpr uint8_t kExtDenialSlots = 32;
+  uint32_t denials(uint16_t offset) const;
   uint64_t total_denials() const { return __atomic_load_n(&total_denials_, __ATOMIC_RELAXED); }
 
   // Introspection for tools and tests.
@@ -110,6 +111,7 @@ class DeviceView {
   bool write_field(FieldEntry& e, uint32_t value, uint32_t byte_mask, WriteResult& out);  // true: denied
   void generic_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask);
   void count_denial(uint16_t offset);
+  uint16_t* ext_counter(uint16_t reg_offset);
   void clear();
   // The entry claiming byte `b` (< 4096), as index + 1; 0: unclaimed.
   uint8_t index_at(uint32_t b) const { return b < reg::PCI_CFG_SPACE_SIZE ? hdr_map_[b] : ext_index(b); }
@@ -133,7 +135,12 @@ class DeviceView {
   CapInfo caps_[kMaxCaps];
   BarState bars_[kBarSlots];
   Field quirks_[kMaxQuirks];
-  uint16_t denials_[reg::PCI_CFG_SPACE_EXP_SIZE / 4] = {};
+  uint16_t hdr_denials_[reg::PCI_CFG_SPACE_SIZE / 4] = {};
+  struct DenialSlot {
+    uint16_t reg = 0;  // the extended register's offset (dword-aligned, >= 0x100); 0: free
+    uint16_t count = 0;
+  };
+  DenialSlot ext_denials_[kExtDenialSlots] = {};
   uint64_t total_denials_ = 0;
 };
 

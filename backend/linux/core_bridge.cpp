@@ -224,6 +224,8 @@ extern "C" void pcisplit_fn_set_policy(pcisplit_fn* fn, int permissive, int allo
   fn->view.set_policy(policy);
 }
 
+static_assert(PCISPLIT_MAX_QUIRKS == DeviceView::kMaxQuirks, "every quirk the glue's list takes must fit the view");
+
 extern "C" int pcisplit_fn_add_quirk(pcisplit_fn* fn, uint16_t reg, uint8_t size, uint32_t mask, char* diag,
                                      size_t cap) {
   Text why;

@@ -20,6 +20,12 @@ extern "C" {
 #include <linux/types.h>
 #endif
 
+/*
+ * Quirks an admin may add per function (sysfs `quirks`): the view's room for them
+ * (DeviceView::kMaxQuirks, checked in core_bridge.cpp), so a quirk the list takes always applies.
+ */
+#define PCISPLIT_MAX_QUIRKS 24
+
 struct pcisplit_fn;   /* C++: one function's config view and its platform adapter */
 struct pcisplit_be;   /* C++: one backend instance (one guest) */
 struct pcisplit_dev;  /* C: a function bound to the pciback driver */

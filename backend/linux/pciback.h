@@ -43,7 +43,6 @@
 #include "../../protocol/linux/xs.h"
 
 #define PCISPLIT_NAME "pciback"
-#define PCISPLIT_MAX_QUIRKS 32
 #define PCISPLIT_MAX_SLOTS 64
 #define PCISPLIT_MSIX_MAX 128
 #define PCISPLIT_MSI_MAX 32          /* MSI's Multiple Message Enable: at most 32 vectors */

@@ -162,9 +162,10 @@ void report_memory(const World& w) {
       max_caps = std::max(max_caps, v.cap_count());
     }
   }
-  // One map byte per config byte; one 16-bit denial counter per dword (DeviceView::denials).
-  const size_t map = reg::PCI_CFG_SPACE_EXP_SIZE;
-  const size_t denials = reg::PCI_CFG_SPACE_EXP_SIZE / 4 * sizeof(uint16_t);
+  // The field map: a byte per header byte, a chain head per extended dword. Denial counters: 16 bits
+  // per header dword, kExtDenialSlots slots (register, count) for the extended space.
+  const size_t map = reg::PCI_CFG_SPACE_SIZE + (reg::PCI_CFG_SPACE_EXP_SIZE - reg::PCI_CFG_SPACE_SIZE) / 4;
+  const size_t denials = reg::PCI_CFG_SPACE_SIZE / 4 * sizeof(uint16_t) + DeviceView::kExtDenialSlots * 2 * sizeof(uint16_t);
   const size_t entries = DeviceView::kMaxFields * sizeof(FieldEntry);
   const size_t quirks = DeviceView::kMaxQuirks * sizeof(Field);
   const size_t caps = DeviceView::kMaxCaps * sizeof(CapInfo);

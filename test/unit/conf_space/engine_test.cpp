@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The access engine: validation, straddling accesses, mask classes, denials, build-time checks.
+#include <cstdio>
+
 #include "support/fake_device.hpp"
 
 using namespace pcisplit;
@@ -83,6 +85,31 @@ TEST_CASE("a register's denial count stops at its maximum, the total does not", 
   CHECK(d->view.denials(0x40) == DeviceView::kDenialsMax);  // not wrapped back to 9
   CHECK(d->view.total_denials() == writes);
   CHECK(d->hw.log.empty());
+}
+
+TEST_CASE("extended registers: the first ones refused have counts of their own, the total has all", "[engine]") {
+  auto d = DeviceBuilder(4096).build();
+  // Unclaimed extended registers, refused (not permissive): one write each, the first register twice,
+  // and byte and word writes inside a register count against that register.
+  const unsigned regs = DeviceView::kExtDenialSlots + 5u;
+  auto at = [](unsigned i) { return static_cast<uint16_t>(0x100 + 4 * i); };
+  for (unsigned i = 0; i < regs; ++i) d->wr(at(i), 4, 0xffffffff);
+  d->wr(0x102, 2, 0xffff);
+  d->wr(0x103, 1, 0xff);
+  CHECK(d->view.denials(0x100) == 3);
+  CHECK(d->view.denials(0x102) == 3);  // any offset inside the register names it
+  for (unsigned i = 1; i < DeviceView::kExtDenialSlots; ++i) CHECK(d->view.denials(at(i)) == 1);
+  for (unsigned i = DeviceView::kExtDenialSlots; i < regs; ++i) CHECK(d->view.denials(at(i)) == 0);
+  CHECK(d->view.total_denials() == regs + 2);  // exact, slots or not
+  d->wr(0x40, 4, 0xffffffff);                  // the header keeps a count for every register
+  CHECK(d->view.denials(0x40) == 1);
+  CHECK(d->view.denials(0x1000) == 0);
+  CHECK(d->hw.log.empty());
+  Text diag;  // a rebuild starts every count again
+  REQUIRE(d->view.build(d->hw, d->info, Policy{}, diag) == Err::success);
+  CHECK(d->view.denials(0x100) == 0);
+  d->wr(at(regs - 1), 4, 0);
+  CHECK(d->view.denials(at(regs - 1)) == 1);
 }
 
 TEST_CASE("reads straddling fields and gaps merge each byte from its own source", "[engine]") {
@@ -277,7 +304,11 @@ TEST_CASE("extended space: random quirk layouts are indexed exactly as a byte ma
       for (uint32_t b = off; b < off + w; ++b) free = free && owner[b] < 0;
       static const std::vector<std::string> pool = [] {
         std::vector<std::string> v;
-        for (int i = 0; i < 200; ++i) v.push_back("q" + std::to_string(i));
+        for (int i = 0; i < 200; ++i) {
+          char buf[16];
+          std::snprintf(buf, sizeof buf, "q%d", i);
+          v.emplace_back(buf);
+        }
         return v;
       }();
       const char* name = pool[static_cast<size_t>(tries)].c_str();  // outlives the view's copy of the Field
