@@ -168,6 +168,7 @@ lab-all:
 	  $(MAKE) --no-print-directory lab PLATFORM=$(p) BOOTS="$(LAB_ALL_BOOTS) $(LAB_ALL_BOOTS_$(p))" || rc=1; \
 	  cp $(call lab_log,$(p)) $(BUILD)/lab-all-$(p).log;) \
 	for p in $(PLATFORMS); do echo "lab-all $$p: $$(grep '^lab: [0-9]* passed' $(BUILD)/lab-all-$$p.log | tail -1)"; done; \
+	test/lab/table.sh $(BUILD) $(PLATFORMS) > $(BUILD)/lab-all-table.md && echo "lab-all: the matrix for docs/lab.md in $(BUILD)/lab-all-table.md"; \
 	exit $$rc
 
 # Packages (docs/packaging.md): make deb builds xen-pcisplit-dkms and pcisplit .debs into $(BUILD)/deb
