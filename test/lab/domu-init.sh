@@ -10,6 +10,7 @@ mount -t devtmpfs dev /dev
 modprobe() { /sbin/modprobe "$@"; }  # kmod's, not busybox's applet
 mode=$(sed -n 's/.*lab_mode=\([a-z]*\).*/\1/p' /proc/cmdline)
 echo "@@GUEST-UP mode=$mode"
+fe_loaded=$(cut -d' ' -f1 /proc/uptime)  # (boot enum: when the frontend starts, by the guest's clock)
 modprobe xen-pcifront
 
 wait_devices() {
@@ -115,6 +116,29 @@ case "$mode" in
         sleep 0.2
       done
     fi
+    ;;
+  enum)
+    # Boot enum: how long until every passed-through function has its driver. lab_enum=N functions are
+    # expected; the guest polls sysfs every 0.1 s and reports, by its own uptime, when the frontend's
+    # load began and when the last of the N had its driver.
+    modprobe e1000e
+    modprobe e1000
+    modprobe nvme
+    want=$(sed -n 's/.*lab_enum=\([0-9]*\).*/\1/p' /proc/cmdline)
+    i=0
+    while [ $i -lt 3000 ]; do
+      n=0
+      b=0
+      for d in /sys/bus/pci/devices/*; do
+        [ -e "$d" ] || continue
+        n=$((n + 1))
+        [ -z "$(driver_of "$d")" ] || b=$((b + 1))
+      done
+      [ "$n" -ge "${want:-1}" ] && [ "$b" -eq "$n" ] && break
+      sleep 0.1
+      i=$((i + 1))
+    done
+    echo "@@GUEST-ENUM functions=$n bound=$b fe_loaded=$fe_loaded done=$(cut -d' ' -f1 /proc/uptime)"
     ;;
   intx)
     # booted with pci=nomsi: e1000e must fall back to its legacy interrupt (dom0 shares the line)

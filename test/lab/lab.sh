@@ -54,6 +54,9 @@ in_check() {
 #   LAB_BENCH_ICOUNT it runs single-threaded with QEMU's -icount (run_boot).
 # - resets (on request: BOOTS=resets, every pair) has a function of each reset kind (boot-resets.sh):
 #   none on the root bus, the kernel's, and a two-function slot without one below a root port.
+# - enum (on request: BOOTS=enum, a measurement like bench, so not in lab-all) creates one guest with
+#   eight functions lab_enum_runs times (5) and times each create to every driver bound
+#   (boot-enum.sh); pinned as bench, for the same reason.
 # - pvh (platform trixie, on request: BOOTS=pvh) boots dom0 as a PVH domain (Xen 4.20's dom0=pvh).
 # - evil (default for our backend's pairs, BOOTS=evil for all: a guest whose frontend is pcisplit-evil,
 #   next to a witness guest with the second e1000e, boot-evil.sh) has five CPUs and every domain on
@@ -81,6 +84,7 @@ pvh    |  420 | 2 | multi  | dom0=pvh       | -                                 
 resets |  480 | 2 | multi  | -              | -                                          | -device e1000e,addr=04.0 -device nvme,serial=lab4,addr=05.0 -device pci-testdev,addr=06.0 -device pcie-root-port,id=rp7,chassis=7,slot=7,addr=07.0 -device pci-testdev,bus=rp7,addr=00.0,multifunction=on -device pci-testdev,bus=rp7,addr=00.1 -device pcie-root-port,id=rp8,chassis=8,slot=8,addr=08.0 -device e1000e,bus=rp8
 hvm    | 3300 | 2 | multi  | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device nvme,serial=lab3,addr=05.0
 hvmcheck | 1200 | 2 | multi | dom0_vcpus_pin | lab_pin=1                                 | -device e1000e,addr=04.0 -device nvme,serial=lab3,addr=05.0
+enum   | 2400 | 2 | multi  | dom0_vcpus_pin | lab_pin=1                                  | -device e1000e,addr=04.0 -device nvme,serial=lab5,addr=05.0 -device e1000,addr=06.0 -device e1000-82544gc,addr=07.0,multifunction=on -device e1000-82545em,addr=07.1 -device e1000,addr=08.0,multifunction=on -device e1000,addr=08.1 -device e1000,addr=08.2
 '
 declare -A boot_timeout=() qemu_smp=() tcg_thread=() xen_args=() dom0_args=() qemu_devices=()
 # CPU features QEMU hides for one boot. pvh: a PVH dom0 runs in an HVM container, and Xen cannot
