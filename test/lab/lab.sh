@@ -183,12 +183,12 @@ run_boot() {
   local log=$lab/logs/$pair-$boot.log sock=$lab/logs/$pair-$boot.monitor
   local limit=${boot_timeout[$boot]} thread=${tcg_thread[$boot]} extra=() bench_args=""
   rm -f "$log" "$sock" "$lab/logs/$pair-$boot.hang"
-  if [ "$boot" = bench ]; then
-    bench_args="lab_bench_runs=${LAB_BENCH_RUNS:-7} lab_bench_reads=${LAB_BENCH_READS:-20}"
-    # LAB_BENCH_ICOUNT=1: QEMU's virtual clock counts instructions (2^3 ns each) instead of
-    # following the host's, so the guest's timings do not depend on what else the host runs;
-    # sleep=off lets idle time pass at once. Any other value is -icount's options as they are
-    # (e.g. shift=auto). icount needs single-threaded TCG.
+  [ "$boot" != bench ] || bench_args="lab_bench_runs=${LAB_BENCH_RUNS:-7} lab_bench_reads=${LAB_BENCH_READS:-20}"
+  if [ "$boot" = bench ] || [ "$boot" = enum ]; then
+    # LAB_BENCH_ICOUNT=1 (the measuring boots, bench and enum): QEMU's virtual clock counts
+    # instructions (2^3 ns each) instead of following the host's, so the timings do not depend on
+    # what else the host runs; sleep=off lets idle time pass at once. Any other value is -icount's
+    # options as they are (e.g. shift=auto). icount needs single-threaded TCG.
     case ${LAB_BENCH_ICOUNT:-0} in
       0) ;;
       1) thread=single; extra=(-icount "shift=3,sleep=off") ;;
@@ -391,7 +391,7 @@ hung_runs=()
 cell_stamp() {
   {
     echo "$platform $1 $2 $(cat "$lab/root/.kver" 2>/dev/null) $(ls "$lab"/root/boot/xen-4.*-amd64.gz 2>/dev/null | tail -1)"
-    echo "${LAB_QEMU_SMP:-} ${LAB_QEMU_CPU:-} ${LAB_XEN_ARGS:-} ${LAB_DOM0_ARGS:-}"
+    echo "${LAB_QEMU_SMP:-} ${LAB_QEMU_CPU:-} ${LAB_XEN_ARGS:-} ${LAB_DOM0_ARGS:-} ${LAB_BENCH_ICOUNT:-}"
     cat "$here"/*.sh "$LAB_PCISPLIT_BIN" ${LAB_EVIL_BIN:+"$LAB_EVIL_BIN"}
     [ "$1" = in-tree ] || cat "$mods"/*.ko
   } | sha256sum | cut -c1-16
