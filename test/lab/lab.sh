@@ -397,20 +397,26 @@ cell_stamp() {
   } | sha256sum | cut -c1-16
 }
 kept_boots=0
-# boot_failed PAIR LOG: whether the boot's log has a failed scenario, no scenario, or no end.
-boot_failed() {
-  local log=$2 name status rest
-  tr -d '\r' < "$log" 2>/dev/null | grep -q '^@@DOM0-DONE' || return 0
-  tr -d '\r' < "$log" | grep -q '^@@RESULT' || return 0
+# failed_rows PAIR LOG: the boot's failed rows, one a line ("NAME STATUS[: why]"), and a line for a
+# boot with no scenario or no end; nothing for a boot that passed. config-view is judged as below.
+# (grep reads the file itself: a `tr | grep -q` that stops early would fail the pipe under pipefail.)
+failed_rows() {
+  local log=$2 name status rest v
+  grep -aq '^@@DOM0-DONE' "$log" 2>/dev/null || echo "boot no-@@DOM0-DONE"
+  grep -aq '^@@RESULT' "$log" 2>/dev/null || { echo "boot no-results"; return 0; }
   while read -r _ name status rest; do
     case $status in
       PASS | BENCH | LIMIT | N/A) ;;
-      HOST) [ "$name" = config-view ] && [ "$(judge_config_view "$log" "$1" | cut -d' ' -f1)" = PASS ] || return 0 ;;
-      *) return 0 ;;
+      HOST)
+        if [ "$name" = config-view ]; then
+          v=$(judge_config_view "$log" "$1")
+          [ "${v%% *}" = PASS ] || echo "$name ${v%% *}: ${v#* }"
+        else echo "$name HOST"; fi ;;
+      *) echo "$name $status" ;;
     esac
-  done < <(tr -d '\r' < "$log" | grep '^@@RESULT')
-  return 1
+  done < <(tr -d '\r' < "$log" | grep -a '^@@RESULT')
 }
+boot_failed() { [ -n "$(failed_rows "$1" "$2")" ]; }
 # LAB_RERUN_FAILED=0 turns this off: a boot with a failed row that has not already run twice runs once
 # more, and the second run's rows count. The nested machine (Xen under QEMU's TCG on 2 host cores)
 # now and then stalls a guest for tens of seconds (docs/lab.md); a bug fails both runs. The first
@@ -441,7 +447,7 @@ for pair in "${pairs[@]}"; do
     stampf=$lab/logs/$pair-$boot.stamp
     stamp=$(cell_stamp "$pair" "$boot")
     if [ -n "${LAB_RESUME:-}" ] && [ -f "$stampf" ] && [ "$(cut -d' ' -f1 "$stampf")" = "$stamp" ] &&
-       tr -d '\r' < "$log" 2>/dev/null | grep -q '^@@DOM0-DONE'; then
+       grep -aq '^@@DOM0-DONE' "$log" 2>/dev/null; then
       echo "lab: $pair / boot $boot kept from the run of $(cut -d' ' -f3 "$stampf") (LAB_RESUME; same stamp $stamp)"
       echo "lab: $pair / boot $boot took $(cut -d' ' -f2 "$stampf") s"
       kept_boots=$((kept_boots + 1))
@@ -467,8 +473,7 @@ for pair in "${pairs[@]}"; do
       run_boot "$pair" "$boot" || true
     fi
     if [ "$brc" = 0 ] && [ "${LAB_RERUN_FAILED:-1}" != 0 ] && boot_failed "$pair" "$log"; then
-      first=$(tr -d '\r' < "$log" | grep '^@@RESULT' | awk '$3 != "PASS" && $3 != "LIMIT" && $3 != "N/A" && $3 != "BENCH" { print $2 " " $3 }' | paste -sd, -)
-      tr -d '\r' < "$log" | grep -q '^@@DOM0-DONE' || first="${first:+$first, }no @@DOM0-DONE"
+      first=$(failed_rows "$pair" "$log" | paste -sd';' -)
       mv "$log" "$lab/logs/$pair-$boot.failed-run.log"
       echo "lab: $pair / boot $boot failed ($first) after $(( $(date +%s) - t0 )) s; running it once more"
       echo "---- last lines of its log"; tail -25 "$lab/logs/$pair-$boot.failed-run.log" | tr -d '\r'
