@@ -44,7 +44,7 @@ Err bar_init(DeviceView& dev, FieldEntry& e) {
   }
   if (size != 0 && !pow2(size)) return Err::op_failed;
   if (e.kind != kMem64Lo && e.kind != kMem64Hi && size > 0x100000000ull) return Err::op_failed;
-  BarState& st = dev.bar_state(static_cast<uint8_t>(index));
+  BarState& st = state_of(dev, e);
   st.mask = static_cast<uint32_t>(addr_mask);
   st.orig = hw & st.mask;
   // A BAR the platform says is unimplemented reads 0, like hardware; no stale bits leak through.
@@ -57,7 +57,7 @@ Err rom_init(DeviceView& dev, FieldEntry& e) {
   const uint64_t size = dev.info().rom_size;
   if (size != 0 && !pow2(size)) return Err::op_failed;
   e.kind = kRom;
-  BarState& st = dev.bar_state(kRomSlot);
+  BarState& st = state_of(dev, e);
   st.mask = size != 0 ? static_cast<uint32_t>(~(size - 1)) & reg::PCI_ROM_ADDRESS_MASK : 0;
   st.orig = hw & st.mask;
   e.shadow = size != 0 ? hw & e.field->masks.emu : 0;
@@ -89,7 +89,7 @@ void bar_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
 void rom_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
   ctx.handled = true;
   latch_address(ctx, value, byte_mask);
-  const uint32_t rom_mask = ctx.dev.bar_state(kRomSlot).mask;
+  const uint32_t rom_mask = state_of(ctx.dev, ctx.entry).mask;
   if ((byte_mask & reg::PCI_ROM_ADDRESS_ENABLE) == 0 || rom_mask == 0) return;
   // The enable bit is the device's own: decoding happens at the unchanged host address, and only
   // when there is one: an assigned ROM resource that shares no decoder, and an address in the BAR
