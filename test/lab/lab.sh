@@ -472,8 +472,9 @@ for pair in "${pairs[@]}"; do
       t0=$(date +%s)
       run_boot "$pair" "$boot" || true
     fi
-    if [ "$brc" = 0 ] && [ "${LAB_RERUN_FAILED:-1}" != 0 ] && boot_failed "$pair" "$log"; then
-      first=$(failed_rows "$pair" "$log" | paste -sd';' -)
+    first=""
+    [ "$brc" != 0 ] || [ "${LAB_RERUN_FAILED:-1}" = 0 ] || first=$(failed_rows "$pair" "$log" | paste -sd';' -)
+    if [ -n "$first" ]; then
       mv "$log" "$lab/logs/$pair-$boot.failed-run.log"
       echo "lab: $pair / boot $boot failed ($first) after $(( $(date +%s) - t0 )) s; running it once more"
       echo "---- last lines of its log"; tail -25 "$lab/logs/$pair-$boot.failed-run.log" | tr -d '\r'
