@@ -16,12 +16,16 @@ enum BarKind : uint8_t { kUnused = 0, kIo, kMem32, kMem64Lo, kMem64Hi, kRom };
 bool pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 constexpr uint8_t kRomSlot = DeviceView::kBarSlots - 1;
-// BAR n (0x10 + 4n, both headers) has slot n; the ROM (0x30 or, in a bridge, 0x38) the last.
+// BAR n (0x10 + 4n of a type 0 header) has slot n; the ROM (0x30) the last. bar_init refuses any other
+// offset, so a BAR's entry never reaches another's slot (a bridge's BARs and ROM are read-only fields).
 BarState& state_of(DeviceView& dev, const FieldEntry& e) {
   return dev.bar_state(e.kind == kRom ? kRomSlot : static_cast<uint8_t>((e.offset - reg::PCI_BASE_ADDRESS_0) / 4));
 }
 
 Err bar_init(DeviceView& dev, FieldEntry& e) {
+  if (e.offset < reg::PCI_BASE_ADDRESS_0 || e.offset >= reg::PCI_BASE_ADDRESS_0 + 4 * kRomSlot) {
+    return Err::op_failed;  // kBarOps on a register that is not BAR 0-5: a table error
+  }
   PCISPLIT_TRY(hw, dev.hw_read(e.offset, 4));
   const unsigned index = (e.offset - reg::PCI_BASE_ADDRESS_0) / 4;
   const FieldEntry* prev = index > 0 ? dev.entry_at(static_cast<uint16_t>(e.offset - 4)) : nullptr;

@@ -92,6 +92,18 @@ Err DeviceView::add_quirk(const Field& field, Text& diag) {
   return Err::success;
 }
 
+Err DeviceView::add_builtin_quirk(const Field* fields, size_t count, Text& diag) {
+  if (cfg_ == nullptr) {
+    diag.clear();
+    diag.add("device view not built");
+    return Err::op_failed;
+  }
+  const uint16_t first = nfields_;
+  const Err err = add_fields(fields, count, 0, diag);
+  for (uint16_t i = first; i < nfields_; ++i) entries_[i].initial = entries_[i].shadow;
+  return err;
+}
+
 Err DeviceView::add_entry(const Field* field, uint16_t base, Text& diag) {
   const uint32_t off = base + field->offset;
   const uint8_t w = field->width;

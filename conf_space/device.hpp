@@ -48,7 +48,7 @@ class DeviceView {
  public:
   static constexpr uint16_t kMaxFields = 160;
   static constexpr uint8_t kMaxCaps = 48;  // (256 - 64) / 4: more entries than that must be a loop
-  static constexpr uint8_t kMaxQuirks = 24;  // admin-added fields (sysfs quirks); 24 keeps the view within 8 KiB
+  static constexpr uint8_t kMaxQuirks = 24;  // admin-added fields (sysfs quirks); built-in ones take none
   static constexpr uint16_t kDenialsMax = 0xffff;
   static constexpr uint8_t kBarSlots = 7;  // BARs 0-5 (0x10-0x24), then the expansion ROM
 
@@ -59,6 +59,9 @@ class DeviceView {
   // Adds a quirk field at an absolute offset. The descriptor is copied into the view, so callers may
   // pass a temporary (the sysfs quirk parser does). Overlaps with existing fields are refused.
   Err add_quirk(const Field& field, Text& diag);
+  // Adds a built-in quirk's fields (absolute offsets). They are not copied: `fields` must outlive the
+  // view (quirks/builtin.cpp's static tables), and they take none of the kMaxQuirks an admin has.
+  Err add_builtin_quirk(const Field* fields, size_t count, Text& diag);
 
   // Guest accesses. Width 1/2/4, naturally aligned, inside the config space, else invalid_offset.
   // Offsets and widths are taken as the wire carries them, unchecked; the engine validates them.

@@ -37,11 +37,7 @@ Err apply_builtin(DeviceView& dev, Text& diag) {
                   static_cast<uint16_t>(sub >> 16)};
   const Quirk* q = find_builtin(ids);
   if (q == nullptr) return Err::success;
-  for (size_t i = 0; i < q->count; ++i) {
-    const Err err = dev.add_quirk(q->fields[i], diag);
-    if (err != Err::success) return err;
-  }
-  return Err::success;
+  return dev.add_builtin_quirk(q->fields, q->count, diag);
 }
 
 Field passthrough_field(uint16_t offset, uint8_t width, uint32_t mask) {

@@ -22,7 +22,9 @@ extern "C" {
 
 /*
  * Quirks an admin may add per function (sysfs `quirks`): the view's room for them
- * (DeviceView::kMaxQuirks, checked in core_bridge.cpp), so a quirk the list takes always applies.
+ * (DeviceView::kMaxQuirks, checked in core_bridge.cpp; a built-in quirk takes none of it), so
+ * a quirk the list takes always has a slot; it may still be refused at bind for overlapping
+ * another field.
  */
 #define PCISPLIT_MAX_QUIRKS 24
 

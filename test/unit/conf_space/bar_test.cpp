@@ -117,3 +117,34 @@ TEST_CASE("a BAR size the platform reports that is not a power of two fails the 
   CHECK(d->try_build(diag) != Err::success);
   CHECK(std::string(diag.c_str()).find("PCI_BASE_ADDRESS_0") != std::string::npos);
 }
+
+TEST_CASE("six BARs and the ROM, each its own size, size and restore each on its own", "[bar][rom]") {
+  // BAR n is 4 KiB << n (BAR 1 I/O: 64 ports), the ROM 64 KiB: a slot mix-up shows as another's mask.
+  auto d = DeviceBuilder()
+               .bar(0, 0xfe000000, 0x1000)
+               .bar(1, 0x0000c001, 0x40)
+               .bar(2, 0xfd000000, 0x4000)
+               .bar(3, 0xfc000000, 0x8000)
+               .bar(4, 0xfb000000, 0x10000)
+               .bar(5, 0xfa000000, 0x20000)
+               .rom(0xf9000000, 0x10000)
+               .build();
+  const uint32_t orig[] = {0xfe000000, 0x0000c001, 0xfd000000, 0xfc000000, 0xfb000000, 0xfa000000};
+  const uint32_t sized[] = {0xfffff000, 0xffffffc1, 0xffffc000, 0xffff8000, 0xffff0000, 0xfffe0000};
+  for (unsigned i = 0; i < 6; ++i) d->wr(0x10 + 4 * i, 4, 0xffffffff);
+  d->wr(PCI_ROM_ADDRESS, 4, 0xfffffffe);
+  for (unsigned i = 0; i < 6; ++i) {
+    INFO("BAR " << i);
+    CHECK(d->rd(0x10 + 4 * i, 4) == sized[i]);
+  }
+  CHECK(d->rd(PCI_ROM_ADDRESS, 4) == 0xffff0000);
+  for (unsigned i = 0; i < 6; ++i) d->wr(0x10 + 4 * i, 4, orig[i] & ~1u);
+  d->wr(PCI_ROM_ADDRESS, 4, 0xf9000000);
+  for (unsigned i = 0; i < 6; ++i) {
+    INFO("BAR " << i);
+    CHECK(d->rd(0x10 + 4 * i, 4) == orig[i]);
+  }
+  CHECK(d->rd(PCI_ROM_ADDRESS, 4) == 0xf9000000);
+  CHECK(d->view.total_denials() == 0);
+  CHECK(d->hw.log.empty());
+}

@@ -14,8 +14,9 @@ std::unique_ptr<TestDevice> plain_device() { return DeviceBuilder(256).command(0
 
 void add(TestDevice& d, const Field& f) {
   Text diag;
+  const Err err = d.view.add_quirk(f, diag);
   INFO(diag.c_str());
-  REQUIRE(d.view.add_quirk(f, diag) == Err::success);
+  REQUIRE(err == Err::success);
 }
 
 }  // namespace

@@ -73,3 +73,25 @@ TEST_CASE("a sysfs quirk opens exactly its mask and cannot overlay a table field
   CHECK(d->view.add_quirk(passthrough_field(q.reg, q.size, q.mask), diag) != Err::success);
   CHECK(std::string(diag.c_str()) == "field quirk at 0x004 overlaps PCI_COMMAND at 0x004");
 }
+
+TEST_CASE("a built-in quirk takes none of the admin's quirk slots", "[quirks]") {
+  auto hda = load_device("ich9-intel-hda.lspci");  // HDA_TCSEL at 0x44, built in
+  REQUIRE(hda->view.field_at(0x44) != nullptr);
+  Text diag;
+  // kMaxQuirks one-byte quirks in the free dwords past the capabilities, as sysfs adds them
+  unsigned added = 0;
+  for (uint16_t reg = 0xc0; reg < 0x100 && added < DeviceView::kMaxQuirks; ++reg) {
+    if (hda->view.field_at(reg) != nullptr) continue;
+    const Err err = hda->view.add_quirk(passthrough_field(reg, 1, 0xff), diag);
+    INFO("quirk at 0x" << std::hex << reg << ": " << diag.c_str());
+    REQUIRE(err == Err::success);
+    ++added;
+  }
+  CHECK(added == DeviceView::kMaxQuirks);
+  CHECK(hda->view.add_quirk(passthrough_field(0x50, 1, 0xff), diag) != Err::success);
+  CHECK(std::string(diag.c_str()).find("too many quirk fields") != std::string::npos);
+  // the built-in field is still there and still judges writes
+  hda->hw.poke(0x44, 1, 0x07);
+  hda->wr(0x44, 1, 0x00);
+  CHECK(hda->hw.peek(0x44, 1) == 0x00);
+}
