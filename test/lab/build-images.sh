@@ -112,6 +112,7 @@ base_root "$domu"
 rm -f "$domu/var"
 copy_modules "$domu" xen-pcifront e1000e nvme e1000  # e1000: the multi boot's e1000 family devices
 cp "$here/domu-init.sh" "$domu/init"
+cp "$here/trace-split.sh" "$domu/trace-split.sh"  # boot bench, LAB_BENCH_TRACE=1
 chmod +x "$domu/init"
 (cd "$domu" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$out/domu.cpio.gz"
 
@@ -158,7 +159,7 @@ if [ -n "${LAB_HVM:-}" ]; then
   done
 fi
 cp "$here"/dom0-init.sh "$dom0/init"
-cp "$here"/dom0-lib.sh "$here"/boot-*.sh "$dom0/lab/"
+cp "$here"/dom0-lib.sh "$here"/boot-*.sh "$here"/trace-split.sh "$dom0/lab/"
 chmod +x "$dom0/init" "$dom0"/lab/*.sh
 cp "$out/vmlinuz" "$dom0/lab/domu/vmlinuz"
 cp "$out/domu.cpio.gz" "$dom0/lab/domu/initrd.gz"

@@ -184,6 +184,15 @@ case "$mode" in
     i=0
     while [ $i -lt "${reads:-20}" ]; do set -- "$@" "$f"; i=$((i + 1)); done
     ops=$(($(cat "$@" | wc -c) / 4))
+    # lab_bench_trace=1 (LAB_BENCH_TRACE=1): the measured loops are also traced, a kprobe at the
+    # entry and the return of pci_user_read_config_dword (sysfs's read of each dword, whichever
+    # frontend serves it), and the guest's share of a round trip printed after them (trace-split.sh).
+    trace=$(sed -n 's/.*lab_bench_trace=\([0-9]*\).*/\1/p' /proc/cmdline)
+    if [ "${trace:-0}" = 1 ]; then
+      . /trace-split.sh
+      trace_on 'p:pcisplit_rd pci_user_read_config_dword' 'r:pcisplit_rd_ret pci_user_read_config_dword' ||
+        { echo "@@BENCH-TRACE guest unavailable"; trace=0; }
+    fi
     clock=uptime
     [ -n "$(awk '/^now at / {print $3; exit}' /proc/timer_list 2>/dev/null)" ] && clock=timer_list
     echo "@@BENCH-START runs=${runs:-7} reads=${reads:-20} ops=$ops clock=$clock"
@@ -197,6 +206,9 @@ case "$mode" in
       echo "@@BENCH-RUN $r ops=$ops ns=$((t1 - t0)) irqs=$((irq1 - irq0))"
       r=$((r + 1))
     done
+    # seg1: inside the read (the frontend's op, the wait for the backend's answer included); seg2:
+    # from its return to the next read's entry (sysfs, cat's read(), the next dword's setup).
+    [ "${trace:-0}" != 1 ] || trace_split guest ' pcisplit_rd: ' ' pcisplit_rd_ret: '
     echo "@@BENCH-DONE"
     ;;
   nvme)

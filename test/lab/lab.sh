@@ -183,7 +183,7 @@ run_boot() {
   local log=$lab/logs/$pair-$boot.log sock=$lab/logs/$pair-$boot.monitor
   local limit=${boot_timeout[$boot]} thread=${tcg_thread[$boot]} extra=() bench_args=""
   rm -f "$log" "$sock" "$lab/logs/$pair-$boot.hang"
-  [ "$boot" != bench ] || bench_args="lab_bench_runs=${LAB_BENCH_RUNS:-7} lab_bench_reads=${LAB_BENCH_READS:-20}"
+  [ "$boot" != bench ] || bench_args="lab_bench_runs=${LAB_BENCH_RUNS:-7} lab_bench_reads=${LAB_BENCH_READS:-20} lab_bench_trace=${LAB_BENCH_TRACE:-0}"
   if [ "$boot" = bench ] || [ "$boot" = enum ]; then
     # LAB_BENCH_ICOUNT=1 (the measuring boots, bench and enum): QEMU's virtual clock counts
     # instructions (2^3 ns each) instead of following the host's, so the timings do not depend on
@@ -371,6 +371,17 @@ bench_summary() {
           ratio(med_of["rt" i], base_rt),
           sprintf("%.5f (%s)", med_of["ir" i], range_of["ir" i]), spread_of["ir" i],
           ratio(med_of["ir" i], base_ir)
+      traced = 0
+      for (i = 1; i <= NR; i++) if (f[i, "trace_dom0"] != "" || f[i, "trace_guest"] != "") traced = 1
+      if (!traced) exit
+      print "  where a round trip goes (LAB_BENCH_TRACE=1, boot-bench.sh): medians over the traced round"
+      print "  trips, microseconds, each domain on its own clock; the tracing itself slows the loops above"
+      fmt = "  %-8s | %6s %9s %9s %9s | %6s %9s %9s\n"
+      printf fmt, "pair", "dom0", "irq>work", "work", "answer>", "guest", "in read", "between"
+      for (i = 1; i <= NR; i++) {
+        split(f[i, "trace_dom0"], d, "[:/]"); split(f[i, "trace_guest"], g, "[:/]")
+        printf fmt, pair[i], d[1], d[2], d[3], d[4], g[1], g[2], g[3]
+      }
     }'
 }
 
