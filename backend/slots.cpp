@@ -98,11 +98,14 @@ bool parse_slot(const char* text, SlotPattern& out, Text& diag) {
   return true;
 }
 
-bool parse_hide(const char* text, SlotPattern* out, size_t cap, size_t& count, Text& diag) {
-  count = 0;
+namespace {
+
+// The hide grammar's walk: take(pattern) for each slot in order; take returns false to stop with
+// `full` as the reason.
+template <typename Take>
+bool walk_hide(const char* text, Text& diag, const char* full, Take&& take) {
   diag.clear();
   if (text == nullptr) return true;
-  size_t n = 0;
   const char* p = text;
   for (;;) {
     while (is_blank(*p)) ++p;
@@ -124,15 +127,29 @@ bool parse_hide(const char* text, SlotPattern* out, size_t cap, size_t& count, T
       diag.add("error parsing hide at ").add_quoted(token, 24).add(": ").add(why.c_str());
       return false;
     }
-    if (n == cap) {
-      diag.add("hide lists more than ").add_dec(static_cast<uint32_t>(cap)).add(" slots");
+    if (!take(pat)) {
+      diag.add("error parsing hide at ").add_quoted(token, 24).add(": ").add(full);
       return false;
     }
-    out[n++] = pat;
     p = close + 1;
   }
-  count = n;
   return true;
+}
+
+}  // namespace
+
+bool parse_hide(const char* text, SeizeList& into, Text& diag) {
+  // The whole string is checked before anything is added; on any failure the list is left empty.
+  if (!walk_hide(text, diag, "", [](const SlotPattern&) { return true; })) {
+    into.clear();
+    return false;
+  }
+  static_assert(SeizeList::kMaxBuses == 64, "the message below");
+  if (walk_hide(text, diag, "more than 64 buses", [&](const SlotPattern& pat) { return into.add(pat); })) {
+    return true;
+  }
+  into.clear();
+  return false;
 }
 
 void format_slot(Text& out, const SlotPattern& p) {
@@ -147,6 +164,69 @@ void format_slot(Text& out, const SlotPattern& p) {
   } else {
     out.add_dec(static_cast<uint32_t>(p.fn));
   }
+}
+
+// The functions of p that fall in fns[word] (devfns 32 * word .. 32 * word + 31: slots 4 * word ..
+// 4 * word + 3).
+uint32_t SeizeList::mask_of(const SlotPattern& p, unsigned word) {
+  if (p.slot == SlotPattern::kAny) return 0xffffffffu;
+  if (static_cast<unsigned>(p.slot) / 4 != word) return 0;
+  const unsigned shift = (static_cast<unsigned>(p.slot) % 4) * 8;
+  const uint32_t fns = p.fn == SlotPattern::kAny ? 0xffu : 1u << p.fn;
+  return fns << shift;
+}
+
+bool SeizeList::Bus::empty() const {
+  for (uint32_t w : fns) {
+    if (w != 0) return false;
+  }
+  return true;
+}
+
+SeizeList::Bus* SeizeList::find(uint16_t domain, uint8_t bus) {
+  return const_cast<Bus*>(static_cast<const SeizeList*>(this)->find(domain, bus));
+}
+
+const SeizeList::Bus* SeizeList::find(uint16_t domain, uint8_t bus) const {
+  for (size_t i = 0; i < nbuses_; ++i) {
+    if (buses_[i].domain == domain && buses_[i].bus == bus) return &buses_[i];
+  }
+  return nullptr;
+}
+
+bool SeizeList::add(const SlotPattern& p) {
+  Bus* b = find(p.domain, p.bus);
+  if (b == nullptr) {
+    if (nbuses_ == kMaxBuses) return false;
+    b = &buses_[nbuses_++];
+    *b = Bus{};
+    b->domain = p.domain;
+    b->bus = p.bus;
+  }
+  for (unsigned w = 0; w < 8; ++w) b->fns[w] |= mask_of(p, w);
+  return true;
+}
+
+unsigned SeizeList::remove(const SlotPattern& p) {
+  Bus* b = find(p.domain, p.bus);
+  if (b == nullptr) return 0;
+  unsigned removed = 0;
+  for (unsigned w = 0; w < 8; ++w) {
+    const uint32_t hit = b->fns[w] & mask_of(p, w);
+    for (uint32_t h = hit; h != 0; h &= h - 1) ++removed;  // no popcount: libgcc's is not in the kernel
+    b->fns[w] &= ~hit;
+  }
+  if (b->empty()) {  // the bus's entry goes, the others keep their order
+    const size_t i = static_cast<size_t>(b - buses_);
+    for (size_t j = i + 1; j < nbuses_; ++j) buses_[j - 1] = buses_[j];
+    --nbuses_;
+  }
+  return removed;
+}
+
+bool SeizeList::contains(Bdf bdf) const {
+  const Bus* b = find(bdf.domain, bdf.bus);
+  return b != nullptr && b->has(bdf.devfn);
 }
 
 }  // namespace pcisplit

@@ -297,21 +297,32 @@ extern "C" int pcisplit_parse_slot(const char* text, pcisplit_slot* out, char* d
   return 0;
 }
 
-extern "C" int pcisplit_parse_hide(const char* text, pcisplit_slot* out, size_t cap, char* diag, size_t dcap) {
-  constexpr size_t kMax = 64;
-  SlotPattern parsed[kMax];
-  size_t n = 0;
+namespace {
+constinit SeizeList g_seize;  // under pcisplit_devs_lock (glue.h)
+}  // namespace
+
+extern "C" int pcisplit_seize_hide(const char* text, char* diag, size_t dcap) {
   Text why;
-  const bool ok = parse_hide(text, parsed, cap < kMax ? cap : kMax, n, why);
+  const bool ok = parse_hide(text, g_seize, why);
   put_diag(diag, dcap, why);
-  if (!ok) return -PCISPLIT_EINVAL;
-  for (size_t i = 0; i < n; ++i) to_c(parsed[i], &out[i]);
-  return static_cast<int>(n);
+  return ok ? 0 : -PCISPLIT_EINVAL;
 }
 
-extern "C" int pcisplit_slot_matches(const pcisplit_slot* s, uint16_t domain, uint8_t bus, uint8_t devfn) {
-  const SlotPattern p{s->domain, s->bus, s->slot, s->fn};
-  return p.matches(Bdf{domain, bus, devfn}) ? 1 : 0;
+extern "C" int pcisplit_seize_add(const pcisplit_slot* s) {
+  return g_seize.add(SlotPattern{s->domain, s->bus, s->slot, s->fn}) ? 1 : 0;
+}
+
+extern "C" unsigned int pcisplit_seize_remove(const pcisplit_slot* s) {
+  return g_seize.remove(SlotPattern{s->domain, s->bus, s->slot, s->fn});
+}
+
+extern "C" int pcisplit_seize_has(uint16_t domain, uint8_t bus, uint8_t devfn) {
+  return g_seize.contains(Bdf{domain, bus, devfn}) ? 1 : 0;
+}
+
+extern "C" void pcisplit_seize_for_each(void (*fn)(void* ctx, uint16_t domain, uint8_t bus, uint8_t devfn),
+                                        void* ctx) {
+  g_seize.for_each([&](Bdf b) { fn(ctx, b.domain, b.bus, b.devfn); });
 }
 
 extern "C" int pcisplit_parse_quirk(const char* text, uint16_t cfg_size, pcisplit_slot* bdf, uint16_t* reg,

@@ -74,10 +74,21 @@ struct pcisplit_slot {
 
 int pcisplit_parse_slot(const char *text, struct pcisplit_slot *out, char *diag, size_t cap);
 /* All or nothing: returns the number of slots or -EINVAL with `diag` naming the bad token. */
-int pcisplit_parse_hide(const char *text, struct pcisplit_slot *out, size_t cap, char *diag,
-			size_t dcap);
-int pcisplit_slot_matches(const struct pcisplit_slot *s, uint16_t domain, uint8_t bus,
-			  uint8_t devfn);
+
+/*
+ * The seize list (hide= and new_slot; backend/slots.hpp, SeizeList), held by the core function by
+ * function as the in-tree driver keeps it. Callers hold pcisplit_devs_lock.
+ */
+/* The hide parameter, all or nothing: 0, or -EINVAL with `diag` naming the bad token. */
+int pcisplit_seize_hide(const char *text, char *diag, size_t dcap);
+/* Every function `s` names: 1, or 0 (nothing added) when that needs a bus past the list's 64. */
+int pcisplit_seize_add(const struct pcisplit_slot *s);
+/* Every listed function `s` names: how many were removed. */
+unsigned int pcisplit_seize_remove(const struct pcisplit_slot *s);
+int pcisplit_seize_has(uint16_t domain, uint8_t bus, uint8_t devfn);
+/* Calls fn for each listed function, in the order of the `slots` attribute. */
+void pcisplit_seize_for_each(void (*fn)(void *ctx, uint16_t domain, uint8_t bus, uint8_t devfn),
+			     void *ctx);
 int pcisplit_parse_quirk(const char *text, uint16_t cfg_size, struct pcisplit_slot *bdf,
 			 uint16_t *reg, uint8_t *size, uint32_t *mask, char *diag, size_t cap);
 

@@ -25,8 +25,6 @@
 /* The functions bound to pciback, the seize list, owners, flags, quirks (pciback.h: lock order). */
 DEFINE_MUTEX(pcisplit_devs_lock);
 LIST_HEAD(pcisplit_devs);
-struct pcisplit_slot pcisplit_seize[PCISPLIT_MAX_SLOTS];
-unsigned int pcisplit_nseize;
 
 /* --- records ---------------------------------------------------------------------------------- */
 
@@ -71,16 +69,12 @@ bool pcisplit_is_ours(struct pci_dev *pdev)
 static bool pcisplit_wanted(struct pci_dev *pdev)
 {
 	struct pci_dev *up;
-	unsigned int i;
 
 	if (pcisplit_override_is(pdev, PCISPLIT_NAME))
 		return true;
 	for (up = pdev; up; up = up->bus->self) {
-		for (i = 0; i < pcisplit_nseize; i++) {
-			if (pcisplit_slot_matches(&pcisplit_seize[i], pci_domain_nr(up->bus),
-						  up->bus->number, up->devfn))
-				return true;
-		}
+		if (pcisplit_seize_has(pci_domain_nr(up->bus), up->bus->number, up->devfn))
+			return true;
 	}
 	return false;
 }
@@ -258,12 +252,13 @@ int pcisplit_pci_init(const char *hide)
 	char diag[160];
 	int n;
 
-	n = pcisplit_parse_hide(hide, pcisplit_seize, PCISPLIT_MAX_SLOTS, diag, sizeof(diag));
+	mutex_lock(&pcisplit_devs_lock);
+	n = pcisplit_seize_hide(hide, diag, sizeof(diag));
+	mutex_unlock(&pcisplit_devs_lock);
 	if (n < 0) {
 		pr_err("%s\n", diag);
 		return -EINVAL;
 	}
-	pcisplit_nseize = n;
 	n = pci_register_driver(&pcisplit_driver);
 	if (n == 0)
 		pcisplit_gsi_lookup_register(pcisplit_gsi_of);

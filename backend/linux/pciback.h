@@ -43,7 +43,6 @@
 #include "../../protocol/linux/xs.h"
 
 #define PCISPLIT_NAME "pciback"
-#define PCISPLIT_MAX_SLOTS 64
 #define PCISPLIT_MSIX_MAX 128
 #define PCISPLIT_MSI_MAX 32          /* MSI's Multiple Message Enable: at most 32 vectors */
 #define PCISPLIT_PIRQS_KEPT 16        /* PIRQs kept per function for `pirqs`; the rest counted */
@@ -144,12 +143,10 @@ extern bool pcisplit_passthrough;
 extern int pcisplit_verbose;
 
 /*
- * pci.c: the functions bound to pciback and the seize list (hide= plus new_slot), under
- * pcisplit_devs_lock
+ * pci.c: the functions bound to pciback, under pcisplit_devs_lock (as is the seize list, hide=
+ * plus new_slot, which the core keeps: glue.h, pcisplit_seize_*)
  */
 extern struct list_head pcisplit_devs;
-extern struct pcisplit_slot pcisplit_seize[PCISPLIT_MAX_SLOTS];
-extern unsigned int pcisplit_nseize;
 int pcisplit_pci_init(const char *hide);
 void pcisplit_pci_exit(void);
 void pcisplit_dev_put(struct pcisplit_dev *dev);

@@ -34,27 +34,17 @@ static int pcisplit_parse_slot_write(const char *buf, size_t count, struct pcisp
 	return 0;
 }
 
-static bool pcisplit_slot_equal(const struct pcisplit_slot *a, const struct pcisplit_slot *b)
-{
-	return a->domain == b->domain && a->bus == b->bus && a->slot == b->slot && a->fn == b->fn;
-}
-
 static ssize_t new_slot_store(struct device_driver *drv, const char *buf, size_t count)
 {
 	struct pcisplit_slot slot;
-	unsigned int i;
 	int rc = pcisplit_parse_slot_write(buf, count, &slot);
 
 	if (rc)
 		return rc;
 	mutex_lock(&pcisplit_devs_lock);
-	for (i = 0; i < pcisplit_nseize && !pcisplit_slot_equal(&pcisplit_seize[i], &slot); i++)
-		;
-	if (i == pcisplit_nseize) {
-		if (pcisplit_nseize == PCISPLIT_MAX_SLOTS)
-			rc = -ENOSPC;
-		else
-			pcisplit_seize[pcisplit_nseize++] = slot;
+	if (!pcisplit_seize_add(&slot)) {
+		pr_warn_ratelimited("new_slot: the seize list holds functions of 64 buses already\n");
+		rc = -ENOSPC;
 	}
 	mutex_unlock(&pcisplit_devs_lock);
 	return rc ? rc : count;
@@ -64,43 +54,39 @@ static DRIVER_ATTR_WO(new_slot);
 static ssize_t remove_slot_store(struct device_driver *drv, const char *buf, size_t count)
 {
 	struct pcisplit_slot slot;
-	unsigned int i, n = 0;
 	int rc = pcisplit_parse_slot_write(buf, count, &slot);
 
 	if (rc)
 		return rc;
 	mutex_lock(&pcisplit_devs_lock);
-	for (i = 0; i < pcisplit_nseize; i++) {
-		if (!pcisplit_slot_equal(&pcisplit_seize[i], &slot))
-			pcisplit_seize[n++] = pcisplit_seize[i];
-	}
-	rc = n == pcisplit_nseize ? -ENOENT : 0;
-	pcisplit_nseize = n;
+	rc = pcisplit_seize_remove(&slot) ? 0 : -ENOENT;
 	mutex_unlock(&pcisplit_devs_lock);
 	return rc ? rc : count;
 }
 static DRIVER_ATTR_WO(remove_slot);
 
+struct pcisplit_slots_buf {
+	char *buf;
+	ssize_t n;
+};
+
+static void pcisplit_slots_line(void *ctx, u16 domain, u8 bus, u8 devfn)
+{
+	struct pcisplit_slots_buf *b = ctx;
+
+	b->n += sysfs_emit_at(b->buf, b->n, "%04x:%02x:%02x.%d\n", domain, bus, PCI_SLOT(devfn),
+			      PCI_FUNC(devfn));
+}
+
+/* One function a line, wildcards expanded, as the in-tree driver lists them (libxl parses it). */
 static ssize_t slots_show(struct device_driver *drv, char *buf)
 {
-	const struct pcisplit_slot *s;
-	ssize_t n = 0;
-	unsigned int i;
+	struct pcisplit_slots_buf b = { buf, 0 };
 
 	mutex_lock(&pcisplit_devs_lock);
-	for (i = 0; i < pcisplit_nseize; i++) {
-		s = &pcisplit_seize[i];
-		if (s->slot < 0)
-			n += sysfs_emit_at(buf, n, "%04x:%02x:*.*\n", s->domain, s->bus);
-		else if (s->fn < 0)
-			n += sysfs_emit_at(buf, n, "%04x:%02x:%02x.*\n", s->domain, s->bus,
-					   s->slot);
-		else
-			n += sysfs_emit_at(buf, n, "%04x:%02x:%02x.%d\n", s->domain, s->bus,
-					   s->slot, s->fn);
-	}
+	pcisplit_seize_for_each(pcisplit_slots_line, &b);
 	mutex_unlock(&pcisplit_devs_lock);
-	return n;
+	return b.n;
 }
 static DRIVER_ATTR_RO(slots);
 

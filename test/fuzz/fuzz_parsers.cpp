@@ -9,6 +9,7 @@
 // all-or-nothing (a failure leaves the output untouched and says why), accepted values inside the
 // documented ranges, and formatting an accepted value then parsing it again gives the same value.
 #include <algorithm>
+#include <set>
 
 #include "backend/slots.hpp"
 #include "protocol/xenstore.hpp"
@@ -159,34 +160,96 @@ void slot_parser(const std::string& text) {
   check_pattern(out, text);
 }
 
-void hide_parser(uint8_t cap_byte, const std::string& text) {
-  const size_t cap = cap_byte % 9;
-  SlotPattern out[8];
-  size_t count = 99;
+// The seize list's functions as "(DDDD:BB:SS.F)" tokens, in its order.
+std::string hide_string(const SeizeList& list, size_t* count) {
+  std::string out;
+  size_t n = 0;
+  list.for_each([&](Bdf b) {
+    Text t;
+    format_slot(t, SlotPattern{b.domain, b.bus, static_cast<int16_t>(b.slot()), static_cast<int16_t>(b.fn())});
+    out += "(" + std::string(t.c_str()) + ")";
+    ++n;
+  });
+  if (count != nullptr) *count = n;
+  return out;
+}
+
+// hide= into a seize list: all or nothing, and the list written back as explicit functions parses to
+// the same list. `arg` picks how many buses are already listed before the parse (0: a module load).
+void hide_parser(uint8_t arg, const std::string& text) {
+  static SeizeList list;  // 2 KiB: not on the stack of every run
+  list.clear();
+  const unsigned pre = arg % 3 == 2 ? 64 : 0;  // 2: a full list, any new bus fails (1 is seize_ops)
+  for (unsigned b = 0; b < pre; ++b) list.add(SlotPattern{0xffff, static_cast<uint8_t>(b), 0, 0});
+  size_t before_count = 0;
+  const std::string before = hide_string(list, &before_count);
   Text diag;
-  const bool ok = parse_hide(text.c_str(), out, cap, count, diag);
+  const bool ok = parse_hide(text.c_str(), list, diag);
   if (!ok) {
-    if (count != 0) violation("untouched-on-failure", "parse_hide failed on \"%s\" with count %zu", text.c_str(), count);
+    size_t n = 0;
+    (void)hide_string(list, &n);
+    if (n != 0) violation("untouched-on-failure", "parse_hide failed on \"%s\" leaving %zu functions", text.c_str(), n);
     if (diag.size() == 0) violation("diag-on-failure", "parse_hide rejected \"%s\" silently", text.c_str());
     return;
   }
-  if (count > cap) violation("range", "parse_hide returned %zu slots into %zu", count, cap);
-  // The list, written back as "(slot)(slot)...", parses to the same list.
-  std::string again;
-  for (size_t i = 0; i < count && i < cap; ++i) {
-    check_pattern(out[i], text);
-    Text t;
-    format_slot(t, out[i]);
-    again += "(" + std::string(t.c_str()) + ")";
+  size_t count = 0;
+  const std::string again = hide_string(list, &count);
+  if (count < before_count) violation("lost", "parse_hide \"%s\" dropped functions already listed", text.c_str());
+  if (pre != 0) return;  // (the round trip below starts from an empty list)
+  static SeizeList back;
+  back.clear();
+  if (!parse_hide(again.c_str(), back, diag) || hide_string(back, nullptr) != again) {
+    violation("round-trip", "hide \"%s\" re-written as \"%.200s\" does not parse back", text.c_str(), again.c_str());
   }
-  SlotPattern back[8];
-  size_t n2 = 0;
-  if (!parse_hide(again.c_str(), back, cap, n2, diag) || n2 != count) {
-    violation("round-trip", "hide \"%s\" re-written as \"%s\" does not parse back", text.c_str(), again.c_str());
-    return;
-  }
-  for (size_t i = 0; i < count; ++i) {
-    if (!same_pattern(back[i], out[i])) violation("round-trip", "hide \"%s\": slot %zu differs", text.c_str(), i);
+}
+
+// new_slot/remove_slot sequences against a model (a set of functions): every byte pair is an
+// operation on a few buses, so adds, wildcard removes and the 64-bus limit all meet.
+void seize_ops(const std::string& text) {
+  static SeizeList list;
+  list.clear();
+  std::set<uint32_t> model;  // domain << 16 | bus << 8 | devfn
+  std::set<uint32_t> buses;
+  for (size_t k = 0; k + 1 < text.size(); k += 2) {
+    const uint8_t a = static_cast<uint8_t>(text[k]);
+    const uint8_t b = static_cast<uint8_t>(text[k + 1]);
+    SlotPattern p;
+    p.domain = a & 1;
+    p.bus = static_cast<uint8_t>((a >> 1) & 0x7f);  // up to 128 buses: past the limit
+    p.slot = (b & 0xc0) == 0 ? SlotPattern::kAny : static_cast<int16_t>(b & 0x1f);
+    p.fn = (b & 0xc0) == 0x40 ? SlotPattern::kAny : static_cast<int16_t>((b >> 5) & 7);
+    if (p.slot == SlotPattern::kAny) p.fn = SlotPattern::kAny;
+    std::set<uint32_t> named;
+    for (unsigned devfn = 0; devfn < 256; ++devfn) {
+      if (p.matches(Bdf{p.domain, p.bus, static_cast<uint8_t>(devfn)})) {
+        named.insert(static_cast<uint32_t>(p.domain) << 16 | static_cast<uint32_t>(p.bus) << 8 | devfn);
+      }
+    }
+    const uint32_t bus_key = static_cast<uint32_t>(p.domain) << 8 | p.bus;
+    if (a & 0x80) {  // remove
+      unsigned expect = 0;
+      for (uint32_t f : named) expect += static_cast<unsigned>(model.erase(f));
+      const unsigned got = list.remove(p);
+      if (got != expect) violation("remove", "remove returned %u, the model %u", got, expect);
+      bool left = false;
+      for (uint32_t f : model) left = left || (f >> 8) == bus_key;
+      if (!left) buses.erase(bus_key);
+    } else {
+      const bool fits = buses.count(bus_key) != 0 || buses.size() < SeizeList::kMaxBuses;
+      const bool got = list.add(p);
+      if (got != fits) violation("add", "add returned %d, the model %d", got, fits);
+      if (fits) {
+        model.insert(named.begin(), named.end());
+        buses.insert(bus_key);
+      }
+    }
+    std::set<uint32_t> listed;
+    list.for_each([&](Bdf f) {
+      const uint32_t key = static_cast<uint32_t>(f.domain) << 16 | static_cast<uint32_t>(f.bus) << 8 | f.devfn;
+      if (!listed.insert(key).second) violation("twice", "a function listed twice");
+      if (!list.contains(f)) violation("contains", "listed but not contained");
+    });
+    if (listed != model) violation("model", "the list has %zu functions, the model %zu", listed.size(), model.size());
   }
 }
 
@@ -412,7 +475,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 6: magic_parser(text); break;
     case 7: opts_parser(arg, text); break;
     case 8: slot_parser(text); break;
-    case 9: hide_parser(arg, text); break;
+    case 9: arg % 3 == 1 ? seize_ops(text) : hide_parser(arg, text); break;  // (hide_parser: arg % 3 0 or 2)
     case 10: quirk_parser(arg, text); break;
     case 11: dump_parser(text); break;
     case 12: dumps_parser(text); break;
