@@ -57,9 +57,24 @@ BackendInstance::Snap BackendInstance::snapshot(Text& diag) {
           st = StoreStatus::ok;  // absent: that key says nothing
           continue;
         }
-        if (st != StoreStatus::ok) break;  // a store failure is no evidence: nothing is decided
-        if (prefix == xs::kStatePrefix && !xs::parse_state(key, buf, d.state, ignored)) d.state = xs::State::unknown;
-        if (prefix == xs::kDevPrefix) d.dev_ok = xs::parse_dev(key, buf, d.phys, ignored);
+        if (st == StoreStatus::too_long) {  // there, but longer than any value libxl writes
+          st = StoreStatus::ok;
+          if (prefix != xs::kVdevPrefix) d.unusable = true;  // (vdev-N is ours: only compared)
+          continue;
+        }
+        if (st != StoreStatus::ok) {  // a store failure is no evidence: nothing is decided
+          diag.clear();
+          diag.add("xenstore key ").add(key).add(": ").add(store_status_name(st));
+          break;
+        }
+        if (prefix == xs::kStatePrefix && !xs::parse_state(key, buf, d.state, ignored)) {
+          d.state = xs::State::unknown;
+          d.unusable = true;
+        }
+        if (prefix == xs::kDevPrefix) {
+          d.dev_ok = xs::parse_dev(key, buf, d.phys, ignored);
+          if (!d.dev_ok) d.unusable = true;
+        }
         if (prefix == xs::kVdevPrefix) d.vdev_ok = xs::parse_vdev(key, buf, d.virt, ignored);
       }
       if (st != StoreStatus::ok) break;
@@ -83,15 +98,39 @@ bool BackendInstance::sync(Sync mode, bool* changed) {
     return false;
   }
   if (snap == Snap::retry) {  // the store failed: change nothing; the next watch firing tries again
-    host_.log("backend: cannot read the device list; nothing changed");
+    Text msg;
+    msg.add("backend: cannot read the device list");
+    if (diag.size() != 0) msg.add(" (").add(diag.c_str()).add(")");
+    host_.log(msg.add("; nothing changed").c_str());
     return true;
   }
   // Which held functions the list still names as the guest's. One bit per topology slot; a function
   // released below, or named nowhere, loses its bit.
   bool listed[Topology::kMaxDevices] = {};
+  bool hold_releases = false;
   for (uint32_t n = 0; n < nlisted_; ++n) {
     const ListedDev& d = listed_[n];
     const bool adding = d.state == xs::State::initialising && (mode == Sync::add || mode == Sync::reconfigure);
+    if (d.unusable) {
+      // state-N or dev-N is there but cannot be used (malformed, too long): a toolstack's slip must
+      // not take a function from a running guest. The function a well-formed dev-N names stays the
+      // guest's, and while the index may name a held function (anything but our own refusal,
+      // Closed) nothing on this list is released. An index being added is refused with the reason.
+      const int held = d.dev_ok ? topology_.find_phys(d.phys) : -1;
+      if (held >= 0) listed[held] = true;
+      if (d.state == xs::State::closed) continue;
+      hold_releases = true;
+      Text why, msg;
+      why_unusable(n, why);
+      const bool new_index = d.state == xs::State::initialising || d.state == xs::State::unknown;
+      if (held < 0 && new_index && (mode == Sync::add || mode == Sync::reconfigure)) {
+        refuse(n, why.c_str());
+      } else {
+        msg.add("backend: device ").add_dec(n).add(": ").add(why.c_str()).add("; kept as it was");
+        host_.log(msg.c_str());
+      }
+      continue;
+    }
     if (d.state == xs::State::unknown) continue;
     if (!d.dev_ok) {
       if (adding) refuse_bad_dev(n);
@@ -120,13 +159,21 @@ bool BackendInstance::sync(Sync mode, bool* changed) {
   }
   // Named by no dev-N in a consistent read: the toolstack removed it.
   for (int i = 0; i < topology_.end(); ++i) {
-    if (topology_.in_use(i) && !listed[i]) release(topology_.phys(i).bdf);
+    if (!topology_.in_use(i) || listed[i]) continue;
+    if (hold_releases) {
+      Text dev, msg;
+      xs::format_dev(dev, topology_.phys(i).bdf);
+      msg.add("backend: ").add(dev.c_str()).add(" not released: the device list has keys it cannot use (above)");
+      host_.log(msg.c_str());
+      continue;
+    }
+    release(topology_.phys(i).bdf);
   }
   if (changed != nullptr) *changed = changes_ != before;
   return true;
 }
 
-// dev-N of a device being added cannot be parsed: refused with the parser's reason.
+// dev-N of a device being added is missing: refused with the parser's reason.
 void BackendInstance::refuse_bad_dev(uint32_t n) {
   char buf[96];
   Text key, diag;
@@ -136,12 +183,44 @@ void BackendInstance::refuse_bad_dev(uint32_t n) {
   if (!xs::parse_dev(key.c_str(), have ? buf : nullptr, phys, diag)) refuse(n, diag.c_str());
 }
 
+// Why state-N or dev-N cannot be used, read again for the message (snapshot() keeps no text per
+// index): the first of them that is too long or malformed.
+void BackendInstance::why_unusable(uint32_t n, Text& why) {
+  char buf[96];
+  const char* const prefixes[] = {xs::kStatePrefix, xs::kDevPrefix};
+  for (const char* prefix : prefixes) {
+    Text key;
+    xs::key_name(key, prefix, n);
+    const StoreStatus st = read_key_status(key.c_str(), buf, sizeof buf);
+    why.clear();
+    if (st == StoreStatus::too_long) {
+      why.add("xenstore key ").add(key.c_str()).add(": value too long");
+      return;
+    }
+    if (st != StoreStatus::ok) continue;
+    xs::State state;
+    Bdf phys;
+    const bool ok = prefix == xs::kStatePrefix ? xs::parse_state(key.c_str(), buf, state, why)
+                                               : xs::parse_dev(key.c_str(), buf, phys, why);
+    if (!ok) return;
+  }
+  why.clear();
+  why.add("xenstore keys of device ").add_dec(n).add(" changed while they were read");
+}
+
 bool BackendInstance::export_one(uint32_t n, Bdf phys) {
   char buf[96];
   Text key, diag;
   xs::DevOpts opts;
   xs::key_name(key, xs::kOptsPrefix, n);
-  bool ok = !read_key(key.c_str(), buf, sizeof buf) || xs::parse_opts(key.c_str(), buf, opts, diag);
+  // Absent: the defaults. Present: it must parse. Unreadable (too long, denied): refused, never
+  // taken as absent, which would drop an option such as permissive without a word.
+  const StoreStatus st = read_key_status(key.c_str(), buf, sizeof buf);
+  bool ok = st == StoreStatus::not_found || (st == StoreStatus::ok && xs::parse_opts(key.c_str(), buf, opts, diag));
+  if (st != StoreStatus::ok && st != StoreStatus::not_found) {
+    diag.clear();
+    diag.add("xenstore key ").add(key.c_str()).add(": ").add(store_status_name(st));
+  }
   PhysFunction fn;
   DeviceView* view = nullptr;
   DevicePlatform* platform = nullptr;

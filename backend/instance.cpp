@@ -36,9 +36,13 @@ BackendInstance::BackendInstance(Store& store, BackendHost& host, uint16_t domid
 }
 
 bool BackendInstance::read_key(const char* key, char* out, size_t cap) {
+  return read_key_status(key, out, cap) == StoreStatus::ok;
+}
+
+StoreStatus BackendInstance::read_key_status(const char* key, char* out, size_t cap) {
   Text path;
   xs::join(path, be_path_, key);
-  return store_.read(kNoTx, path.c_str(), out, cap) == StoreStatus::ok;
+  return store_.read(kNoTx, path.c_str(), out, cap);
 }
 
 bool BackendInstance::read_frontend(const char* key, char* out, size_t cap) {

@@ -127,12 +127,14 @@ class BackendInstance final : public StoreWatcher {
     Bdf phys;
     bool vdev_ok = false;                  // vdev-N present and well-formed
     Bdf virt;
+    bool unusable = false;  // state-N or dev-N present but malformed or too long (not merely absent)
   };
   enum class Snap : uint8_t { ok, fatal, retry };
 
   void reevaluate();
   Snap snapshot(Text& diag);
   void refuse_bad_dev(uint32_t n);
+  void why_unusable(uint32_t n, Text& why);
   void remove_indexed(const char* prefix, uint32_t n);
   void setup();  // export every dev-N in state Initialising, publish, -> Initialised
   bool offline();  // the toolstack wrote online=0 (device removal)
@@ -153,6 +155,7 @@ class BackendInstance final : public StoreWatcher {
   void close_with_error(const char* what);
   void set_state(xs::State s);
   bool read_key(const char* key, char* out, size_t cap);
+  StoreStatus read_key_status(const char* key, char* out, size_t cap);
   bool read_frontend(const char* key, char* out, size_t cap);
   FeState read_fe_state();
   xs::State read_be_state();

@@ -279,6 +279,9 @@ struct World {
   struct Listed {
     Bdf bdf[64];
     uint32_t n = 0;
+    // An index whose state-N or dev-N is there but malformed, and not Closed: the backend then keeps
+    // what it holds (docs/backend.md), so "held but not listed" is no violation.
+    bool unusable = false;
     bool has(Bdf b) const {
       for (uint32_t i = 0; i < n; ++i) {
         if (bdf[i] == b) return true;
@@ -292,7 +295,13 @@ struct World {
     for (uint32_t i = 0; i < n; ++i) {
       Bdf d;
       Text diag = Text::discarding();
-      if (xs::parse_dev("dev", get(*tools, be_idx(kDevN, i)).c_str(), d, diag)) out.bdf[out.n++] = d;
+      const std::string dev = get(*tools, be_idx(kDevN, i));
+      const std::string st = get(*tools, be_idx(kStateN, i));
+      xs::State s = xs::State::unknown;
+      const bool st_bad = st != kAbsent && !xs::parse_state("state", st.c_str(), s, diag);
+      const bool dev_ok = dev != kAbsent && xs::parse_dev("dev", dev.c_str(), d, diag);
+      if (dev_ok) out.bdf[out.n++] = d;
+      if ((st_bad || (dev != kAbsent && !dev_ok)) && s != xs::State::closed) out.unusable = true;
     }
     return out;
   }
@@ -461,7 +470,7 @@ __attribute__((no_sanitize("coverage"))) bool check(World& w, Host& h, const cha
       return false;
     }
     // (Once the toolstack removed the backend directory, the functions go back at stop().)
-    if (f.held && w.be->state() == xs::State::connected && be_dir && !is_listed(b)) {
+    if (f.held && w.be->state() == xs::State::connected && be_dir && !is_listed(b) && !listed->unusable) {
       violation("held-but-not-listed", "after %s: the backend holds %s (%s) which no dev-N names", step,
                 bdf_text(b).c_str(), kHostFns[i].dump);
       return false;

@@ -752,3 +752,83 @@ TEST_CASE("a frontend refused for a bad key may start over and connect with good
   CHECK(post_read(*w.be, *w.host.page, 0, 0, 0, 2).err == 0);
   CHECK(w.host.released.empty());
 }
+
+namespace {
+bool logged(const World& w, const std::string& part) {
+  for (const std::string& l : w.host.logs) {
+    if (l.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+}  // namespace
+
+TEST_CASE("a dev-N too long or a state-N malformed on a device being added is refused alone, naming the key",
+          "[backend][xenbus]") {
+  World w;
+  add_four(w);
+  w.create({"0000:01:00.0", std::string(120, '0'), "0000:02:00.0"});
+  CHECK(w.get(kBe + "/state-0") == "3");
+  CHECK(w.get(kBe + "/state-1") == "6");
+  CHECK(w.get(kBe + "/error-1") == "xenstore key dev-1: value too long");
+  CHECK(w.get(kBe + "/state-2") == "3");
+  CHECK(w.host.released.empty());
+  w.frontend_publish();
+  w.fe_state("4");
+  // hot-plug with a garbled state-3
+  w.put(kBe + "/dev-3", "0000:03:00.0");
+  w.put(kBe + "/state-3", "1x");
+  w.put(kBe + "/num_devs", "4");
+  w.put(kBe + "/state", "7");
+  w.fe_state("7");
+  CHECK(w.get(kBe + "/state-3") == "6");
+  CHECK(w.get(kBe + "/error-3").rfind("xenstore key state-3: malformed value \"1x\"", 0) == 0);
+  CHECK(w.get(kBe + "/vdev-3") == "<absent>");
+  CHECK(w.host.released.empty());
+}
+
+TEST_CASE("a garbled state-N keeps its function, and no function leaves the guest while the list has such a key",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_connected({kA, kB, kC});
+  w.put(kBe + "/state-1", "4x");  // B's state-N garbled by the toolstack
+  // A removed from the list without a reconfiguration (as in the test above that releases it)
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
+  REQUIRE(w.libxl.remove_finish(kA) == StoreStatus::ok);
+  CHECK(w.host.released.empty());
+  CHECK(logged(w, "device 0: xenstore key state-0: malformed value \"4x\""));  // B, renumbered to 0
+  CHECK(logged(w, "0000:01:00.0 not released: the device list has keys it cannot use"));
+  CHECK(w.be->topology().find_phys(kB) >= 0);
+  // fixed: the next look at the list gives A back, B and C stay
+  w.put(kBe + "/state-" + std::to_string(w.libxl.index_of(kB)), "4");
+  CHECK(w.host.released == std::vector<Bdf>{kA});
+  CHECK(w.be->topology().find_phys(kB) >= 0);
+  CHECK(w.be->topology().find_phys(kC) >= 0);
+}
+
+TEST_CASE("a detach libxl asks for is served while another index has a garbled state-N", "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_connected({kA, kB});
+  w.put(kBe + "/state-0", "4 ");  // A's
+  w.libxl_detach(kB);
+  CHECK(w.host.released == std::vector<Bdf>{kB});
+  CHECK(w.be->topology().find_phys(kA) >= 0);
+}
+
+TEST_CASE("an unreadable opts-N refuses its device instead of dropping its options", "[backend][xenbus]") {
+  World w;
+  add_four(w);
+  w.create({"0000:01:00.0"});
+  w.frontend_publish();
+  w.fe_state("4");
+  w.put(kBe + "/dev-1", "0000:02:00.0");
+  w.put(kBe + "/opts-1", "permissive=1," + std::string(100, 'x'));
+  w.put(kBe + "/state-1", "1");
+  w.put(kBe + "/num_devs", "2");
+  w.put(kBe + "/state", "7");
+  w.fe_state("7");
+  CHECK(w.get(kBe + "/state-1") == "6");
+  CHECK(w.get(kBe + "/error-1") == "xenstore key opts-1: value too long");
+  CHECK(w.be->topology().find_phys(kB) < 0);
+}
