@@ -149,7 +149,8 @@ lab-cycles: lab-deps modules $(LAB_KO_DEP)
 # The bench boot for every pair: one guest each times LAB_BENCH_RUNS (7) loops of LAB_BENCH_READS
 # (20) reads of its device's 4 KiB config file; the summary gives each pair's median, spread and
 # ratio to in-tree. LAB_BENCH_ICOUNT=1 times them by QEMU's instruction count (-icount; lab.sh's
-# run_boot). Figures and method: docs/performance.md, "Lab round trips".
+# run_boot); LAB_BENCH_TRACE=1 also traces where each round trip's time goes in dom0 and in the guest
+# (test/lab/trace-split.sh). Figures and method: docs/performance.md, "Lab round trips".
 lab-bench: lab-deps modules $(LAB_KO_DEP)
 	@mkdir -p $(LAB_MODULES) && cp $(LAB_KO_DIR)/*.ko $(LAB_MODULES)/
 	LAB_PLATFORM=$(PLATFORM) test/lab/lab.sh $(BUILD) bench
