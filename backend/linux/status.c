@@ -53,6 +53,9 @@ static ssize_t irq_handler_state_store(struct device_driver *drv, const char *bu
 	 */
 	if (READ_ONCE(dev->isr_on))
 		atomic_set(&dev->ack_intr, !atomic_read(&dev->ack_intr));
+	else
+		pr_info_ratelimited("irq_handler_state: %s has no INTx handler installed: nothing to toggle\n",
+				    pci_name(dev->pdev));
 	pcisplit_dev_put(dev);
 	return count;
 }

@@ -23,8 +23,10 @@ static int pcisplit_parse_slot_write(const char *buf, size_t count, struct pcisp
 {
 	char text[64], diag[160];
 
-	if (count >= sizeof(text))
+	if (count >= sizeof(text)) {
+		pr_warn_ratelimited("a slot of %zu bytes: at most %zu\n", count, sizeof(text) - 1);
 		return -EINVAL;
+	}
 	memcpy(text, buf, count);
 	text[count] = '\0';
 	if (pcisplit_parse_slot(text, slot, diag, sizeof(diag))) {
@@ -99,8 +101,10 @@ int pcisplit_lookup_write(const char *buf, size_t count, struct pcisplit_dev **o
 
 	if (rc)
 		return rc;
-	if (slot.slot < 0 || slot.fn < 0)
-		return -EINVAL;  /* one function, not a pattern */
+	if (slot.slot < 0 || slot.fn < 0) {
+		pr_warn_ratelimited("this attribute takes one function, not a wildcard\n");
+		return -EINVAL;
+	}
 	mutex_lock(&pcisplit_devs_lock);
 	dev = pcisplit_find(slot.domain, slot.bus, PCI_DEVFN(slot.slot, slot.fn));
 	if (dev)
@@ -279,8 +283,11 @@ static ssize_t quirks_store(struct device_driver *drv, const char *buf, size_t c
 	u32 mask;
 	int rc;
 
-	if (count >= sizeof(text))
+	if (count >= sizeof(text)) {
+		pr_warn_ratelimited("quirks: a quirk of %zu bytes: at most %zu\n", count,
+				    sizeof(text) - 1);
 		return -EINVAL;
+	}
 	memcpy(text, buf, count);
 	text[count] = '\0';
 	if (pcisplit_parse_quirk(text, 4096, &bdf, &reg, &size, &mask, diag, sizeof(diag))) {
@@ -297,8 +304,11 @@ static ssize_t quirks_store(struct device_driver *drv, const char *buf, size_t c
 	be = pcisplit_owner_lock(dev);
 	rc = 0;
 	if (reg + size > (dev->pdev->cfg_size > PCI_CFG_SPACE_SIZE ? PCI_CFG_SPACE_EXP_SIZE :
-								     PCI_CFG_SPACE_SIZE))
+								     PCI_CFG_SPACE_SIZE)) {
+		pr_warn_ratelimited("quirks: register 0x%x is past %s's config space\n", reg,
+				    pci_name(dev->pdev));
 		rc = -EINVAL;
+	}
 	for (i = 0; !rc && i < dev->nquirks; i++) {
 		const struct pcisplit_quirk *q = &dev->quirks[i];
 
