@@ -237,6 +237,14 @@ run_boot() {
   done
   local rc=0
   wait "$qpid" || rc=$?
+  # Every scenario ran (@@DOM0-DONE) but the machine did not power off: with Linux's backend in a
+  # PVH dom0 (boot pvh) its worker dies in a kernel BUG and dom0's shutdown then waits for ever. The
+  # results stand; the boot is a LIMIT row of that backend, not run again. With our backend a dom0
+  # that cannot power off stays a failure.
+  if [ $hung -eq 1 ] && [ "${pair_be[$pair]}" = in-tree ] && grep -aq '^@@DOM0-DONE' "$log"; then
+    echo "@@RESULT boot-$boot LIMIT $(( $(date +%s) - t0 )) dom0 ran every scenario but did not power off: Linux's backend left it stuck (vCPU state: $pair-$boot.hang)" >> "$log"
+    return 0
+  fi
   if [ $hung -eq 1 ] || [ $rc -eq 124 ]; then
     echo "@@RESULT boot-$boot FAIL $limit stopped after $(( $(date +%s) - t0 )) s: time limit or idle machine (vCPU state: $pair-$boot.hang)" >> "$log"
     echo "@@QEMU-EXIT $rc" >> "$log"
