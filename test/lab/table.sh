@@ -33,6 +33,8 @@ for platform in "$@"; do
     pair=${pair_of[$be/$fe]:-}
     [ -n "$pair" ] || continue
     boot=${boot_of[$pair/$name]:-}
+    # A boot's own rows ("boot:pvh" when it did not finish, "boot-pvh" when it was stopped) name it.
+    case $name in boot:* | boot-*) [ -n "$boot" ] || boot=${name#boot?} ;; esac
     if [ -z "$boot" ]; then
       for b in "${boots[@]}"; do
         if grep -aq "^@@RESULT $name " "$logs/$pair-$b.log" 2>/dev/null; then
@@ -55,7 +57,9 @@ for platform in "$@"; do
     row="| ${key%% *} | ${key#* } |"
     for p in "${pairs[@]}"; do
       c=${cell[$key/$p]:-}
-      if [ -z "$c" ]; then row="$row - |"; else row="$row ${c% *} ${c#* } s |"; fi
+      if [ -z "$c" ]; then row="$row - |"
+      elif [ "${c#* }" = - ]; then row="$row ${c% *} |"
+      else row="$row ${c% *} ${c#* } s |"; fi
     done
     echo "$row"
   done
