@@ -774,12 +774,7 @@ TEST_CASE("a dev-N too long or a state-N malformed on a device being added is re
   CHECK(w.host.released.empty());
   w.frontend_publish();
   w.fe_state("4");
-  // hot-plug with a garbled state-3
-  w.put(kBe + "/dev-3", "0000:03:00.0");
-  w.put(kBe + "/state-3", "1x");
-  w.put(kBe + "/num_devs", "4");
-  w.put(kBe + "/state", "7");
-  w.fe_state("7");
+  w.hotplug_keys(3, {{"dev", "0000:03:00.0"}, {"state", "1x"}});  // a garbled state-3
   CHECK(w.get(kBe + "/state-3") == "6");
   CHECK(w.get(kBe + "/error-3").rfind("xenstore key state-3: malformed value \"1x\"", 0) == 0);
   CHECK(w.get(kBe + "/vdev-3") == "<absent>");
@@ -822,12 +817,7 @@ TEST_CASE("an unreadable opts-N refuses its device instead of dropping its optio
   w.create({"0000:01:00.0"});
   w.frontend_publish();
   w.fe_state("4");
-  w.put(kBe + "/dev-1", "0000:02:00.0");
-  w.put(kBe + "/opts-1", "permissive=1," + std::string(100, 'x'));
-  w.put(kBe + "/state-1", "1");
-  w.put(kBe + "/num_devs", "2");
-  w.put(kBe + "/state", "7");
-  w.fe_state("7");
+  w.hotplug_keys(1, {{"dev", "0000:02:00.0"}, {"opts", "permissive=1," + std::string(100, 'x')}, {"state", "1"}});
   CHECK(w.get(kBe + "/state-1") == "6");
   CHECK(w.get(kBe + "/error-1") == "xenstore key opts-1: value too long");
   CHECK(w.be->topology().find_phys(kB) < 0);

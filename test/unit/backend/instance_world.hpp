@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend/instance.hpp"
@@ -194,6 +195,14 @@ struct World {
     REQUIRE(get(kBe + "/state") == "8");
     fe_state("4");
     REQUIRE(get(kBe + "/state") == "4");
+  }
+  // A hot-plug at index n written key by key (so a test can garble one): each "prefix" -> value as
+  // <prefix>-n, then num_devs n + 1 and Reconfiguring on both sides.
+  void hotplug_keys(uint32_t n, const std::vector<std::pair<std::string, std::string>>& keys) {
+    for (const auto& [prefix, value] : keys) put(kBe + "/" + prefix + "-" + std::to_string(n), value);
+    put(kBe + "/num_devs", std::to_string(n + 1));
+    put(kBe + "/state", "7");
+    fe_state("7");
   }
   void libxl_attach(Bdf b) {
     REQUIRE(libxl.add_device(b, false) == StoreStatus::ok);
