@@ -79,6 +79,21 @@ BackendInstance::Snap BackendInstance::snapshot(Text& diag) {
       }
       if (st != StoreStatus::ok) break;
     }
+    // opts-N of each index being added, in the same transaction: libxl's renumbering may commit
+    // before export_one() runs, and a later read at index N could give this function another's
+    // options (or none: permissive dropped without a word).
+    path.truncate(dir_len);
+    path.add(xs::kOptsPrefix);
+    const size_t opts_len = path.size();
+    for (uint32_t n = 0; n < nlisted_ && st == StoreStatus::ok; ++n) {
+      ListedDev& d = listed_[n];
+      if (d.state != xs::State::initialising || !d.dev_ok || d.unusable) continue;
+      path.truncate(opts_len);
+      path.add_dec(n);
+      d.opts_read = store_.read(tx, path.c_str(), buf, sizeof buf);
+      if (d.opts_read == StoreStatus::ok) d.opts_ok = xs::parse_opts(key, buf, d.opts, ignored);
+      if (d.opts_read == StoreStatus::again) st = StoreStatus::again;  // (only commit says so today)
+    }
     if (st != StoreStatus::ok) {
       store_.abort(tx);
       return Snap::retry;
@@ -149,13 +164,13 @@ bool BackendInstance::sync(Sync mode, bool* changed) {
     }
     if (held >= 0) {
       if (adding && listed[held]) {
-        refuse(n, "device listed twice for this guest");
+        refuse_listed(n, d.phys, "device listed twice for this guest");
         continue;
       }
       listed[held] = true;
       continue;
     }
-    if (adding && export_one(n, d.phys)) listed[topology_.find_phys(d.phys)] = true;
+    if (adding && export_one(n, d)) listed[topology_.find_phys(d.phys)] = true;
   }
   // Named by no dev-N in a consistent read: the toolstack removed it.
   for (int i = 0; i < topology_.end(); ++i) {
@@ -208,23 +223,33 @@ void BackendInstance::why_unusable(uint32_t n, Text& why) {
   why.add("xenstore keys of device ").add_dec(n).add(" changed while they were read");
 }
 
-bool BackendInstance::export_one(uint32_t n, Bdf phys) {
+// Why opts-N of an index being added cannot be used, read again for the message only (the
+// decision is the snapshot's).
+void BackendInstance::why_opts(uint32_t n, Text& why) {
   char buf[96];
-  Text key, diag;
+  Text key;
   xs::DevOpts opts;
   xs::key_name(key, xs::kOptsPrefix, n);
+  const StoreStatus st = read_key_status(key.c_str(), buf, sizeof buf);
+  why.clear();
+  if (st == StoreStatus::ok && !xs::parse_opts(key.c_str(), buf, opts, why)) return;
+  why.clear();
+  why.add("xenstore key ").add(key.c_str()).add(": ");
+  if (st == StoreStatus::ok || st == StoreStatus::not_found) why.add("changed while it was read");
+  else why.add(store_status_name(st));
+}
+
+bool BackendInstance::export_one(uint32_t n, const ListedDev& d) {
+  Text diag;
   // Absent: the defaults. Present: it must parse. Unreadable (too long, denied): refused, never
   // taken as absent, which would drop an option such as permissive without a word.
-  const StoreStatus st = read_key_status(key.c_str(), buf, sizeof buf);
-  bool ok = st == StoreStatus::not_found || (st == StoreStatus::ok && xs::parse_opts(key.c_str(), buf, opts, diag));
-  if (st != StoreStatus::ok && st != StoreStatus::not_found) {
-    diag.clear();
-    diag.add("xenstore key ").add(key.c_str()).add(": ").add(store_status_name(st));
-  }
+  bool ok = d.opts_read == StoreStatus::not_found || (d.opts_read == StoreStatus::ok && d.opts_ok);
+  const xs::DevOpts opts = d.opts_read == StoreStatus::ok ? d.opts : xs::DevOpts{};
+  if (!ok) why_opts(n, diag);
   PhysFunction fn;
   DeviceView* view = nullptr;
   DevicePlatform* platform = nullptr;
-  if (ok) ok = host_.export_device(phys, opts, fn, view, platform, diag) == Err::success;
+  if (ok) ok = host_.export_device(d.phys, opts, fn, view, platform, diag) == Err::success;
   if (ok) {
     Result<Bdf> virt = Err::op_failed;
     {
@@ -233,28 +258,129 @@ bool BackendInstance::export_one(uint32_t n, Bdf phys) {
       if (virt.ok()) dispatcher_.attach(topology_.find_phys(fn.bdf), view, platform);
     }
     if (!virt.ok()) {
-      host_.release_device(phys);
+      host_.release_device(d.phys);
       ok = false;
     } else {
       ++changes_;
       Text v;
       xs::format_vdev(v, virt.value());
-      write_indexed(xs::kVdevPrefix, n, v.c_str());
-      write_device_state(n, xs::State::initialised);  // exported: the frontend may use it
-      remove_indexed("error-", n);  // a refusal of whatever libxl had at this index before
+      // Initialised: exported, the frontend may use it; any error-N was a refusal of whatever
+      // libxl had at this index before.
+      write_outcome(n, d.phys, Outcome{v.c_str(), xs::State::initialised, nullptr});
     }
   }
-  if (!ok) refuse(n, diag.c_str());
+  if (!ok) refuse_listed(n, d.phys, diag.c_str());
   return ok;
 }
 
-// This device is refused; the others go on.
+// This device is refused; the others go on. By index: for a dev-N that names no function.
 void BackendInstance::refuse(uint32_t n, const char* why) {
   Text msg;
   msg.add("backend: device ").add_dec(n).add(" refused: ").add(why);
   host_.log(msg.c_str());
   write_indexed("error-", n, why);
   write_device_state(n, xs::State::closed);
+}
+
+// The function listed as `phys` at index n (in the snapshot) is refused; the others go on.
+void BackendInstance::refuse_listed(uint32_t n, Bdf phys, const char* why) {
+  Text msg, dev;
+  xs::format_dev(dev, phys);
+  msg.add("backend: device ").add_dec(n).add(" (").add(dev.c_str()).add(") refused: ").add(why);
+  host_.log(msg.c_str());
+  write_outcome(n, phys, Outcome{nullptr, xs::State::closed, why});
+}
+
+// The index, in transaction tx, at which libxl lists `phys` as being added (Initialising): `hint`
+// (the snapshot's) when it still does, else the first that does; -1 when none does. (A refused
+// duplicate names the same function as its original, which is past Initialising.)
+int BackendInstance::find_listed(TxId tx, uint32_t hint, Bdf phys) {
+  Text key, path, ignored = Text::discarding();
+  char buf[96];
+  auto names = [&](uint32_t n) {
+    Bdf b;
+    xs::State s;
+    xs::key_name(key, xs::kDevPrefix, n);
+    xs::join(path, be_path_, key.c_str());
+    if (store_.read(tx, path.c_str(), buf, sizeof buf) != StoreStatus::ok || !xs::parse_dev(key.c_str(), buf, b, ignored) ||
+        b != phys)
+      return false;
+    xs::key_name(key, xs::kStatePrefix, n);
+    xs::join(path, be_path_, key.c_str());
+    return store_.read(tx, path.c_str(), buf, sizeof buf) == StoreStatus::ok &&
+           xs::parse_state(key.c_str(), buf, s, ignored) && s == xs::State::initialising;
+  };
+  if (names(hint)) return static_cast<int>(hint);
+  uint32_t count = 0;
+  xs::join(path, be_path_, xs::kNumDevs);
+  if (store_.read(tx, path.c_str(), buf, sizeof buf) != StoreStatus::ok ||
+      !xs::parse_count(xs::kNumDevs, buf, xs::kMaxDevs, count, ignored))
+    return -1;
+  for (uint32_t n = 0; n < count; ++n) {
+    if (n != hint && names(n)) return static_cast<int>(n);
+  }
+  return -1;
+}
+
+// Writes sync()'s decision for the function listed at index n as `phys` where libxl lists it now,
+// in one transaction: a detach renumbers the list, and may have committed since the snapshot. No
+// write when the backend's directory is gone (as write_key()) or no index lists the function any
+// more (the next look at the list releases it).
+void BackendInstance::write_outcome(uint32_t n, Bdf phys, const Outcome& out) {
+  Text path, key, state;
+  state.add_dec(static_cast<uint32_t>(out.state));
+  StoreStatus st = StoreStatus::again;
+  int at = -1;
+  for (int attempt = 0; attempt < kTxRetries && st == StoreStatus::again; ++attempt) {
+    TxId tx = kNoTx;
+    st = store_.begin(tx);
+    if (st != StoreStatus::ok) break;
+    char buf[16];
+    st = store_.read(tx, be_state_path_, buf, sizeof buf);
+    if (st == StoreStatus::not_found) {
+      store_.abort(tx);
+      return;  // the directory is gone: nothing to tell anyone
+    }
+    at = st == StoreStatus::ok ? find_listed(tx, n, phys) : -1;
+    if (st == StoreStatus::ok && at < 0) {
+      store_.abort(tx);
+      break;
+    }
+    auto put = [&](const char* prefix, const char* value) {
+      if (st != StoreStatus::ok) return;
+      xs::key_name(key, prefix, static_cast<uint32_t>(at));
+      xs::join(path, be_path_, key.c_str());
+      if (value != nullptr) {
+        st = store_.write(tx, path.c_str(), value);
+      } else {
+        st = store_.read(tx, path.c_str(), buf, sizeof buf);
+        if (st == StoreStatus::not_found) st = StoreStatus::ok;
+        else if (st == StoreStatus::ok || st == StoreStatus::too_long) st = store_.remove(tx, path.c_str());
+      }
+    };
+    if (st == StoreStatus::ok && out.vdev != nullptr) put(xs::kVdevPrefix, out.vdev);
+    put("error-", out.error);
+    put(xs::kStatePrefix, state.c_str());
+    if (st != StoreStatus::ok) {
+      store_.abort(tx);
+      break;
+    }
+    st = store_.commit(tx);
+  }
+  if (st == StoreStatus::ok && static_cast<uint32_t>(at) == n) return;
+  Text msg, dev;
+  xs::format_dev(dev, phys);
+  if (st != StoreStatus::ok) {
+    msg.add("backend: cannot write the outcome for ").add(dev.c_str()).add(": ").add(store_status_name(st));
+    host_.log(msg.c_str());
+  } else if (at < 0) {
+    msg.add("backend: ").add(dev.c_str()).add(" left the device list before its outcome was written");
+    host_.log(msg.c_str());
+  } else if (static_cast<uint32_t>(at) != n) {
+    msg.add("backend: ").add(dev.c_str()).add(" moved from index ").add_dec(n).add(" to ").add_dec(static_cast<uint32_t>(at))
+        .add(" (the toolstack renumbered the list); its outcome is written there");
+    host_.log(msg.c_str());
+  }
 }
 
 // Gives one function back to dom0. Nothing is written to state-N: the frontend reads Closing there

@@ -128,6 +128,18 @@ class BackendInstance final : public StoreWatcher {
     bool vdev_ok = false;                  // vdev-N present and well-formed
     Bdf virt;
     bool unusable = false;  // state-N or dev-N present but malformed or too long (not merely absent)
+    // opts-N, read in the same transaction for an index being added only (Initialising, usable
+    // dev-N): not_found means the defaults; ok with !opts_ok is malformed; anything else unreadable.
+    StoreStatus opts_read = StoreStatus::not_found;
+    bool opts_ok = false;
+    xs::DevOpts opts;
+  };
+  // What sync() decided for a listed function, for write_outcome(): vdev-N (nullptr: not written),
+  // state-N, and error-N (nullptr: removed, a refusal of what libxl had at that index before).
+  struct Outcome {
+    const char* vdev;
+    xs::State state;
+    const char* error;
   };
   enum class Snap : uint8_t { ok, fatal, retry };
 
@@ -144,8 +156,12 @@ class BackendInstance final : public StoreWatcher {
   void attach();
   void reconfigure();
   bool sync(Sync mode, bool* changed = nullptr);  // false: fatal (num_devs unreadable)
-  bool export_one(uint32_t n, Bdf phys);
+  bool export_one(uint32_t n, const ListedDev& d);
+  void why_opts(uint32_t n, Text& why);
   void refuse(uint32_t n, const char* why);
+  void refuse_listed(uint32_t n, Bdf phys, const char* why);
+  int find_listed(TxId tx, uint32_t hint, Bdf phys);
+  void write_outcome(uint32_t n, Bdf phys, const Outcome& out);
   void release(Bdf phys);
   void publish_roots();
   void release_all();

@@ -427,6 +427,7 @@ class InterposedStore final : public Store {
  public:
   explicit InterposedStore(Store& inner) : inner_(inner) {}
   std::function<void(const char* path)> on_tx_read;
+  std::function<void()> on_commit;  // after each of the backend's transactions committed
   StoreStatus read(TxId tx, const char* path, char* out, size_t cap) override {
     if (tx != kNoTx && on_tx_read) on_tx_read(path);
     return inner_.read(tx, path, out, cap);
@@ -434,7 +435,11 @@ class InterposedStore final : public Store {
   StoreStatus write(TxId tx, const char* path, const char* value) override { return inner_.write(tx, path, value); }
   StoreStatus remove(TxId tx, const char* path) override { return inner_.remove(tx, path); }
   StoreStatus begin(TxId& tx) override { return inner_.begin(tx); }
-  StoreStatus commit(TxId tx) override { return inner_.commit(tx); }
+  StoreStatus commit(TxId tx) override {
+    const StoreStatus st = inner_.commit(tx);
+    if (st == StoreStatus::ok && on_commit) on_commit();
+    return st;
+  }
   void abort(TxId tx) override { inner_.abort(tx); }
   StoreStatus watch(const char* path, const char* token, StoreWatcher* w) override { return inner_.watch(path, token, w); }
   StoreStatus unwatch(const char* path, const char* token) override { return inner_.unwatch(path, token); }
@@ -443,6 +448,61 @@ class InterposedStore final : public Store {
   Store& inner_;
 };
 }  // namespace
+
+TEST_CASE("a function being added keeps its own options and outcome when libxl renumbers the list under it",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  InterposedStore store(*w.backend_conn);
+  w.be_store = &store;
+  w.libxl_connected({kA, kB});
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
+  w.fe_state("7");  // the frontend removed A: given back
+  REQUIRE(w.host.released == std::vector<Bdf>{kA});
+  w.fe_state("4");  // Connected again: from here libxl may finish A's removal at any time
+  REQUIRE(w.get(kBe + "/state") == "4");
+  REQUIRE(w.libxl.add_device(kC, false, true) == StoreStatus::ok);  // index 2, permissive=1
+  bool done = false;
+  store.on_commit = [&] {  // right after the backend's read of the list: libxl's renumbering
+    if (done) return;
+    done = true;
+    REQUIRE(w.libxl.remove_finish(kA) == StoreStatus::ok);
+  };
+  w.fe_state("7");
+  REQUIRE(done);
+  REQUIRE(w.libxl.index_of(kC) == 1);
+  CHECK(w.host.devices[FakeHost::key(kC)].dev->view.policy().permissive);  // its own opts, not index 2's (gone)
+  CHECK(w.get(kBe + "/state-1") == "3");  // the outcome where C is listed now
+  CHECK(w.get(kBe + "/vdev-1") != "<absent>");
+  CHECK(w.get(kBe + "/state-2") == "<absent>");  // nothing written at the stale index
+  CHECK(w.get(kBe + "/vdev-2") == "<absent>");
+  CHECK(logged(w, "0000:03:00.0 moved from index 2 to 1"));
+  w.fe_state("4");
+  CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kC), 0, 2).err == 0);
+}
+
+TEST_CASE("an outcome for a function no index lists any more is not written anywhere", "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  InterposedStore store(*w.backend_conn);
+  w.be_store = &store;
+  w.libxl_connected({kA});
+  REQUIRE(w.libxl.add_device(kB, false) == StoreStatus::ok);  // index 1
+  bool done = false;
+  store.on_commit = [&] {  // the toolstack drops index 1 again (num_devs back to 1) after the read
+    if (done) return;
+    done = true;
+    for (const char* k : {"/dev-1", "/opts-1", "/state-1", "/key-1"}) (void)w.toolstack->remove(kNoTx, (kBe + k).c_str());
+    w.put(kBe + "/num_devs", "1");
+  };
+  w.fe_state("7");
+  REQUIRE(done);
+  CHECK(w.get(kBe + "/state-1") == "<absent>");
+  CHECK(w.get(kBe + "/vdev-1") == "<absent>");
+  CHECK(logged(w, "0000:02:00.0 left the device list before its outcome was written"));
+  w.fe_state("4");  // the next look at the list gives B back
+  CHECK(w.host.released == std::vector<Bdf>{kB});
+}
 
 TEST_CASE("libxl's renumbering committed in the middle of the backend's scan releases nothing still attached",
           "[backend][xenbus][libxl]") {
@@ -752,15 +812,6 @@ TEST_CASE("a frontend refused for a bad key may start over and connect with good
   CHECK(post_read(*w.be, *w.host.page, 0, 0, 0, 2).err == 0);
   CHECK(w.host.released.empty());
 }
-
-namespace {
-bool logged(const World& w, const std::string& part) {
-  for (const std::string& l : w.host.logs) {
-    if (l.find(part) != std::string::npos) return true;
-  }
-  return false;
-}
-}  // namespace
 
 TEST_CASE("a dev-N too long or a state-N malformed on a device being added is refused alone, naming the key",
           "[backend][xenbus]") {

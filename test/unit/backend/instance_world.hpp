@@ -225,6 +225,14 @@ struct World {
 };
 
 
+// Whether any line the backend logged contains `part`.
+inline bool logged(const World& w, const std::string& part) {
+  for (const std::string& l : w.host.logs) {
+    if (l.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
 const Bdf kA = Bdf::make(0, 1, 0, 0), kB = Bdf::make(0, 2, 0, 0), kC = Bdf::make(0, 3, 0, 0),
           kD = Bdf::make(0, 4, 0, 0);
 
