@@ -7,8 +7,10 @@ namespace {
 
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n'; }
 
-// Reads 1..max_digits hex digits at `p`; advances `p`. False when there is none or too many.
+// Reads 1..max_digits hex digits at `p` (after an optional 0x, as the in-tree driver's sscanf %x
+// takes); advances `p`. False when there is none or too many.
 bool hex_field(const char*& p, const char* end, int max_digits, uint32_t& out) {
+  if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && hex_digit(p[2]) >= 0) p += 2;
   uint32_t v = 0;
   int n = 0;
   while (p < end && hex_digit(*p) >= 0) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Strict parser for the sysfs quirks string "DDDD:BB:DD.F-REG:SIZE:MASK".
+// Strict parser for the sysfs quirks string "[DDDD:]BB:DD.F-REG:SIZE:MASK" (the in-tree driver's
+// forms: with or without the domain, blanks around the whole, 0x on any number).
 #include "quirks/quirks.hpp"
 
 namespace pcisplit::quirks {
@@ -19,6 +20,8 @@ bool take_hex(const char* s, size_t& pos, int max_digits, uint32_t& out) {
   return n > 0;
 }
 
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n'; }
+
 bool bad(Text& diag, const char* text, const char* field, const char* expected) {
   diag.clear();
   diag.add("quirk ").add_quoted(text, 48).add(": bad ").add(field).add(", expected ").add(expected);
@@ -28,10 +31,17 @@ bool bad(Text& diag, const char* text, const char* field, const char* expected) 
 }  // namespace
 
 bool parse_sysfs(const char* text, uint16_t config_size, SysfsQuirk& out, Text& diag) {
-  if (text == nullptr) return bad(diag, "", "string", "DDDD:BB:DD.F-REG:SIZE:MASK");
+  if (text == nullptr) return bad(diag, "", "string", "[DDDD:]BB:DD.F-REG:SIZE:MASK");
   size_t pos = 0;
-  uint32_t dom, bus, slot, fn, reg_off, size, mask;
-  if (!take_hex(text, pos, 4, dom) || text[pos++] != ':') return bad(diag, text, "domain", "up to 4 hex digits");
+  while (is_blank(text[pos])) ++pos;
+  // The short form "BB:DD.F-..." (domain 0) has one colon before the '-', the full form two.
+  int colons = 0;
+  for (size_t q = pos; text[q] != '\0' && text[q] != '-'; ++q) colons += text[q] == ':';
+  uint32_t dom = 0, bus, slot, fn, reg_off, size, mask;
+  if (colons == 0) return bad(diag, text, "address", "[DDDD:]BB:DD.F before the '-'");
+  if (colons != 1 && (!take_hex(text, pos, 4, dom) || text[pos++] != ':')) {
+    return bad(diag, text, "domain", "up to 4 hex digits");
+  }
   if (!take_hex(text, pos, 2, bus) || text[pos++] != ':') return bad(diag, text, "bus", "up to 2 hex digits");
   if (!take_hex(text, pos, 2, slot) || slot > 0x1f || text[pos++] != '.') {
     return bad(diag, text, "slot", "a hex slot 0..1f");
@@ -47,7 +57,7 @@ bool parse_sysfs(const char* text, uint16_t config_size, SysfsQuirk& out, Text& 
   if (!take_hex(text, pos, 8, mask) || (mask & ~width_mask(static_cast<uint8_t>(size))) != 0) {
     return bad(diag, text, "MASK", "hex bits within SIZE bytes");
   }
-  if (text[pos] == '\n') ++pos;
+  while (is_blank(text[pos])) ++pos;
   if (text[pos] != '\0') return bad(diag, text, "MASK", "end of string after MASK");
   out = SysfsQuirk{Bdf::make(static_cast<uint16_t>(dom), static_cast<uint8_t>(bus), static_cast<uint8_t>(slot),
                              static_cast<uint8_t>(fn)),

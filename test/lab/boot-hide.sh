@@ -187,6 +187,8 @@ dn=$(grep "^$BDF " $D/denials)
 echo "$dn" | grep -qE "^$BDF [0-9]+( [0-9a-f]{3}:[1-9][0-9]*)*( \+[0-9]+)?$" || errs="$errs denials='$dn'"
 [ "$(try $D/quirks "$BDF-0040:4:0000ffff")" = ok ] || errs="$errs quirk"
 [ "$(try $D/quirks "$BDF-0040:4:0000ffff")" = ok ] || errs="$errs quirk-again"
+# the in-tree driver's other form: no domain, 0x on the numbers (the same quirk again)
+[ "$(try $D/quirks "${BDF#0000:}-0x40:4:0xffff")" = ok ] || errs="$errs quirk-short-form"
 [ "$(try $D/quirks "$BDF-0042:2:00ff")" = "File exists" ] || errs="$errs quirk-overlap"
 [ "$(try $D/quirks "$BDF-0041:4:0")" = "Invalid argument" ] || errs="$errs quirk-unaligned"
 q=$(cat $D/quirks | tr '\t\n' '|;')

@@ -19,6 +19,22 @@ TEST_CASE("sysfs quirk strings parse strictly", "[quirks]") {
   CHECK(q.mask == 0xffffffff);
 }
 
+TEST_CASE("sysfs quirk strings take the in-tree driver's other forms: no domain, blanks around", "[quirks]") {
+  Text diag;
+  SysfsQuirk q;
+  REQUIRE(parse_sysfs("00:08.0-44:1:07", 4096, q, diag));  // domain 0, as str_to_quirk's second try
+  CHECK(q.bdf == Bdf::make(0, 0, 8, 0));
+  CHECK(q.reg == 0x44);
+  REQUIRE(parse_sysfs(" \t0002:0b:01.3-0x10:2:ffff \n", 4096, q, diag));
+  CHECK(q.bdf == Bdf::make(2, 0xb, 1, 3));
+  CHECK(q.size == 2);
+  CHECK(q.mask == 0xffff);
+  CHECK_FALSE(parse_sysfs("08.0-44:1:07", 4096, q, diag));  // no bus
+  CHECK(std::string(diag.c_str()).find("bad address") != std::string::npos);
+  CHECK_FALSE(parse_sysfs("0:0:0:08.0-44:1:07", 4096, q, diag));
+  CHECK(std::string(diag.c_str()).find("bad slot") != std::string::npos);
+}
+
 TEST_CASE("sysfs quirk errors name the bad field and change nothing", "[quirks]") {
   struct Case {
     const char* text;
@@ -28,7 +44,7 @@ TEST_CASE("sysfs quirk errors name the bad field and change nothing", "[quirks]"
       {"00000:00:08.0-44:1:07", "domain"}, {"0000:000:08.0-44:1:07", "bus"},  {"0000:00:20.0-44:1:07", "slot"},
       {"0000:00:08.8-44:1:07", "function"}, {"0000:00:08.0-100:1:07", "REG"},  {"0000:00:08.0-44:3:07", "SIZE"},
       {"0000:00:08.0-45:2:07", "REG"},       {"0000:00:08.0-44:1:100", "MASK"}, {"0000:00:08.0-44:1:07 x", "MASK"},
-      {"0000:00:08.0-44:1:", "MASK"},        {"0000:00:08.0", "function"},      {"", "domain"},
+      {"0000:00:08.0-44:1:", "MASK"},        {"0000:00:08.0", "function"},      {"", "address"},
       {"0000:00:08.0-44:0:1", "SIZE"},       {"0000:00:08.0-fff:4:1", "REG"},
   };
   for (const Case& c : cases) {
