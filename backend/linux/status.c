@@ -50,12 +50,16 @@ static ssize_t irq_handler_state_store(struct device_driver *drv, const char *bu
 		return rc;
 	/*
 	 * Toggles acking of a handler that is installed (in-tree semantics); nothing else changes.
+	 * Under op_lock, which installs and removes the handler, so a toggle never lands on a
+	 * handler being removed; atomic_xor, as the handler itself may turn acking off meanwhile.
 	 */
-	if (READ_ONCE(dev->isr_on))
-		atomic_set(&dev->ack_intr, !atomic_read(&dev->ack_intr));
+	mutex_lock(&dev->op_lock);
+	if (dev->isr_on)
+		atomic_xor(1, &dev->ack_intr);
 	else
 		pr_info_ratelimited("irq_handler_state: %s has no INTx handler installed: nothing to toggle\n",
 				    pci_name(dev->pdev));
+	mutex_unlock(&dev->op_lock);
 	pcisplit_dev_put(dev);
 	return count;
 }
