@@ -16,6 +16,23 @@ void quiesce(ExportedDevice& dev) {
   if (dev.view != nullptr) dev.view->reset();
 }
 
+// A key's value as read, for finding its entry again: FNV-1a of the text, or 0 (absent) or 1 (too
+// long, or another status) for a value that has none.
+uint32_t raw_key(StoreStatus st, const char* text) {
+  if (st == StoreStatus::not_found) return 0;
+  if (st != StoreStatus::ok) return 1;
+  uint32_t h = 2166136261u;
+  for (const char* p = text; *p != '\0'; ++p) h = (h ^ static_cast<uint8_t>(*p)) * 16777619u;
+  return h < 2 ? h + 2 : h;
+}
+
+// Who an entry is, for a log line: its function when dev-N names one, else its index.
+void name_entry(Text& out, uint32_t n, bool dev_ok, Bdf phys) {
+  out.clear();
+  if (dev_ok) xs::format_dev(out, phys);
+  else out.add("device ").add_dec(n);
+}
+
 }  // namespace
 
 // Reads num_devs and every state-N, dev-N and vdev-N in one transaction: libxl's renumbering commits
@@ -53,6 +70,8 @@ BackendInstance::Snap BackendInstance::snapshot(Text& diag) {
         path.truncate(prefix_len);
         path.add_dec(n);
         st = store_.read(tx, path.c_str(), buf, sizeof buf);
+        if (prefix == xs::kStatePrefix) d.state_raw = raw_key(st, buf);
+        if (prefix == xs::kDevPrefix) d.dev_raw = raw_key(st, buf);
         if (st == StoreStatus::not_found) {
           st = StoreStatus::ok;  // absent: that key says nothing
           continue;
@@ -139,7 +158,7 @@ bool BackendInstance::sync(Sync mode, bool* changed) {
       why_unusable(n, why);
       const bool new_index = d.state == xs::State::initialising || d.state == xs::State::unknown;
       if (held < 0 && new_index && (mode == Sync::add || mode == Sync::reconfigure)) {
-        refuse(n, why.c_str());
+        refuse(n, d, why.c_str());
       } else {
         msg.add("backend: device ").add_dec(n).add(": ").add(why.c_str()).add("; kept as it was");
         host_.log(msg.c_str());
@@ -148,7 +167,7 @@ bool BackendInstance::sync(Sync mode, bool* changed) {
     }
     if (d.state == xs::State::unknown) continue;
     if (!d.dev_ok) {
-      if (adding) refuse_bad_dev(n);
+      if (adding) refuse_bad_dev(n, d);
       continue;
     }
     const int held = topology_.find_phys(d.phys);
@@ -164,8 +183,15 @@ bool BackendInstance::sync(Sync mode, bool* changed) {
     }
     if (held >= 0) {
       if (adding && listed[held]) {
-        refuse_listed(n, d.phys, "device listed twice for this guest");
+        refuse(n, d, "device listed twice for this guest");
         continue;
+      }
+      if (adding) {
+        // Held, yet its index still says Initialising: the write of its outcome failed (logged
+        // then). Written again, so the frontend is not left waiting for a function it has.
+        Text v;
+        xs::format_vdev(v, topology_.virt(held));
+        write_outcome(n, d, Outcome{v.c_str(), xs::State::initialised, nullptr});
       }
       listed[held] = true;
       continue;
@@ -188,14 +214,19 @@ bool BackendInstance::sync(Sync mode, bool* changed) {
   return true;
 }
 
-// dev-N of a device being added is missing: refused with the parser's reason.
-void BackendInstance::refuse_bad_dev(uint32_t n) {
+// dev-N of a device being added is missing: refused with the parser's reason (read again for the
+// message only).
+void BackendInstance::refuse_bad_dev(uint32_t n, const ListedDev& d) {
   char buf[96];
   Text key, diag;
   Bdf phys;
   xs::key_name(key, xs::kDevPrefix, n);
   const bool have = read_key(key.c_str(), buf, sizeof buf);
-  if (!xs::parse_dev(key.c_str(), have ? buf : nullptr, phys, diag)) refuse(n, diag.c_str());
+  if (xs::parse_dev(key.c_str(), have ? buf : nullptr, phys, diag)) {
+    diag.clear();
+    diag.add("xenstore key ").add(key.c_str()).add(" changed while it was read");
+  }
+  refuse(n, d, diag.c_str());
 }
 
 // Why state-N or dev-N cannot be used, read again for the message (snapshot() keeps no text per
@@ -266,68 +297,74 @@ bool BackendInstance::export_one(uint32_t n, const ListedDev& d) {
       xs::format_vdev(v, virt.value());
       // Initialised: exported, the frontend may use it; any error-N was a refusal of whatever
       // libxl had at this index before.
-      write_outcome(n, d.phys, Outcome{v.c_str(), xs::State::initialised, nullptr});
+      write_outcome(n, d, Outcome{v.c_str(), xs::State::initialised, nullptr});
     }
   }
-  if (!ok) refuse_listed(n, d.phys, diag.c_str());
+  if (!ok) refuse(n, d, diag.c_str());
   return ok;
 }
 
-// This device is refused; the others go on. By index: for a dev-N that names no function.
-void BackendInstance::refuse(uint32_t n, const char* why) {
+// The entry at index n (in the snapshot) is refused; the others go on.
+void BackendInstance::refuse(uint32_t n, const ListedDev& d, const char* why) {
   Text msg;
-  msg.add("backend: device ").add_dec(n).add(" refused: ").add(why);
-  host_.log(msg.c_str());
-  write_indexed("error-", n, why);
-  write_device_state(n, xs::State::closed);
-}
-
-// The function listed as `phys` at index n (in the snapshot) is refused; the others go on.
-void BackendInstance::refuse_listed(uint32_t n, Bdf phys, const char* why) {
-  Text msg, dev;
-  xs::format_dev(dev, phys);
-  msg.add("backend: device ").add_dec(n).add(" (").add(dev.c_str()).add(") refused: ").add(why);
-  host_.log(msg.c_str());
-  write_outcome(n, phys, Outcome{nullptr, xs::State::closed, why});
-}
-
-// The index, in transaction tx, at which libxl lists `phys` as being added (Initialising): `hint`
-// (the snapshot's) when it still does, else the first that does; -1 when none does. (A refused
-// duplicate names the same function as its original, which is past Initialising.)
-int BackendInstance::find_listed(TxId tx, uint32_t hint, Bdf phys) {
-  Text key, path, ignored = Text::discarding();
-  char buf[96];
-  auto names = [&](uint32_t n) {
-    Bdf b;
-    xs::State s;
-    xs::key_name(key, xs::kDevPrefix, n);
-    xs::join(path, be_path_, key.c_str());
-    if (store_.read(tx, path.c_str(), buf, sizeof buf) != StoreStatus::ok || !xs::parse_dev(key.c_str(), buf, b, ignored) ||
-        b != phys)
-      return false;
-    xs::key_name(key, xs::kStatePrefix, n);
-    xs::join(path, be_path_, key.c_str());
-    return store_.read(tx, path.c_str(), buf, sizeof buf) == StoreStatus::ok &&
-           xs::parse_state(key.c_str(), buf, s, ignored) && s == xs::State::initialising;
-  };
-  if (names(hint)) return static_cast<int>(hint);
-  uint32_t count = 0;
-  xs::join(path, be_path_, xs::kNumDevs);
-  if (store_.read(tx, path.c_str(), buf, sizeof buf) != StoreStatus::ok ||
-      !xs::parse_count(xs::kNumDevs, buf, xs::kMaxDevs, count, ignored))
-    return -1;
-  for (uint32_t n = 0; n < count; ++n) {
-    if (n != hint && names(n)) return static_cast<int>(n);
+  msg.add("backend: device ").add_dec(n);
+  if (d.dev_ok) {
+    Text dev;
+    xs::format_dev(dev, d.phys);
+    msg.add(" (").add(dev.c_str()).add(")");
   }
-  return -1;
+  host_.log(msg.add(" refused: ").add(why).c_str());
+  write_outcome(n, d, Outcome{nullptr, xs::State::closed, why});
 }
 
-// Writes sync()'s decision for the function listed at index n as `phys` where libxl lists it now,
-// in one transaction: a detach renumbers the list, and may have committed since the snapshot. No
-// write when the backend's directory is gone (as write_key()) or no index lists the function any
-// more (the next look at the list releases it).
-void BackendInstance::write_outcome(uint32_t n, Bdf phys, const Outcome& out) {
-  Text path, key, state;
+// Where, in transaction tx, libxl lists the entry the snapshot read at index `hint`: the index whose
+// state-N and dev-N read as they did then (raw, parsed or not). `hint` when it still does, else the
+// first that does (libxl's detach moves entries down, keeping their order); -1 when none does. A
+// refused duplicate names the same function as its original, whose state has moved on.
+StoreStatus BackendInstance::find_listed(TxId tx, uint32_t hint, const ListedDev& d, int& at) {
+  Text path;
+  char buf[96];
+  path.add(be_path_).add("/");
+  const size_t dir_len = path.size();
+  StoreStatus st = StoreStatus::ok;
+  auto raw = [&](const char* prefix, uint32_t n) {
+    path.truncate(dir_len);
+    path.add(prefix).add_dec(n);
+    const StoreStatus r = store_.read(tx, path.c_str(), buf, sizeof buf);
+    if (r != StoreStatus::ok && r != StoreStatus::not_found && r != StoreStatus::too_long) st = r;
+    return raw_key(r, buf);
+  };
+  auto same = [&](uint32_t n) {
+    return raw(xs::kStatePrefix, n) == d.state_raw && raw(xs::kDevPrefix, n) == d.dev_raw && st == StoreStatus::ok;
+  };
+  at = -1;
+  if (same(hint)) {
+    at = static_cast<int>(hint);
+    return st;
+  }
+  if (st != StoreStatus::ok) return st;
+  uint32_t count = 0;
+  Text ignored = Text::discarding();
+  path.truncate(dir_len);
+  path.add(xs::kNumDevs);
+  st = store_.read(tx, path.c_str(), buf, sizeof buf);
+  if (st == StoreStatus::not_found) return StoreStatus::ok;  // no list: nothing lists it
+  if (st != StoreStatus::ok) return st;
+  if (!xs::parse_count(xs::kNumDevs, buf, xs::kMaxDevs, count, ignored)) return StoreStatus::ok;
+  for (uint32_t n = 0; n < count && st == StoreStatus::ok; ++n) {
+    if (n != hint && same(n)) at = static_cast<int>(n);
+    if (at >= 0) break;
+  }
+  return st;
+}
+
+// Writes sync()'s decision for the entry read at index n where libxl lists it now, in one
+// transaction: a detach renumbers the list, and may have committed since the snapshot. No write
+// when the backend's directory is gone (as write_key()) or no index lists the entry any more (the
+// next look releases what it held). Removing a stale error-N is best effort: it never holds up the
+// outcome.
+void BackendInstance::write_outcome(uint32_t n, const ListedDev& d, const Outcome& out) {
+  Text path, state;
   state.add_dec(static_cast<uint32_t>(out.state));
   StoreStatus st = StoreStatus::again;
   int at = -1;
@@ -341,26 +378,23 @@ void BackendInstance::write_outcome(uint32_t n, Bdf phys, const Outcome& out) {
       store_.abort(tx);
       return;  // the directory is gone: nothing to tell anyone
     }
-    at = st == StoreStatus::ok ? find_listed(tx, n, phys) : -1;
-    if (st == StoreStatus::ok && at < 0) {
+    if (st == StoreStatus::ok) st = find_listed(tx, n, d, at);
+    if (st != StoreStatus::ok || at < 0) {
       store_.abort(tx);
       break;
     }
-    auto put = [&](const char* prefix, const char* value) {
-      if (st != StoreStatus::ok) return;
-      xs::key_name(key, prefix, static_cast<uint32_t>(at));
-      xs::join(path, be_path_, key.c_str());
-      if (value != nullptr) {
-        st = store_.write(tx, path.c_str(), value);
-      } else {
-        st = store_.read(tx, path.c_str(), buf, sizeof buf);
-        if (st == StoreStatus::not_found) st = StoreStatus::ok;
-        else if (st == StoreStatus::ok || st == StoreStatus::too_long) st = store_.remove(tx, path.c_str());
-      }
+    auto key = [&](const char* prefix) {
+      path.clear();
+      path.add(be_path_).add("/").add(prefix).add_dec(static_cast<uint32_t>(at));
+      return path.c_str();
     };
-    if (st == StoreStatus::ok && out.vdev != nullptr) put(xs::kVdevPrefix, out.vdev);
-    put("error-", out.error);
-    put(xs::kStatePrefix, state.c_str());
+    if (out.vdev != nullptr) st = store_.write(tx, key(xs::kVdevPrefix), out.vdev);
+    if (st == StoreStatus::ok && out.error != nullptr) st = store_.write(tx, key("error-"), out.error);
+    if (st == StoreStatus::ok && out.error == nullptr) {
+      const StoreStatus r = store_.read(tx, key("error-"), buf, sizeof buf);
+      if (r == StoreStatus::ok || r == StoreStatus::too_long) (void)store_.remove(tx, path.c_str());
+    }
+    if (st == StoreStatus::ok) st = store_.write(tx, key(xs::kStatePrefix), state.c_str());
     if (st != StoreStatus::ok) {
       store_.abort(tx);
       break;
@@ -368,19 +402,17 @@ void BackendInstance::write_outcome(uint32_t n, Bdf phys, const Outcome& out) {
     st = store_.commit(tx);
   }
   if (st == StoreStatus::ok && static_cast<uint32_t>(at) == n) return;
-  Text msg, dev;
-  xs::format_dev(dev, phys);
+  Text msg, who;
+  name_entry(who, n, d.dev_ok, d.phys);
   if (st != StoreStatus::ok) {
-    msg.add("backend: cannot write the outcome for ").add(dev.c_str()).add(": ").add(store_status_name(st));
-    host_.log(msg.c_str());
+    msg.add("backend: cannot write the outcome for ").add(who.c_str()).add(": ").add(store_status_name(st));
   } else if (at < 0) {
-    msg.add("backend: ").add(dev.c_str()).add(" left the device list before its outcome was written");
-    host_.log(msg.c_str());
-  } else if (static_cast<uint32_t>(at) != n) {
-    msg.add("backend: ").add(dev.c_str()).add(" moved from index ").add_dec(n).add(" to ").add_dec(static_cast<uint32_t>(at))
+    msg.add("backend: ").add(who.c_str()).add(" left the device list before its outcome was written");
+  } else {
+    msg.add("backend: ").add(who.c_str()).add(" moved from index ").add_dec(n).add(" to ").add_dec(static_cast<uint32_t>(at))
         .add(" (the toolstack renumbered the list); its outcome is written there");
-    host_.log(msg.c_str());
   }
+  host_.log(msg.c_str());
 }
 
 // Gives one function back to dom0. Nothing is written to state-N: the frontend reads Closing there

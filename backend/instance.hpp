@@ -128,6 +128,9 @@ class BackendInstance final : public StoreWatcher {
     bool vdev_ok = false;                  // vdev-N present and well-formed
     Bdf virt;
     bool unusable = false;  // state-N or dev-N present but malformed or too long (not merely absent)
+    // What state-N and dev-N read as, raw (raw_key()): how write_outcome() finds this entry again
+    // after libxl renumbered the list, whether or not the values parse.
+    uint32_t state_raw = 0, dev_raw = 0;
     // opts-N, read in the same transaction for an index being added only (Initialising, usable
     // dev-N): not_found means the defaults; ok with !opts_ok is malformed; anything else unreadable.
     StoreStatus opts_read = StoreStatus::not_found;
@@ -145,7 +148,7 @@ class BackendInstance final : public StoreWatcher {
 
   void reevaluate();
   Snap snapshot(Text& diag);
-  void refuse_bad_dev(uint32_t n);
+  void refuse_bad_dev(uint32_t n, const ListedDev& d);
   void why_unusable(uint32_t n, Text& why);
   void remove_indexed(const char* prefix, uint32_t n);
   void setup();  // export every dev-N in state Initialising, publish, -> Initialised
@@ -158,10 +161,9 @@ class BackendInstance final : public StoreWatcher {
   bool sync(Sync mode, bool* changed = nullptr);  // false: fatal (num_devs unreadable)
   bool export_one(uint32_t n, const ListedDev& d);
   void why_opts(uint32_t n, Text& why);
-  void refuse(uint32_t n, const char* why);
-  void refuse_listed(uint32_t n, Bdf phys, const char* why);
-  int find_listed(TxId tx, uint32_t hint, Bdf phys);
-  void write_outcome(uint32_t n, Bdf phys, const Outcome& out);
+  void refuse(uint32_t n, const ListedDev& d, const char* why);
+  StoreStatus find_listed(TxId tx, uint32_t hint, const ListedDev& d, int& at);
+  void write_outcome(uint32_t n, const ListedDev& d, const Outcome& out);
   void release(Bdf phys);
   void publish_roots();
   void release_all();

@@ -432,7 +432,11 @@ class InterposedStore final : public Store {
     if (tx != kNoTx && on_tx_read) on_tx_read(path);
     return inner_.read(tx, path, out, cap);
   }
-  StoreStatus write(TxId tx, const char* path, const char* value) override { return inner_.write(tx, path, value); }
+  std::string deny_write;  // writes to this path are denied (a store failure) while it is set
+  StoreStatus write(TxId tx, const char* path, const char* value) override {
+    if (!deny_write.empty() && deny_write == path) return StoreStatus::denied;
+    return inner_.write(tx, path, value);
+  }
   StoreStatus remove(TxId tx, const char* path) override { return inner_.remove(tx, path); }
   StoreStatus begin(TxId& tx) override { return inner_.begin(tx); }
   StoreStatus commit(TxId tx) override {
@@ -479,6 +483,57 @@ TEST_CASE("a function being added keeps its own options and outcome when libxl r
   CHECK(logged(w, "0000:03:00.0 moved from index 2 to 1"));
   w.fe_state("4");
   CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kC), 0, 2).err == 0);
+}
+
+TEST_CASE("a refusal by index follows its entry when libxl renumbers the list under it", "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  InterposedStore store(*w.backend_conn);
+  w.be_store = &store;
+  w.libxl_connected({kA, kB});
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
+  w.fe_state("7");
+  w.fe_state("4");
+  REQUIRE(w.host.released == std::vector<Bdf>{kA});
+  REQUIRE(w.libxl.add_device(kC, false) == StoreStatus::ok);  // index 2, then garbled
+  REQUIRE(w.libxl.add_device(kD, false) == StoreStatus::ok);  // index 3
+  w.put(kBe + "/dev-2", "0000:03:00");
+  bool done = false;
+  store.on_commit = [&] {
+    if (done) return;
+    done = true;
+    REQUIRE(w.libxl.remove_finish(kA) == StoreStatus::ok);  // the garbled entry moves to 1, D to 2
+  };
+  w.fe_state("7");
+  REQUIRE(done);
+  CHECK(w.get(kBe + "/state-1") == "6");  // the garbled entry, refused where it is now
+  CHECK(w.get(kBe + "/error-1") != "<absent>");  // (its reason is read again: whatever index 2 holds now)
+  CHECK(w.get(kBe + "/state-2") == "3");  // D, exported where it is now
+  CHECK(w.get(kBe + "/error-2") == "<absent>");
+  CHECK(w.be->topology().find_phys(kD) >= 0);
+  w.fe_state("4");
+  CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kD), 0, 2).err == 0);
+  CHECK(w.be->topology().find_phys(kD) >= 0);
+}
+
+TEST_CASE("an outcome the store failed to take is written again at the next look at the list",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  InterposedStore store(*w.backend_conn);
+  w.be_store = &store;
+  w.libxl_connected({kA});
+  store.deny_write = kBe + "/vdev-1";
+  w.libxl_attach(kB);
+  CHECK(logged(w, "cannot write the outcome for 0000:02:00.0: permission denied"));
+  CHECK(w.get(kBe + "/state-1") == "1");  // nothing half-written
+  CHECK(w.get(kBe + "/vdev-1") == "<absent>");
+  store.deny_write.clear();
+  w.libxl_attach(kC);  // the next reconfiguration
+  CHECK(w.get(kBe + "/state-1") == "3");
+  CHECK(w.vdevfn_of(kB) >= 0);
+  CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kB), 0, 2).err == 0);
+  CHECK(w.get(kBe + "/state-2") == "3");
 }
 
 TEST_CASE("an outcome for a function no index lists any more is not written anywhere", "[backend][xenbus][libxl]") {
