@@ -173,11 +173,12 @@ bool BackendInstance::sync(Sync mode, bool* changed) {
     const int held = topology_.find_phys(d.phys);
     if (d.state == xs::State::closing || d.state == xs::State::closed) {
       // Given back once the frontend has followed into Reconfiguring (it first removes the device
-      // from the guest); until then it stays the guest's. Closed is only taken from an index that
+      // from the guest), or at once while no frontend is connected (Sync::add); until then it
+      // stays the guest's. Closed is only taken from an index that
       // names the held function's guest address too: our own refusals write Closed (6), and a
       // refused duplicate must not take the original with it.
       const bool ours = held >= 0 && (d.state == xs::State::closing || (d.vdev_ok && topology_.virt(held) == d.virt));
-      if (ours && (mode == Sync::reconfigure || mode == Sync::force_detach)) release(d.phys);
+      if (ours && mode != Sync::release_only) release(d.phys);
       else if (held >= 0) listed[held] = true;
       continue;
     }

@@ -246,9 +246,16 @@ void BackendInstance::reevaluate() {
   const bool fe_gone = fe == xs::State::unknown && live;
   if (((fe == xs::State::closing || fe == xs::State::closed) && live) || fe_gone) {
     // Only a disconnect (L5): Xen still assigns the functions to the guest, so they stay its own,
-    // owner and all, until the toolstack takes them (dev-N removed, or the backend removed).
+    // owner and all, until the toolstack takes them (dev-N removed, or the backend removed). A
+    // detach libxl asked for is served now: no frontend is left to remove the function, and the
+    // Closed written below replaces libxl's Reconfiguring, so the detach timer would never fire and a
+    // frontend that came back would get the function again after libxl gave up on it.
     disconnect();
     quiesce_all();
+    bool changed = false;
+    if (sync(Sync::force_detach, &changed) && changed) {
+      host_.log("backend: the frontend closed with a detach pending: the function was taken back");
+    }
     set_state(fe == xs::State::closing ? xs::State::closing : xs::State::closed);
     return;
   }
@@ -261,13 +268,23 @@ void BackendInstance::reevaluate() {
     if (changed) publish_roots();  // unconditional writes would fire our own watch for ever
   }
   if (state_ == xs::State::initialised && fe == xs::State::initialised) attach();
-  if (be == xs::State::reconfiguring && fe == xs::State::reconfiguring) reconfigure();
+  // One round per entry of the frontend into Reconfiguring: it removed what was Closing when it
+  // followed (Linux's pcifront acts only from Connected). A request libxl writes during the round
+  // (our Reconfigured written, the frontend not back to Connected) waits for the next round below.
+  if (be == xs::State::reconfiguring && fe == xs::State::reconfiguring && state_ != xs::State::reconfigured) {
+    reconfigure();
+  }
   if (be == xs::State::reconfiguring && fe != xs::State::reconfiguring && !detach_timer_ && closing_listed()) {
     detach_timer_ = true;
     host_.arm_timer(kDetachGraceMs);
   }
   if (be != xs::State::reconfiguring) detach_timer_ = false;
-  if (state_ == xs::State::reconfigured && fe == xs::State::connected) set_state(xs::State::connected);
+  if (state_ == xs::State::reconfigured && fe == xs::State::connected) {
+    // Back in Connected: another round if libxl asked for something during this one (its
+    // Reconfiguring written after our Reconfigured, or before it and so overwritten: the list
+    // says), else Connected, which libxl waits for.
+    set_state(be == xs::State::reconfiguring || round_pending() ? xs::State::reconfiguring : xs::State::connected);
+  }
   // A function whose keys the toolstack removed without a reconfiguration we saw is given back all
   // the same (the list is read in one transaction: never on a half-renumbered list).
   if (state_ == xs::State::connected || state_ == xs::State::reconfigured) (void)sync(Sync::release_only);
@@ -280,6 +297,20 @@ bool BackendInstance::closing_listed() {
   for (uint32_t n = 0; n < nlisted_; ++n) {
     const ListedDev& d = listed_[n];
     if (d.state == xs::State::closing && d.dev_ok && topology_.find_phys(d.phys) >= 0) return true;
+  }
+  return false;
+}
+
+// A request on the list the last round did not serve: a held function listed Closing, or a
+// function listed Initialising that is not held (its index usable).
+bool BackendInstance::round_pending() {
+  Text diag;
+  if (snapshot(diag) != Snap::ok) return false;
+  for (uint32_t n = 0; n < nlisted_; ++n) {
+    const ListedDev& d = listed_[n];
+    if (!d.dev_ok || d.unusable) continue;
+    const bool held = topology_.find_phys(d.phys) >= 0;
+    if ((d.state == xs::State::closing && held) || (d.state == xs::State::initialising && !held)) return true;
   }
   return false;
 }

@@ -115,7 +115,8 @@ class BackendInstance final : public StoreWatcher {
   // What sync() may do besides releasing functions no dev-N names any more (the toolstack removed them).
   enum class Sync : uint8_t {
     release_only,  // Connected without a reconfiguration: the list only shrinks behind our back
-    add,           // before the frontend connects: export every dev-N in state Initialising
+    add,           // no frontend connected: export every dev-N in state Initialising, release
+                   // Closing/Closed (no guest driver can be using them)
     reconfigure,   // Reconfiguring on both sides: export Initialising, release Closing/Closed
     force_detach,  // the frontend ignored a detach past kDetachGraceMs: release Closing/Closed only
   };
@@ -156,6 +157,7 @@ class BackendInstance final : public StoreWatcher {
   bool guest_home_gone();  // /local/domain/<domid> no longer exists: the toolstack destroyed the guest
   bool aer_orphaned() const;  // nobody can answer the outstanding AER request any more
   bool closing_listed();
+  bool round_pending();  // the list asks for a detach or an export the last round did not serve
   void attach();
   void reconfigure();
   bool sync(Sync mode, bool* changed = nullptr);  // false: fatal (num_devs unreadable)

@@ -928,3 +928,73 @@ TEST_CASE("an unreadable opts-N refuses its device instead of dropping its optio
   CHECK(w.get(kBe + "/error-1") == "xenstore key opts-1: value too long");
   CHECK(w.be->topology().find_phys(kB) < 0);
 }
+
+TEST_CASE("a frontend that closes with a detach pending loses the function and does not get it back",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_connected({kA, kB});
+  const int va = w.vdevfn_of(kA), vb = w.vdevfn_of(kB);
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
+  w.fe_state("6");  // closes instead of following the detach
+  CHECK(w.host.released == std::vector<Bdf>{kA});
+  CHECK(logged(w, "the frontend closed with a detach pending"));
+  w.fe_state("1");  // and comes back
+  w.frontend_publish();
+  REQUIRE(w.get(kBe + "/state") == "4");
+  CHECK(post_read(*w.be, *w.host.page, 0, va, 0, 2).err == static_cast<int32_t>(Err::dev_not_found));
+  CHECK(post_read(*w.be, *w.host.page, 0, vb, 0, 2).err == 0);
+  CHECK(w.host.released == std::vector<Bdf>{kA});
+}
+
+TEST_CASE("a detach libxl asks for before the frontend connects is served before it connects",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_create({kA, kB});
+  REQUIRE(w.get(kBe + "/state") == "3");
+  const int va = w.vdevfn_of(kA);
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
+  CHECK(w.host.released == std::vector<Bdf>{kA});
+  w.frontend_publish();
+  REQUIRE(w.get(kBe + "/state") == "4");
+  CHECK(post_read(*w.be, *w.host.page, 0, va, 0, 2).err == static_cast<int32_t>(Err::dev_not_found));
+}
+
+TEST_CASE("a detach libxl asks for while the frontend is in Reconfiguring waits for a round of its own",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_connected({kA, kB});
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
+  w.fe_state("7");  // the frontend removed A (Linux's pcifront removes only when it leaves Connected)
+  REQUIRE(w.get(kBe + "/state") == "8");
+  REQUIRE(w.libxl.remove_begin(kB) == StoreStatus::ok);  // a second xl pci-detach that did not wait
+  CHECK(w.host.released == std::vector<Bdf>{kA});         // B is still in the guest
+  w.fe_state("4");  // rescanned, back in Connected
+  CHECK(w.get(kBe + "/state") == "7");  // not Connected, which would end libxl's wait: a round for B
+  CHECK(w.host.released == std::vector<Bdf>{kA});
+  w.fe_state("7");  // it removes B and follows
+  CHECK(w.host.released == std::vector<Bdf>{kA, kB});
+  CHECK(w.get(kBe + "/state") == "8");
+  w.fe_state("4");
+  CHECK(w.get(kBe + "/state") == "4");
+}
+
+TEST_CASE("an attach libxl asks for during a round gets a round of its own", "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_connected({kA, kB});
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
+  w.fe_state("7");
+  REQUIRE(w.get(kBe + "/state") == "8");
+  REQUIRE(w.libxl.add_device(kC, false) == StoreStatus::ok);  // Reconfiguring again, C Initialising
+  w.fe_state("4");
+  CHECK(w.get(kBe + "/state") == "7");
+  w.fe_state("7");
+  CHECK(w.get(kBe + "/state") == "8");
+  CHECK(w.be->topology().find_phys(kC) >= 0);
+  w.fe_state("4");
+  CHECK(w.get(kBe + "/state") == "4");
+  CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kC), 0, 2).err == 0);
+}
