@@ -94,7 +94,11 @@ void rom_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
   ctx.handled = true;
   latch_address(ctx, value, byte_mask);
   const uint32_t rom_mask = state_of(ctx.dev, ctx.entry).mask;
-  if ((byte_mask & reg::PCI_ROM_ADDRESS_ENABLE) == 0 || rom_mask == 0) return;
+  if ((byte_mask & reg::PCI_ROM_ADDRESS_ENABLE) == 0) return;
+  if (rom_mask == 0) {  // no ROM: nothing to enable (L2: a counted denial, hardware untouched)
+    if ((value & reg::PCI_ROM_ADDRESS_ENABLE) != 0) ctx.denied = true;
+    return;
+  }
   // The enable bit is the device's own: decoding happens at the unchanged host address, and only
   // when there is one: an assigned ROM resource that shares no decoder, and an address in the BAR
   // (some ROM BARs read 0 while disabled; enabling then would decode at address 0). Else refused.

@@ -16,7 +16,7 @@ constexpr Masks kRo16 = {.ro = 0xffff};
 constexpr Masks kRo32 = {.ro = 0xffffffff};
 // PCI-to-PCI Bridge 1.2 §3.2.5.7: secondary status has the same RW1C error bits as status.
 constexpr Masks kStatus = {.ro = 0xffff & ~(PCI_STATUS_RW1C | PCI_STATUS_CAP_LIST), .rw1c = PCI_STATUS_RW1C,
-                           .emu = PCI_STATUS_CAP_LIST};
+                           .rsvdp = PCI_STATUS_CAP_LIST, .emu = PCI_STATUS_CAP_LIST};
 constexpr Masks kSecStatus = {.ro = 0xffff & ~PCI_STATUS_RW1C, .rw1c = PCI_STATUS_RW1C};
 
 constexpr Field kType1[] = {

@@ -366,9 +366,12 @@ void DeviceView::generic_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask
   uint32_t hw_cur = 0;
   if ((ro_hw != 0 || (hw_write && keep != 0)) && !hook_hw_read(ctx, hw_cur)) return;
   const uint32_t visible = (e.shadow & m.emu) | (hw_cur & ~m.emu);
-  if (((g ^ visible) & m.ro & be & ~m.rsvdz) != 0) ctx.denied = true;
+  // In a register with RW1C bits a 0 means "leave it" (drivers write just the bits they clear):
+  // only a 1 written to a read-only bit that reads 0 is an attempt to change it.
+  const uint32_t tried = m.rw1c != 0 ? g & ~visible : g ^ visible;
+  if ((tried & m.ro & be & ~m.rsvdz) != 0) ctx.denied = true;
 
-  const uint32_t emu_w = m.emu & ~m.ro & ~m.rsvdz & be;
+  const uint32_t emu_w = m.emu & ~m.ro & ~m.rsvdp & ~m.rsvdz & be;
   e.shadow = (e.shadow & ~emu_w) | (g & emu_w);
 
   if (hw_write) {

@@ -75,7 +75,7 @@ constexpr Field kType0[] = {
      "XSA-120: decode and bus-master are effects; only PCI_COMMAND_GUEST bits reach hardware"},
     {PCI_STATUS, 2,
      {.ro = 0xffff & ~(PCI_STATUS_RW1C | PCI_STATUS_CAP_LIST), .rw1c = PCI_STATUS_RW1C,
-      .emu = PCI_STATUS_CAP_LIST},
+      .rsvdp = PCI_STATUS_CAP_LIST, .emu = PCI_STATUS_CAP_LIST},
      nullptr, "PCI_STATUS", "§6.2.3 error bits RW1C; CAP_LIST follows the rewritten capability chain"},
     {PCI_CLASS_REVISION, 4, kRo32, nullptr, "PCI_CLASS_REVISION", "§6.2.1"},
     {PCI_CACHE_LINE_SIZE, 1, {}, nullptr, "PCI_CACHE_LINE_SIZE", "§6.2.4 harmless; drivers set it (as pciback)"},

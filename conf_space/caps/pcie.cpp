@@ -41,13 +41,26 @@ void devctl_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
 
 constinit const FieldOps kDevctlOps = {.write = devctl_write};
 
+// DEVSTA: only the RW1C bits the guest wrote as 1 reach hardware; every other bit is written 0 (RO bits
+// ignore it, RsvdZ must be 0, and bit 6 is RW1C since PCIe 5.0: writing hardware's 1 back would clear it).
+void devsta_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
+  ctx.handled = true;
+  uint32_t hw;
+  if (!hook_hw_read(ctx, hw)) return;
+  if ((value & ~hw & ctx.masks.ro & byte_mask) != 0) ctx.denied = true;  // (a 0 leaves a bit: as in generic_write)
+  const uint32_t clear = value & byte_mask & PCI_EXP_DEVSTA_RW1C;
+  if (clear != 0) ctx.err = ctx.dev.hw_write(ctx.entry.offset, 2, clear);
+}
+
+constinit const FieldOps kDevstaOps = {.write = devsta_write};
+
 constexpr Field kExp[] = {
     {PCI_EXP_FLAGS, 2, {.ro = 0xffff}, nullptr, "PCI_EXP_FLAGS", "§7.5.3.2"},
     {PCI_EXP_DEVCAP, 4, {.ro = 0xffffffff}, nullptr, "PCI_EXP_DEVCAP", "§7.5.3.3"},
     {PCI_EXP_DEVCTL, 2, {.ro = kDevctlRo, .rsvdp = PCI_EXP_DEVCTL_READRQ, .emu = kDevctlReporting}, &kDevctlOps,
      "PCI_EXP_DEVCTL",
      "§7.5.3.4 reporting enables emulated, MRRS an effect; no MPS, no-snoop, phantom functions, aux power or FLR"},
-    {PCI_EXP_DEVSTA, 2, {.ro = 0xffff & ~PCI_EXP_DEVSTA_RW1C, .rw1c = PCI_EXP_DEVSTA_RW1C}, nullptr,
+    {PCI_EXP_DEVSTA, 2, {.ro = 0xffff & ~PCI_EXP_DEVSTA_RW1C, .rw1c = PCI_EXP_DEVSTA_RW1C}, &kDevstaOps,
      "PCI_EXP_DEVSTA", "§7.5.3.5 error-detected bits RW1C"},
 };
 static_assert(table_ok(kExp));
