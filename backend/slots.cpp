@@ -5,7 +5,7 @@
 namespace pcisplit {
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n'; }
+bool is_blank(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }  // as the kernel's isspace()
 
 // Reads 1..max_digits hex digits at `p` (after an optional 0x, as the in-tree driver's sscanf %x
 // takes); advances `p`. False when there is none or too many.

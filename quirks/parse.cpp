@@ -20,7 +20,7 @@ bool take_hex(const char* s, size_t& pos, int max_digits, uint32_t& out) {
   return n > 0;
 }
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n'; }
+bool is_blank(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }  // as the kernel's isspace()
 
 bool bad(Text& diag, const char* text, const char* field, const char* expected) {
   diag.clear();

@@ -210,12 +210,14 @@ begin() {
 }
 dmesg_since_begin() { dmesg | sed -n "/lab: scenario $SCENARIO begins/,\$p"; }
 
-# disabled_lines: the legacy lines of our functions that dom0 disabled ("Disabling IRQ #N"), " N" each
+# disabled_lines: the legacy lines of our functions that dom0 disabled ("Disabling IRQ #N") during
+# this scenario, " N" each (a line disabled earlier, e.g. a detached function's in a LIMIT row, says
+# nothing of a stall now)
 disabled_lines() {
   local b irq
   for b in $ALL; do
     irq=$(cat "/sys/bus/pci/devices/$b/irq" 2>/dev/null)
-    [ -n "$irq" ] && dmesg | grep -q "Disabling IRQ #$irq\$" && echo " $irq"
+    [ -n "$irq" ] && dmesg_since_begin | grep -q "Disabling IRQ #$irq\$" && echo " $irq"
   done | sort -u | tr -d '\n'
 }
 # dom0_irqs_info: each function's legacy line in dom0 and what dom0's /proc/interrupts counts on them.

@@ -36,7 +36,8 @@ TEST_CASE("slot strings with and without domain, with wildcards") {
   CHECK(slot("ffff:ff:1f.*") == SlotPattern{0xffff, 0xff, 0x1f, SlotPattern::kAny});
   CHECK(slot("0000:05:*.*") == SlotPattern{0, 5, SlotPattern::kAny, SlotPattern::kAny});
   CHECK(slot("05:*.*") == SlotPattern{0, 5, SlotPattern::kAny, SlotPattern::kAny});
-  CHECK(slot("0x0000:0x03:0x1f.0x7") == SlotPattern{0, 3, 0x1f, 7});  // sscanf's %x takes 0x, so do we
+  CHECK(slot("0x0000:0x03:0x1f.0x7") == SlotPattern{0, 3, 0x1f, 7});
+  CHECK(slot("03:1f.7\r\n") == SlotPattern{0, 3, 0x1f, 7});  // blanks as the kernel's isspace()  // sscanf's %x takes 0x, so do we
 }
 
 TEST_CASE("bad slot strings are refused, naming the part") {

@@ -29,6 +29,8 @@ TEST_CASE("sysfs quirk strings take the in-tree driver's other forms: no domain,
   CHECK(q.bdf == Bdf::make(2, 0xb, 1, 3));
   CHECK(q.size == 2);
   CHECK(q.mask == 0xffff);
+  REQUIRE(parse_sysfs("00:08.0-44:1:07\r\n", 4096, q, diag));  // a line from a DOS-edited file
+  CHECK(q.mask == 7);
   CHECK_FALSE(parse_sysfs("08.0-44:1:07", 4096, q, diag));  // no bus
   CHECK(std::string(diag.c_str()).find("bad address") != std::string::npos);
   CHECK_FALSE(parse_sysfs("0:0:0:08.0-44:1:07", 4096, q, diag));
