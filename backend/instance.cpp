@@ -253,9 +253,8 @@ void BackendInstance::reevaluate() {
     disconnect();
     quiesce_all();
     bool changed = false;
-    if (sync(Sync::force_detach, &changed) && changed) {
-      host_.log("backend: the frontend closed with a detach pending: the function was taken back");
-    }
+    if (!sync(Sync::force_detach, &changed)) return;  // fatal(): Closing written, with the reason
+    if (changed) host_.log("backend: the frontend closed with a detach pending: the function was taken back");
     set_state(fe == xs::State::closing ? xs::State::closing : xs::State::closed);
     return;
   }
@@ -273,6 +272,11 @@ void BackendInstance::reevaluate() {
   // (our Reconfigured written, the frontend not back to Connected) waits for the next round below.
   if (be == xs::State::reconfiguring && fe == xs::State::reconfiguring && state_ != xs::State::reconfigured) {
     reconfigure();
+  } else if (be == xs::State::reconfiguring && fe == xs::State::reconfiguring) {
+    // libxl's Reconfiguring landed over our Reconfigured before the frontend read it (a frontend's
+    // watch reads the node when it runs, not when it fired): it would wait in Reconfiguring for
+    // ever. Reconfigured again, nothing released; its return to Connected starts the next round.
+    set_state(xs::State::reconfigured);
   }
   if (be == xs::State::reconfiguring && fe != xs::State::reconfiguring && !detach_timer_ && closing_listed()) {
     detach_timer_ = true;

@@ -998,3 +998,23 @@ TEST_CASE("an attach libxl asks for during a round gets a round of its own", "[b
   CHECK(w.get(kBe + "/state") == "4");
   CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kC), 0, 2).err == 0);
 }
+
+TEST_CASE("libxl's Reconfiguring written over our Reconfigured before the frontend read it does not hang the round",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_connected({kA, kB});
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
+  w.fe_state("7");
+  REQUIRE(w.get(kBe + "/state") == "8");
+  REQUIRE(w.libxl.remove_begin(kB) == StoreStatus::ok);  // 7 over our 8; the frontend only ever reads 7
+  w.fe_state("7");                                      // its watch fires again: still Reconfiguring
+  CHECK(w.get(kBe + "/state") == "8");                  // Reconfigured again, so it can return
+  CHECK(w.host.released == std::vector<Bdf>{kA});       // and B waits for its own round
+  w.fe_state("4");
+  CHECK(w.get(kBe + "/state") == "7");
+  w.fe_state("7");
+  CHECK(w.host.released == std::vector<Bdf>{kA, kB});
+  w.fe_state("4");
+  CHECK(w.get(kBe + "/state") == "4");
+}
