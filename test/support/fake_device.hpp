@@ -146,4 +146,12 @@ inline std::unique_ptr<TestDevice> load_device(const std::string& name, Policy p
   return dev;
 }
 
+// Whether a write's result asks the platform for effect `k` with argument `arg`.
+inline bool has_effect(const WriteResult& w, EffectKind k, uint8_t arg = 0) {
+  for (uint8_t i = 0; i < w.effects.count; ++i) {
+    if (w.effects.items[i].kind == k && w.effects.items[i].arg == arg) return true;
+  }
+  return false;
+}
+
 }  // namespace pcisplit::test

@@ -11,17 +11,6 @@ using namespace pcisplit;
 using namespace pcisplit::test;
 using namespace pcisplit::reg;
 
-namespace {
-
-bool has_effect(const WriteResult& w, EffectKind k, uint8_t arg = 0) {
-  for (uint8_t i = 0; i < w.effects.count; ++i) {
-    if (w.effects.items[i].kind == k && w.effects.items[i].arg == arg) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 TEST_CASE("identification registers are read-only", "[header]") {
   auto d = load_device("e1000e.lspci");
   d->wr(0x00, 4, 0);

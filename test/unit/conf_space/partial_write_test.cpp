@@ -6,15 +6,6 @@ using namespace pcisplit;
 using namespace pcisplit::test;
 using namespace pcisplit::reg;
 
-namespace {
-bool has_effect(const WriteResult& w, EffectKind k, uint8_t arg = 0) {
-  for (uint8_t i = 0; i < w.effects.count; ++i) {
-    if (w.effects.items[i].kind == k && w.effects.items[i].arg == arg) return true;
-  }
-  return false;
-}
-}  // namespace
-
 // ---------------------------------------------------------------- status
 TEST_CASE("partial writes: status CAP_LIST cannot be cleared by the guest (word write)", "[conf_space][partial]") {
   auto d = load_device("e1000e.lspci");  // exposed caps: CAP_LIST set in the guest's view
