@@ -318,11 +318,13 @@ WriteResult DeviceView::write(uint32_t offset, uint32_t width, uint32_t value) {
 bool DeviceView::write_field(FieldEntry& e, uint32_t value, uint32_t byte_mask, WriteResult& out) {
   WriteCtx ctx{*this, e, e.field->masks, out.effects};
   const uint8_t effects_before = out.effects.count;
-  if (e.read_only) {
+  const FieldOps* ops = e.field->ops;
+  const bool hook = ops != nullptr && ops->write != nullptr && (!e.read_only || ops->clears_only);
+  if (e.read_only && !hook) {
     const Masks& m = e.field->masks;
     ctx.masks = Masks{.ro = width_mask(e.field->width) & ~m.rw1c & ~m.rsvdz, .rw1c = m.rw1c, .rsvdz = m.rsvdz,
                       .emu = m.emu};
-  } else if (e.field->ops != nullptr && e.field->ops->write != nullptr) {
+  } else if (hook) {
     // Hooks judge the register as it would be after the write, not the guest's bytes alone: the
     // lanes the guest did not write keep their current value (hardware's, or the shadow's for
     // emulated bits). A 1-byte write next to a bit hardware set must not slip past a check on that
@@ -340,7 +342,7 @@ bool DeviceView::write_field(FieldEntry& e, uint32_t value, uint32_t byte_mask, 
       }
       merged |= ((e.shadow & m.emu) | (hw & ~m.emu)) & ~m.rsvdz & ~byte_mask & wm;
     }
-    e.field->ops->write(ctx, merged, byte_mask);
+    ops->write(ctx, merged, byte_mask);
   }
   // A hook that refuses the write refuses all of it: nothing of a rejected field is half-applied.
   if (!ctx.handled && ctx.err == Err::success) generic_write(ctx, value, byte_mask);
@@ -366,9 +368,14 @@ void DeviceView::generic_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask
   uint32_t hw_cur = 0;
   if ((ro_hw != 0 || (hw_write && keep != 0)) && !hook_hw_read(ctx, hw_cur)) return;
   const uint32_t visible = (e.shadow & m.emu) | (hw_cur & ~m.emu);
-  // In a register with RW1C bits a 0 means "leave it" (drivers write just the bits they clear):
-  // only a 1 written to a read-only bit that reads 0 is an attempt to change it.
-  const uint32_t tried = m.rw1c != 0 ? g & ~visible : g ^ visible;
+  // In a status register (RW1C bits and nothing else the guest may set: Status, DEVSTA) a 0 means
+  // "leave it" (drivers write just the bits they clear): only a 1 written to a read-only bit that
+  // reads 0 is an attempt to change it. Anywhere else (PMCSR, a bridge's read-only entries) every
+  // read-only bit written unlike it reads is one. Judged on the table's masks, not ctx's: a bridge's
+  // read-only entry keeps its register's kind.
+  const Masks& fm = e.field->masks;
+  const bool status_reg = fm.rw1c != 0 && (wm & ~fm.emu & ~(fm.ro | fm.rw1c | fm.rsvdp | fm.rsvdz)) == 0;
+  const uint32_t tried = status_reg ? g & ~visible : g ^ visible;
   if ((tried & m.ro & be & ~m.rsvdz) != 0) ctx.denied = true;
 
   const uint32_t emu_w = m.emu & ~m.ro & ~m.rsvdp & ~m.rsvdz & be;

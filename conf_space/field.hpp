@@ -71,6 +71,9 @@ struct WriteCtx {
 struct FieldOps {
   Err (*init)(DeviceView& dev, FieldEntry& entry) = nullptr;            // sets shadow/orig at bind
   void (*write)(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) = nullptr;  // value is field-relative
+  // The hook writes nothing but the RW1C bits the guest clears (a status register whose read-only
+  // bits may be RW1C in a later spec, DEVSTA's bit 6): it runs for a read-only entry too.
+  bool clears_only = false;
 };
 
 struct Field {
@@ -115,7 +118,7 @@ struct FieldEntry {
   uint32_t read_hw = 0;
   uint32_t shadow = 0;    // emulated bits' current value
   uint32_t initial = 0;   // shadow as it was when the view was built; reset() returns to it
-  bool read_only = false; // every bit read-only but RW1C, no hook (a bridge's capabilities: L4)
+  bool read_only = false; // every bit read-only but RW1C, no hook but a clears_only one (a bridge's capabilities: L4)
   uint8_t next = 0;       // extended space: the next entry in this one's dword (index + 1; 0: none)
 };
 // The engine's tables are sized by it (DeviceView::kMaxFields of them). The BARs' bind-time address

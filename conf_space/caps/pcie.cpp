@@ -52,7 +52,7 @@ void devsta_write(WriteCtx& ctx, uint32_t value, uint32_t byte_mask) {
   if (clear != 0) ctx.err = ctx.dev.hw_write(ctx.entry.offset, 2, clear);
 }
 
-constinit const FieldOps kDevstaOps = {.write = devsta_write};
+constinit const FieldOps kDevstaOps = {.write = devsta_write, .clears_only = true};
 
 constexpr Field kExp[] = {
     {PCI_EXP_FLAGS, 2, {.ro = 0xffff}, nullptr, "PCI_EXP_FLAGS", "§7.5.3.2"},

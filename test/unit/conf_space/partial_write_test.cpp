@@ -206,6 +206,31 @@ TEST_CASE("partial writes: DEVSTA write-back never writes 1 to a status bit the 
   CHECK((d->hw.log[0].value & 0x40) == 0);
 }
 
+TEST_CASE("partial writes: a bridge's DEVSTA clears only what the guest wrote, never bit 6", "[conf_space][partial]") {
+  auto d = load_device("pcie-root-port.lspci");  // PCIe capability at 0x54: DEVSTA at 0x5e, read-only entry (L4)
+  d->hw.poke(0x5e, 2, 0x0045);  // CED, FED and bit 6 (RW1C since PCIe 5.0)
+  d->hw.log.clear();
+  d->wr(0x5e, 2, 0x0001);
+  REQUIRE(d->hw.log.size() == 1);
+  CHECK(d->hw.log[0] == HwWrite{0x5e, 2, 0x0001});
+  CHECK(d->view.denials(0x5e) == 0);
+  d->hw.poke(0x5e, 2, 0x0001);
+  d->hw.log.clear();
+  d->wr(0x5e, 2, 0x0040);  // bit 6 reads 0 and is read-only to us: a denial, nothing written
+  CHECK(d->hw.log.empty());
+  CHECK(d->view.denials(0x5e) == 1);
+}
+
+TEST_CASE("partial writes: PM_CTRL PME enable cleared by the guest is a counted denial, hardware keeps it", "[conf_space][partial]") {
+  auto d = load_device("e1000e.lspci");  // PM_CTRL at 0xcc: PME enable is dom0's, the register has RW bits
+  d->hw.poke(0xcc, 2, PCI_PM_CTRL_PME_ENABLE);
+  d->hw.log.clear();
+  d->wr(0xcc, 2, 0x0000);
+  CHECK(d->view.denials(0xcc) == 1);
+  for (const HwWrite& x : d->hw.log) CHECK((x.value & PCI_PM_CTRL_PME_ENABLE) != 0);
+  CHECK((d->hw.peek(0xcc, 2) & PCI_PM_CTRL_PME_ENABLE) != 0);
+}
+
 TEST_CASE("partial writes: PM_CTRL PME status cleared by a byte write at ctrl+1, no D-state effect", "[conf_space][partial]") {
   auto d = load_device("e1000e.lspci");  // PM at 0xc8, PM_CTRL 0xcc
   d->hw.poke(0xcc, 2, 0x8003);           // D3hot, PME status
