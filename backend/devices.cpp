@@ -297,8 +297,12 @@ bool BackendInstance::export_one(uint32_t n, const ListedDev& d) {
       Text v;
       xs::format_vdev(v, virt.value());
       // Initialised: exported, the frontend may use it; any error-N was a refusal of whatever
-      // libxl had at this index before.
-      write_outcome(n, d, Outcome{v.c_str(), xs::State::initialised, nullptr});
+      // libxl had at this index before. An entry libxl detached or removed meanwhile gets no
+      // vdev-N, so the frontend could never find it to remove it: not exported after all.
+      if (!write_outcome(n, d, Outcome{v.c_str(), xs::State::initialised, nullptr})) {
+        release(d.phys);
+        return false;
+      }
     }
   }
   if (!ok) refuse(n, d, diag.c_str());
@@ -363,8 +367,8 @@ StoreStatus BackendInstance::find_listed(TxId tx, uint32_t hint, const ListedDev
 // transaction: a detach renumbers the list, and may have committed since the snapshot. No write
 // when the backend's directory is gone (as write_key()) or no index lists the entry any more (the
 // next look releases what it held). Removing a stale error-N is best effort: it never holds up the
-// outcome.
-void BackendInstance::write_outcome(uint32_t n, const ListedDev& d, const Outcome& out) {
+// outcome. False only in that last case, when the list was read and no index lists the entry.
+bool BackendInstance::write_outcome(uint32_t n, const ListedDev& d, const Outcome& out) {
   Text path, state;
   state.add_dec(static_cast<uint32_t>(out.state));
   StoreStatus st = StoreStatus::again;
@@ -377,7 +381,7 @@ void BackendInstance::write_outcome(uint32_t n, const ListedDev& d, const Outcom
     st = store_.read(tx, be_state_path_, buf, sizeof buf);
     if (st == StoreStatus::not_found) {
       store_.abort(tx);
-      return;  // the directory is gone: nothing to tell anyone
+      return true;  // the directory is gone: nothing to tell anyone (all goes back with it)
     }
     if (st == StoreStatus::ok) st = find_listed(tx, n, d, at);
     if (st != StoreStatus::ok || at < 0) {
@@ -402,7 +406,7 @@ void BackendInstance::write_outcome(uint32_t n, const ListedDev& d, const Outcom
     }
     st = store_.commit(tx);
   }
-  if (st == StoreStatus::ok && static_cast<uint32_t>(at) == n) return;
+  if (st == StoreStatus::ok && static_cast<uint32_t>(at) == n) return true;
   Text msg, who;
   name_entry(who, n, d.dev_ok, d.phys);
   if (st != StoreStatus::ok) {
@@ -414,6 +418,7 @@ void BackendInstance::write_outcome(uint32_t n, const ListedDev& d, const Outcom
         .add(" (the toolstack renumbered the list); its outcome is written there");
   }
   host_.log(msg.c_str());
+  return st != StoreStatus::ok || at >= 0;
 }
 
 // Gives one function back to dom0. Nothing is written to state-N: the frontend reads Closing there

@@ -278,16 +278,18 @@ void BackendInstance::reevaluate() {
     // ever. Reconfigured again, nothing released; its return to Connected starts the next round.
     set_state(xs::State::reconfigured);
   }
-  if (be == xs::State::reconfiguring && fe != xs::State::reconfiguring && !detach_timer_ && closing_listed()) {
-    detach_timer_ = true;
-    host_.arm_timer(kDetachGraceMs);
-  }
-  if (be != xs::State::reconfiguring) detach_timer_ = false;
+  track_detach();
   if (state_ == xs::State::reconfigured && fe == xs::State::connected) {
     // Back in Connected: another round if libxl asked for something during this one (its
     // Reconfiguring written after our Reconfigured, or before it and so overwritten: the list
-    // says), else Connected, which libxl waits for.
-    set_state(be == xs::State::reconfiguring || round_pending() ? xs::State::reconfiguring : xs::State::connected);
+    // says), else Connected, which libxl waits for. A list that cannot be read decides nothing:
+    // Reconfigured stays until the next watch firing reads it.
+    const Found pending = be == xs::State::reconfiguring ? Found::yes : round_pending();
+    if (pending == Found::unknown) {
+      host_.log("backend: cannot read the device list to end the round; staying Reconfigured");
+    } else {
+      set_state(pending == Found::yes ? xs::State::reconfiguring : xs::State::connected);
+    }
   }
   // A function whose keys the toolstack removed without a reconfiguration we saw is given back all
   // the same (the list is read in one transaction: never on a half-renumbered list).
@@ -295,36 +297,58 @@ void BackendInstance::reevaluate() {
 }
 
 // A held function that libxl's list says is being detached (Closing).
-bool BackendInstance::closing_listed() {
+BackendInstance::Found BackendInstance::closing_listed() {
   Text diag;
-  if (snapshot(diag) != Snap::ok) return false;
+  if (snapshot(diag) != Snap::ok) return Found::unknown;
   for (uint32_t n = 0; n < nlisted_; ++n) {
     const ListedDev& d = listed_[n];
-    if (d.state == xs::State::closing && d.dev_ok && topology_.find_phys(d.phys) >= 0) return true;
+    if (d.state == xs::State::closing && d.dev_ok && topology_.find_phys(d.phys) >= 0) return Found::yes;
   }
-  return false;
+  return Found::no;
 }
 
 // A request on the list the last round did not serve: a held function listed Closing, or a
 // function listed Initialising that is not held (its index usable).
-bool BackendInstance::round_pending() {
+BackendInstance::Found BackendInstance::round_pending() {
   Text diag;
-  if (snapshot(diag) != Snap::ok) return false;
+  if (snapshot(diag) != Snap::ok) return Found::unknown;
   for (uint32_t n = 0; n < nlisted_; ++n) {
     const ListedDev& d = listed_[n];
     if (!d.dev_ok || d.unusable) continue;
     const bool held = topology_.find_phys(d.phys) >= 0;
-    if ((d.state == xs::State::closing && held) || (d.state == xs::State::initialising && !held)) return true;
+    if ((d.state == xs::State::closing && held) || (d.state == xs::State::initialising && !held)) return Found::yes;
   }
-  return false;
+  return Found::no;
+}
+
+// The detach timer runs from the first look that finds a held function listed Closing until none
+// is, whatever the frontend does meanwhile: one that stays in Reconfiguring after our Reconfigured
+// never starts the round that would serve a request libxl made during the last one, and libxl gives
+// up waiting after about 10 s and lists the function as assignable. (A frontend entering
+// Reconfiguring is served before this runs: reconfigure() above.) Only while a frontend is
+// connected: without one a Closing function is given back at once (Sync::add), and a frontend that
+// closes takes its pending detach with it.
+void BackendInstance::track_detach() {
+  const bool live = state_ == xs::State::connected || state_ == xs::State::reconfiguring ||
+                    state_ == xs::State::reconfigured;
+  const Found closing = live ? closing_listed() : Found::no;
+  if (closing == Found::unknown) return;  // the store failed: the timer stays as it was
+  if (closing == Found::no) {
+    detach_timer_ = false;
+  } else if (!detach_timer_) {
+    detach_timer_ = true;
+    host_.arm_timer(kDetachGraceMs);
+  }
 }
 
 void BackendInstance::timer_fired() {
   if (!detach_timer_) return;
   detach_timer_ = false;
-  if (read_be_state() != xs::State::reconfiguring) return;
+  if (state_ != xs::State::connected && state_ != xs::State::reconfiguring && state_ != xs::State::reconfigured) return;
+  // The frontend has just entered Reconfiguring and its watch has not run yet: that round serves
+  // the detach, and arms the timer again for anything it leaves.
   const FeState fs = read_fe_state();
-  if (fs.valid && fs.state == xs::State::reconfiguring) return;  // it followed meanwhile
+  if (fs.valid && fs.state == xs::State::reconfiguring && state_ != xs::State::reconfigured) return;
   bool changed = false;
   if (!sync(Sync::force_detach, &changed) || !changed) return;
   host_.log("backend: the frontend did not follow a detach within 60 s: the function was taken back");
@@ -350,9 +374,12 @@ void BackendInstance::setup() {
 }
 
 void BackendInstance::disconnect() {
-  OpsLock ops(host_);
-  host_.disconnect();
-  page_ = nullptr;
+  {
+    OpsLock ops(host_);
+    host_.disconnect();
+    page_ = nullptr;
+  }
+  detach_timer_ = false;  // no frontend, no pending detach (its caller serves it); the next arms anew
 }
 
 void BackendInstance::attach() {

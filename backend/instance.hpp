@@ -146,6 +146,9 @@ class BackendInstance final : public StoreWatcher {
     const char* error;
   };
   enum class Snap : uint8_t { ok, fatal, retry };
+  // What a question about the list found: unknown when it could not be read (a store failure
+  // decides nothing).
+  enum class Found : uint8_t { no, yes, unknown };
 
   void reevaluate();
   Snap snapshot(Text& diag);
@@ -156,8 +159,9 @@ class BackendInstance final : public StoreWatcher {
   bool offline();  // the toolstack wrote online=0 (device removal)
   bool guest_home_gone();  // /local/domain/<domid> no longer exists: the toolstack destroyed the guest
   bool aer_orphaned() const;  // nobody can answer the outstanding AER request any more
-  bool closing_listed();
-  bool round_pending();  // the list asks for a detach or an export the last round did not serve
+  Found closing_listed();  // a held function listed Closing: a detach not served yet
+  Found round_pending();   // the list asks for a detach or an export the last round did not serve
+  void track_detach();     // the detach timer runs while closing_listed()
   void attach();
   void reconfigure();
   bool sync(Sync mode, bool* changed = nullptr);  // false: fatal (num_devs unreadable)
@@ -165,7 +169,7 @@ class BackendInstance final : public StoreWatcher {
   void why_opts(uint32_t n, Text& why);
   void refuse(uint32_t n, const ListedDev& d, const char* why);
   StoreStatus find_listed(TxId tx, uint32_t hint, const ListedDev& d, int& at);
-  void write_outcome(uint32_t n, const ListedDev& d, const Outcome& out);
+  bool write_outcome(uint32_t n, const ListedDev& d, const Outcome& out);  // false: the entry left the list
   void release(Bdf phys);
   void publish_roots();
   void release_all();
@@ -215,7 +219,7 @@ class BackendInstance final : public StoreWatcher {
   uint32_t changes_ = 0;  // functions exported or released so far (sync() compares)
   ListedDev listed_[xs::kMaxDevs];  // sync()'s snapshot of the list
   uint32_t nlisted_ = 0;
-  bool detach_timer_ = false;  // armed for a detach the frontend has not followed yet
+  bool detach_timer_ = false;  // armed for a detach not served yet (track_detach)
   bool failed_ = false;        // fatal() ran: no restart for a new frontend until the backend goes
   bool aer_outstanding_ = false;
   Bdf aer_phys_{};  // the function of the outstanding request

@@ -438,7 +438,8 @@ class InterposedStore final : public Store {
     return inner_.write(tx, path, value);
   }
   StoreStatus remove(TxId tx, const char* path) override { return inner_.remove(tx, path); }
-  StoreStatus begin(TxId& tx) override { return inner_.begin(tx); }
+  bool deny_begin = false;  // every transaction refused (a store failure) while set
+  StoreStatus begin(TxId& tx) override { return deny_begin ? StoreStatus::denied : inner_.begin(tx); }
   StoreStatus commit(TxId tx) override {
     const StoreStatus st = inner_.commit(tx);
     if (st == StoreStatus::ok && on_commit) on_commit();
@@ -1017,4 +1018,91 @@ TEST_CASE("libxl's Reconfiguring written over our Reconfigured before the fronte
   CHECK(w.host.released == std::vector<Bdf>{kA, kB});
   w.fe_state("4");
   CHECK(w.get(kBe + "/state") == "4");
+}
+
+TEST_CASE("a detach asked for during a round is forced when the frontend stays in Reconfiguring",
+          "[backend][xenbus][libxl]") {
+  // Our Reconfigured never brings such a frontend back to Connected, so the round that would serve
+  // B never starts: the timer must run all the same, or the guest keeps B after libxl gave it back.
+  World w;
+  add_four(w);
+  w.libxl_connected({kA, kB});
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
+  w.fe_state("7");
+  REQUIRE(w.host.released == std::vector<Bdf>{kA});
+  REQUIRE(w.get(kBe + "/state") == "8");
+  w.host.timers.clear();
+  REQUIRE(w.libxl.remove_begin(kB) == StoreStatus::ok);  // 7 over our 8; the frontend never leaves 7
+  w.fe_state("7");
+  CHECK(w.get(kBe + "/state") == "8");
+  CHECK(w.host.timers == std::vector<uint32_t>{BackendInstance::kDetachGraceMs});
+  CHECK(w.host.released == std::vector<Bdf>{kA});
+  w.be->timer_fired();
+  CHECK(w.host.released == std::vector<Bdf>{kA, kB});
+  CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kB), 0, 2).err == static_cast<int32_t>(Err::dev_not_found));
+}
+
+TEST_CASE("the detach timer keeps running across the rounds a detach waits for, and stops once it is served",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_connected({kA, kB});
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
+  w.fe_state("7");
+  w.host.timers.clear();
+  REQUIRE(w.libxl.remove_begin(kB) == StoreStatus::ok);
+  w.fe_state("4");  // Linux's pcifront: back to Connected, then the round for B
+  REQUIRE(w.get(kBe + "/state") == "7");
+  CHECK(w.host.timers == std::vector<uint32_t>{BackendInstance::kDetachGraceMs});  // armed once, not again
+  w.fe_state("7");
+  REQUIRE(w.host.released == std::vector<Bdf>{kA, kB});
+  w.be->timer_fired();  // served in time: the timer finds nothing to do
+  CHECK(w.host.released == std::vector<Bdf>{kA, kB});
+  w.fe_state("4");
+  CHECK(w.get(kBe + "/state") == "4");
+}
+
+TEST_CASE("a list that cannot be read at the end of a round keeps Reconfigured, the next look decides",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  InterposedStore store(*w.backend_conn);
+  w.be_store = &store;
+  w.libxl_connected({kA, kB});
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
+  w.fe_state("7");
+  REQUIRE(w.get(kBe + "/state") == "8");
+  REQUIRE(w.libxl.remove_begin(kB) == StoreStatus::ok);  // lands before the frontend read our 8
+  w.fe_state("7");
+  REQUIRE(w.get(kBe + "/state") == "8");
+  store.deny_begin = true;
+  w.fe_state("4");
+  CHECK(w.get(kBe + "/state") == "8");  // not Connected: B's request would be lost
+  CHECK(std::find(w.host.logs.begin(), w.host.logs.end(),
+                  "backend: cannot read the device list to end the round; staying Reconfigured") != w.host.logs.end());
+  store.deny_begin = false;
+  w.fe_state("4");
+  CHECK(w.get(kBe + "/state") == "7");
+}
+
+TEST_CASE("a function libxl detaches before its export's outcome is written is not kept exported",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_connected({kA});
+  REQUIRE(w.libxl.add_device(kC, false) == StoreStatus::ok);  // index 1, Initialising; Reconfiguring
+  bool done = false;
+  w.host.on_unlock = [&] {  // right after C is placed, before its outcome: libxl's detach of C commits
+    if (!done && w.be->topology().find_phys(kC) >= 0) {
+      done = true;
+      REQUIRE(w.libxl.remove_begin(kC) == StoreStatus::ok);
+    }
+  };
+  w.fe_state("7");
+  REQUIRE(done);
+  CHECK(w.be->topology().find_phys(kC) < 0);
+  CHECK(w.host.released == std::vector<Bdf>{kC});
+  CHECK(w.get(kBe + "/vdev-1") == "<absent>");
+  CHECK(w.get(kBe + "/state-1") == "5");
+  CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kA), 0, 2).err == 0);
 }
