@@ -369,43 +369,38 @@ StoreStatus BackendInstance::find_listed(TxId tx, uint32_t hint, const ListedDev
 // next look releases what it held). Removing a stale error-N is best effort: it never holds up the
 // outcome. False only in that last case, when the list was read and no index lists the entry.
 bool BackendInstance::write_outcome(uint32_t n, const ListedDev& d, const Outcome& out) {
-  Text path, state;
-  state.add_dec(static_cast<uint32_t>(out.state));
-  StoreStatus st = StoreStatus::again;
-  int at = -1;
-  for (int attempt = 0; attempt < kTxRetries && st == StoreStatus::again; ++attempt) {
-    TxId tx = kNoTx;
-    st = store_.begin(tx);
-    if (st != StoreStatus::ok) break;
-    char buf[16];
-    st = store_.read(tx, be_state_path_, buf, sizeof buf);
-    if (st == StoreStatus::not_found) {
-      store_.abort(tx);
-      return true;  // the directory is gone: nothing to tell anyone (all goes back with it)
-    }
-    if (st == StoreStatus::ok) st = find_listed(tx, n, d, at);
-    if (st != StoreStatus::ok || at < 0) {
-      store_.abort(tx);
-      break;
-    }
-    auto key = [&](const char* prefix) {
-      path.clear();
-      path.add(be_path_).add("/").add(prefix).add_dec(static_cast<uint32_t>(at));
-      return path.c_str();
-    };
-    if (out.vdev != nullptr) st = store_.write(tx, key(xs::kVdevPrefix), out.vdev);
-    if (st == StoreStatus::ok && out.error != nullptr) st = store_.write(tx, key("error-"), out.error);
-    if (st == StoreStatus::ok && out.error == nullptr) {
-      const StoreStatus r = store_.read(tx, key("error-"), buf, sizeof buf);
-      if (r == StoreStatus::ok || r == StoreStatus::too_long) (void)store_.remove(tx, path.c_str());
-    }
-    if (st == StoreStatus::ok) st = store_.write(tx, key(xs::kStatePrefix), state.c_str());
-    if (st != StoreStatus::ok) {
-      store_.abort(tx);
-      break;
-    }
-    st = store_.commit(tx);
-  }
+  struct Write {
+    uint32_t n;
+    const ListedDev& d;
+    const Outcome& out;
+    int at;  // where the entry is listed now; -1: nowhere (nothing written)
+  } w{n, d, out, -1};
+  const StoreStatus st = in_dir_tx(
+      [](BackendInstance& self, TxId tx, void* arg) {
+        Write& a = *static_cast<Write*>(arg);
+        StoreStatus s = self.find_listed(tx, a.n, a.d, a.at);
+        if (s != StoreStatus::ok || a.at < 0) return s;  // gone: an empty transaction commits
+        Text path;
+        auto key = [&](const char* prefix) {
+          path.clear();
+          path.add(self.be_path_).add("/").add(prefix).add_dec(static_cast<uint32_t>(a.at));
+          return path.c_str();
+        };
+        if (a.out.vdev != nullptr) s = self.store_.write(tx, key(xs::kVdevPrefix), a.out.vdev);
+        if (s == StoreStatus::ok && a.out.error != nullptr) s = self.store_.write(tx, key("error-"), a.out.error);
+        if (s == StoreStatus::ok && a.out.error == nullptr) {
+          char buf[16];
+          const StoreStatus r = self.store_.read(tx, key("error-"), buf, sizeof buf);
+          if (r == StoreStatus::ok || r == StoreStatus::too_long) (void)self.store_.remove(tx, path.c_str());
+        }
+        Text state;
+        state.add_dec(static_cast<uint32_t>(a.out.state));
+        if (s == StoreStatus::ok) s = self.store_.write(tx, key(xs::kStatePrefix), state.c_str());
+        return s;
+      },
+      &w);
+  if (st == StoreStatus::not_found) return true;  // the directory is gone: nothing to tell anyone (all goes back with it)
+  const int at = w.at;
   if (st == StoreStatus::ok && static_cast<uint32_t>(at) == n) return true;
   Text msg, who;
   name_entry(who, n, d.dev_ok, d.phys);

@@ -81,13 +81,11 @@ xs::State BackendInstance::read_be_state() {
   return s;
 }
 
-void BackendInstance::write_key(const char* key, const char* value) {
-  // Never recreate a backend directory the toolstack removed (libxl deletes it when the last device
-  // is unplugged or the guest is gone): a recreated node would keep the kernel's xenbus device, and
-  // its later re-creation by libxl, from being seen as new. So each write checks, in one transaction
-  // with it, that our "state" node still exists (as the kernel's xenbus_switch_state does).
-  Text path;
-  xs::join(path, be_path_, key);
+// Never recreate a backend directory the toolstack removed (libxl deletes it when the last device is
+// unplugged or the guest is gone): a recreated node would keep the kernel's xenbus device, and its
+// later re-creation by libxl, from being seen as new. So each write checks, in one transaction with
+// it, that our "state" node still exists (as the kernel's xenbus_switch_state does).
+StoreStatus BackendInstance::in_dir_tx(DirTxBody body, void* arg) {
   StoreStatus st = StoreStatus::again;
   for (int attempt = 0; attempt < kTxRetries && st == StoreStatus::again; ++attempt) {
     TxId tx = kNoTx;
@@ -95,18 +93,30 @@ void BackendInstance::write_key(const char* key, const char* value) {
     if (st != StoreStatus::ok) break;
     char buf[16];
     st = store_.read(tx, be_state_path_, buf, sizeof buf);
-    if (st == StoreStatus::not_found) {
-      store_.abort(tx);
-      return;  // the directory is gone: nothing to tell anyone
-    }
-    if (st == StoreStatus::ok) st = store_.write(tx, path.c_str(), value);
+    if (st == StoreStatus::ok) st = body(*this, tx, arg);
     if (st != StoreStatus::ok) {
       store_.abort(tx);
       break;
     }
     st = store_.commit(tx);
   }
-  if (st != StoreStatus::ok) {
+  return st;
+}
+
+void BackendInstance::write_key(const char* key, const char* value) {
+  Text path;
+  xs::join(path, be_path_, key);
+  struct Write {
+    const char* path;
+    const char* value;
+  } w{path.c_str(), value};
+  const StoreStatus st = in_dir_tx(
+      [](BackendInstance& self, TxId tx, void* arg) {
+        const Write& a = *static_cast<const Write*>(arg);
+        return self.store_.write(tx, a.path, a.value);
+      },
+      &w);
+  if (st != StoreStatus::ok && st != StoreStatus::not_found) {  // not_found: the directory is gone
     Text msg;
     msg.add("cannot write ").add(path.c_str()).add(": ").add(store_status_name(st));
     host_.log(msg.c_str());

@@ -184,6 +184,12 @@ class BackendInstance final : public StoreWatcher {
   FeState read_fe_state();
   xs::State read_be_state();
   void write_key(const char* key, const char* value);
+  // One transaction in the backend's directory, as every write of ours needs it: begun, checked
+  // that our "state" node still exists (a directory the toolstack removed is never recreated),
+  // handed to `body`, committed; again on a conflict, up to kTxRetries times. not_found: the
+  // directory is gone, nothing written; else the last status (a failing body aborts).
+  using DirTxBody = StoreStatus (*)(BackendInstance& self, TxId tx, void* arg);
+  StoreStatus in_dir_tx(DirTxBody body, void* arg);
   void write_indexed(const char* prefix, uint32_t n, const char* value);
   void write_device_state(uint32_t n, xs::State s);  // state-N, from the enum
 
