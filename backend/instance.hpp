@@ -168,6 +168,9 @@ class BackendInstance final : public StoreWatcher {
   bool export_one(uint32_t n, const ListedDev& d);
   void why_opts(uint32_t n, Text& why);
   void refuse(uint32_t n, const ListedDev& d, const char* why);
+  // The rest of the list's bookkeeping is in outcome.cpp: what a key read as (ListedDev's raw
+  // values), where an entry is listed now, and what is written back for it.
+  static uint32_t raw_key(StoreStatus st, const char* text);
   StoreStatus find_listed(TxId tx, uint32_t hint, const ListedDev& d, int& at);
   bool write_outcome(uint32_t n, const ListedDev& d, const Outcome& out);  // false: the entry left the list
   void release(Bdf phys);
