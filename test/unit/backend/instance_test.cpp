@@ -967,9 +967,7 @@ TEST_CASE("a detach libxl asks for while the frontend is in Reconfiguring waits 
   World w;
   add_four(w);
   w.libxl_connected({kA, kB});
-  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
-  w.fe_state("7");  // the frontend removed A (Linux's pcifront removes only when it leaves Connected)
-  REQUIRE(w.get(kBe + "/state") == "8");
+  w.detach_round_open(kA);  // A given back, Reconfigured written, the round still open
   REQUIRE(w.libxl.remove_begin(kB) == StoreStatus::ok);  // a second xl pci-detach that did not wait
   CHECK(w.host.released == std::vector<Bdf>{kA});         // B is still in the guest
   w.fe_state("4");  // rescanned, back in Connected
@@ -986,9 +984,7 @@ TEST_CASE("an attach libxl asks for during a round gets a round of its own", "[b
   World w;
   add_four(w);
   w.libxl_connected({kA, kB});
-  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
-  w.fe_state("7");
-  REQUIRE(w.get(kBe + "/state") == "8");
+  w.detach_round_open(kA);  // A given back, Reconfigured written, the round still open
   REQUIRE(w.libxl.add_device(kC, false) == StoreStatus::ok);  // Reconfiguring again, C Initialising
   w.fe_state("4");
   CHECK(w.get(kBe + "/state") == "7");
@@ -1005,9 +1001,7 @@ TEST_CASE("libxl's Reconfiguring written over our Reconfigured before the fronte
   World w;
   add_four(w);
   w.libxl_connected({kA, kB});
-  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
-  w.fe_state("7");
-  REQUIRE(w.get(kBe + "/state") == "8");
+  w.detach_round_open(kA);  // A given back, Reconfigured written, the round still open
   REQUIRE(w.libxl.remove_begin(kB) == StoreStatus::ok);  // 7 over our 8; the frontend only ever reads 7
   w.fe_state("7");                                      // its watch fires again: still Reconfiguring
   CHECK(w.get(kBe + "/state") == "8");                  // Reconfigured again, so it can return
@@ -1027,10 +1021,7 @@ TEST_CASE("a detach asked for during a round is forced when the frontend stays i
   World w;
   add_four(w);
   w.libxl_connected({kA, kB});
-  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
-  w.fe_state("7");
-  REQUIRE(w.host.released == std::vector<Bdf>{kA});
-  REQUIRE(w.get(kBe + "/state") == "8");
+  w.detach_round_open(kA);  // A given back, Reconfigured written, the round still open
   w.host.timers.clear();
   REQUIRE(w.libxl.remove_begin(kB) == StoreStatus::ok);  // 7 over our 8; the frontend never leaves 7
   w.fe_state("7");
@@ -1069,9 +1060,7 @@ TEST_CASE("a list that cannot be read at the end of a round keeps Reconfigured, 
   InterposedStore store(*w.backend_conn);
   w.be_store = &store;
   w.libxl_connected({kA, kB});
-  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);
-  w.fe_state("7");
-  REQUIRE(w.get(kBe + "/state") == "8");
+  w.detach_round_open(kA);  // A given back, Reconfigured written, the round still open
   REQUIRE(w.libxl.remove_begin(kB) == StoreStatus::ok);  // lands before the frontend read our 8
   w.fe_state("7");
   REQUIRE(w.get(kBe + "/state") == "8");

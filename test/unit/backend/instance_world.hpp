@@ -3,6 +3,7 @@
 // Linux's pcifront do, a fake host with recorded devices, and the helpers both test files use.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -207,6 +208,14 @@ struct World {
   void libxl_attach(Bdf b) {
     REQUIRE(libxl.add_device(b, false) == StoreStatus::ok);
     reconfigure_round();
+  }
+  // libxl's detach of `b`, the frontend following into Reconfiguring (it removed b): b given back
+  // and Reconfigured written; the frontend has not returned to Connected yet.
+  void detach_round_open(Bdf b) {
+    REQUIRE(libxl.remove_begin(b) == StoreStatus::ok);
+    fe_state("7");
+    REQUIRE(std::find(host.released.begin(), host.released.end(), b) != host.released.end());
+    REQUIRE(get(kBe + "/state") == "8");
   }
   void libxl_detach(Bdf b) {
     REQUIRE(libxl.remove_begin(b) == StoreStatus::ok);
