@@ -4,12 +4,12 @@
 
 namespace pcisplit {
 
-bool BackendInstance::aer_post(Bdf phys, wire::Cmd cmd, int32_t state) {
+BackendInstance::AerPost BackendInstance::aer_post(Bdf phys, wire::Cmd cmd, int32_t state) {
   volatile wire::SharedInfo* page = page_;
-  if (page == nullptr || state_ != xs::State::connected || aer_outstanding_) return false;
-  if ((page->flags & PCISPLIT_B_AERHANDLER) == 0) return false;
   const int index = topology_.find_phys(phys);
-  if (index < 0) return false;
+  if (index < 0) return AerPost::not_held;
+  if (aer_outstanding_) return AerPost::busy;
+  if (page == nullptr || (page->flags & PCISPLIT_B_AERHANDLER) == 0) return AerPost::no_handler;
   const Bdf virt = topology_.virt(index);
   page->aer_op.cmd = static_cast<uint32_t>(cmd);
   page->aer_op.err = state;
@@ -21,7 +21,7 @@ bool BackendInstance::aer_post(Bdf phys, wire::Cmd cmd, int32_t state) {
   aer_outstanding_ = true;
   aer_phys_ = phys;
   host_.notify();
-  return true;
+  return AerPost::posted;
 }
 
 // The frontend disconnected, or the function was released (its guest destroyed).

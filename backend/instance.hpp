@@ -83,10 +83,15 @@ class BackendInstance final : public StoreWatcher {
   // AER, driven by the glue's pci_error_handlers for an exported function (backend/aer.cpp).
   // PCI_ERS_RESULT_* as the frontend reports them in aer_op.err.
   enum class AerResult : int32_t { none = 1, can_recover = 2, need_reset = 3, disconnect = 4, recovered = 5 };
-  // Posts `cmd` (aer_detected/mmio/slotreset/resume) with `state` for the guest's handler. False when
-  // the guest cannot take it (not connected, no AERHANDLER flag, device not exported, a request
-  // already outstanding): the caller then kills the guest.
-  bool aer_post(Bdf phys, wire::Cmd cmd, int32_t state);
+  // What aer_post() did. The caller kills the guest for no_handler only (as Linux's backend): a
+  // request already outstanding (busy; the glue runs one recovery call per guest at a time, so
+  // only a caller that does not) or a function released meanwhile (not_held) is nothing the
+  // guest did.
+  enum class AerPost : int32_t { posted = 0, no_handler = 1, busy = 2, not_held = 3 };
+  // Posts `cmd` (aer_detected/mmio/slotreset/resume) with `state` for the guest's handler:
+  // no_handler when no frontend's page is mapped or the frontend has not set AERHANDLER. Whatever
+  // our state (a hot-plug round may be under way): the page and the channel are what it needs.
+  AerPost aer_post(Bdf phys, wire::Cmd cmd, int32_t state);
   // True once the frontend has answered the posted request (it cleared _XEN_PCIB_active), or once
   // nobody can answer it any more: the frontend disconnected or the function was released meanwhile
   // (its guest destroyed); aer_finish then says `none`.

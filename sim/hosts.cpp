@@ -154,14 +154,19 @@ void Dom0::release_device(Bdf phys) {
 BackendInstance::AerResult Dom0::inject_aer(Bdf phys, int32_t state, uint32_t timeout_ms) {
   using R = BackendInstance::AerResult;
   R result = R::none;
-  if (backend != nullptr && backend->aer_post(phys, wire::Cmd::aer_detected, state)) {
+  const BackendInstance::AerPost post =
+      backend != nullptr ? backend->aer_post(phys, wire::Cmd::aer_detected, state) : BackendInstance::AerPost::not_held;
+  if (post == BackendInstance::AerPost::posted) {
     const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (!backend->aer_answered() && std::chrono::steady_clock::now() < end) {
       std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
     result = backend->aer_finish(!backend->aer_answered());
   }
-  if (backend != nullptr && (result == R::none || result == R::disconnect)) (void)backend->aer_kill(phys);
+  const bool posted = post == BackendInstance::AerPost::posted;
+  if (post == BackendInstance::AerPost::no_handler || (posted && (result == R::none || result == R::disconnect))) {
+    (void)backend->aer_kill(phys);
+  }
   return result;
 }
 

@@ -16,12 +16,20 @@ static_assert(PCISPLIT_ERS_NEED_RESET == (int)PCI_ERS_RESULT_NEED_RESET &&
 	      PCISPLIT_ERS_DISCONNECT == (int)PCI_ERS_RESULT_DISCONNECT);
 static_assert(PCISPLIT_ERS_RECOVERED == (int)PCI_ERS_RESULT_RECOVERED);
 
+/*
+ * Forwards one recovery call to the guest that has the function and waits for its answer. The
+ * guest is shut down when it has no handler (no frontend page, or AERHANDLER not set), or when its
+ * handler's answer to error_detected, mmio_enabled or slot_reset is none or disconnect (or it did
+ * not answer). The answer to resume is ignored, as Linux's backend ignores it: resume returns
+ * nothing, and Linux's pcifront answers it with PCI_ERS_RESULT_NONE after a good recovery.
+ */
 static pci_ers_result_t pcisplit_aer(struct pci_dev *pdev, u32 cmd, s32 state)
 {
 	struct pcisplit_dev *dev = pci_get_drvdata(pdev);
 	struct pcisplit_backend *be = NULL;
 	pci_ers_result_t result = PCI_ERS_RESULT_NONE;
-	int posted = 0, answered = 0, waited;
+	int post = PCISPLIT_AER_NOT_HELD, posted = 0, answered = 0, waited;
+	bool kill;
 
 	if (!dev)
 		return PCI_ERS_RESULT_NONE;
@@ -34,10 +42,18 @@ static pci_ers_result_t pcisplit_aer(struct pci_dev *pdev, u32 cmd, s32 state)
 	if (!be)
 		return PCI_ERS_RESULT_NONE;  /* not assigned: nothing of a guest's to recover */
 
+	/*
+	 * One recovery call per guest at a time, as Linux's backend serialises them (pcistub_sem):
+	 * functions under two root ports report in two threads, and the second must wait for the
+	 * first's answer, not find it outstanding. Lock order: the device lock (the AER core's) ->
+	 * aer_lock -> be->lock; nothing else takes aer_lock.
+	 */
+	mutex_lock(&be->aer_lock);
 	mutex_lock(&be->lock);
 	if (!be->stopping)
-		posted = pcisplit_be_aer_post(be->core, pci_domain_nr(pdev->bus), pdev->bus->number,
-					      pdev->devfn, cmd, state);
+		post = pcisplit_be_aer_post(be->core, pci_domain_nr(pdev->bus), pdev->bus->number,
+					    pdev->devfn, cmd, state);
+	posted = post == PCISPLIT_AER_POSTED;
 	mutex_unlock(&be->lock);
 	/*
 	 * The guest's driver gets up to 300 s, as with the in-tree backend; polled every 20 ms,
@@ -57,7 +73,13 @@ static pci_ers_result_t pcisplit_aer(struct pci_dev *pdev, u32 cmd, s32 state)
 				 cmd, be->xdev->otherend_id, (unsigned int)result,
 				 answered ? "" : " (timed out)");
 		}
-		if (result == PCI_ERS_RESULT_NONE || result == PCI_ERS_RESULT_DISCONNECT) {
+		kill = post == PCISPLIT_AER_NO_HANDLER ||
+		       (posted && cmd != PCISPLIT_OP_AER_RESUME &&
+			(result == PCI_ERS_RESULT_NONE || result == PCI_ERS_RESULT_DISCONNECT));
+		if (post == PCISPLIT_AER_BUSY)
+			dev_warn(&pdev->dev, "AER: op %u not forwarded: another is outstanding\n",
+				 cmd);
+		if (kill) {
 			/*
 			 * Only while the function is still this guest's: released meanwhile (its
 			 * guest destroyed), it may already be another guest's, which did nothing
@@ -76,6 +98,7 @@ static pci_ers_result_t pcisplit_aer(struct pci_dev *pdev, u32 cmd, s32 state)
 		}
 	}
 	mutex_unlock(&be->lock);
+	mutex_unlock(&be->aer_lock);
 	pcisplit_backend_put(be);
 	return result;
 }

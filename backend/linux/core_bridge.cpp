@@ -28,6 +28,11 @@ static_assert(PCISPLIT_EFFECT_CLEAR_MASTER == static_cast<int>(pcisplit::EffectK
 static_assert(PCISPLIT_EFFECT_SET_POWER_STATE == static_cast<int>(pcisplit::EffectKind::set_power_state));
 static_assert(PCISPLIT_EFFECT_SET_READRQ == static_cast<int>(pcisplit::EffectKind::set_readrq));
 using AerResult = pcisplit::BackendInstance::AerResult;
+using AerPost = pcisplit::BackendInstance::AerPost;
+static_assert(PCISPLIT_AER_POSTED == static_cast<int>(AerPost::posted));
+static_assert(PCISPLIT_AER_NO_HANDLER == static_cast<int>(AerPost::no_handler));
+static_assert(PCISPLIT_AER_BUSY == static_cast<int>(AerPost::busy));
+static_assert(PCISPLIT_AER_NOT_HELD == static_cast<int>(AerPost::not_held));
 static_assert(PCISPLIT_ERS_NONE == static_cast<int>(AerResult::none));
 static_assert(PCISPLIT_ERS_CAN_RECOVER == static_cast<int>(AerResult::can_recover));
 static_assert(PCISPLIT_ERS_NEED_RESET == static_cast<int>(AerResult::need_reset));
@@ -385,7 +390,7 @@ extern "C" int pcisplit_be_event(pcisplit_be* be, int verbose) {
 
 extern "C" int pcisplit_be_aer_post(pcisplit_be* be, uint16_t domain, uint8_t bus, uint8_t devfn, uint32_t cmd,
                                     int32_t state) {
-  return be->instance.aer_post(Bdf{domain, bus, devfn}, static_cast<wire::Cmd>(cmd), state) ? 1 : 0;
+  return static_cast<int>(be->instance.aer_post(Bdf{domain, bus, devfn}, static_cast<wire::Cmd>(cmd), state));
 }
 
 extern "C" int pcisplit_be_aer_answered(pcisplit_be* be) { return be->instance.aer_answered() ? 1 : 0; }

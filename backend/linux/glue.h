@@ -131,10 +131,18 @@ void pcisplit_be_watch_fired(struct pcisplit_be *be, const char *path, const cha
 int pcisplit_be_event(struct pcisplit_be *be, int verbose);
 void pcisplit_be_timer(struct pcisplit_be *be);
 /*
- * AER: post (1) or cannot (0); answered?; finish -> the result below; kill. The values are the
- * kernel's pci_ers_result_t (pinned by static_assert in aer.c) and the core's AerResult (in
- * core_bridge.cpp).
+ * AER: post -> what it did (below, the core's AerPost); answered?; finish -> the result
+ * below; kill. The results are the kernel's pci_ers_result_t (pinned by static_assert in aer.c)
+ * and the core's AerResult (in core_bridge.cpp). NO_HANDLER: no frontend page, or no AERHANDLER
+ * flag (the guest is killed); BUSY: a request outstanding; NOT_HELD: released meanwhile.
  */
+enum pcisplit_aer_post {
+	PCISPLIT_AER_POSTED = 0,
+	PCISPLIT_AER_NO_HANDLER = 1,
+	PCISPLIT_AER_BUSY = 2,
+	PCISPLIT_AER_NOT_HELD = 3,
+};
+
 enum pcisplit_ers {
 	PCISPLIT_ERS_NONE = 1,
 	PCISPLIT_ERS_CAN_RECOVER = 2,

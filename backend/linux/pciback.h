@@ -4,6 +4,8 @@
  * reached through glue.h.
  *
  * Locks, outermost first (never taken in the other order):
+ *   backend->aer_lock   one AER recovery call at a time per guest (aer.c), under the AER core's
+ *                       device lock; only aer.c takes it
  *   backend->lock       one guest's backend: every call into its C++ instance (watches, AER,
  *                       teardown) except the guest's ops
  *   backend->op_lock    the guest's ops (the work item), the core's short sections that change
@@ -125,6 +127,7 @@ struct pcisplit_backend {
 	struct kref ref;              /* the xenbus device holds one; an AER report holds one */
 	struct mutex lock;
 	struct mutex op_lock;         /* the guest's ops; see the lock list above */
+	struct mutex aer_lock;        /* one AER recovery call at a time (aer.c) */
 	struct work_struct work;      /* processes the posted op (process context, op_lock) */
 	struct delayed_work timer;    /* the core's timer (a detach the frontend ignores) */
 	int irq;                      /* event channel's irq, 0 when not bound */

@@ -230,6 +230,7 @@ static int pcisplit_xb_probe(struct xenbus_device *xdev, const struct xenbus_dev
 	kref_init(&be->ref);
 	mutex_init(&be->lock);
 	mutex_init(&be->op_lock);
+	mutex_init(&be->aer_lock);
 	/* per guest: one noisy guest hides no other's lines */
 	ratelimit_state_init(&be->log_rs, 5 * HZ, 10);
 	INIT_WORK(&be->work, pcisplit_work);

@@ -163,7 +163,7 @@ void aer_setup(World& w, uint32_t flags) {
 TEST_CASE("AER without a guest handler: aerState=aerfail and the guest is destroyed", "[backend][aer]") {
   World w;
   aer_setup(w, 0);
-  CHECK_FALSE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 3));
+  CHECK(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 3) == BackendInstance::AerPost::no_handler);
   CHECK(w.be->aer_kill(Bdf::make(0, 1, 0, 0)));
   CHECK(w.get(kBe + "/aerState") == "aerfail");
   CHECK(w.host.destroyed == std::vector<uint16_t>{kGuest});
@@ -173,32 +173,32 @@ TEST_CASE("AER forwarded: the guest sees its own address, its answer decides", "
   World w;
   aer_setup(w, PCISPLIT_B_AERHANDLER);
   wire::SharedInfo& page = *w.host.page;
-  REQUIRE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 2));
+  REQUIRE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 2) == BackendInstance::AerPost::posted);
   CHECK((page.flags & PCISPLIT_B_ACTIVE) != 0);
   CHECK(page.aer_op.cmd == static_cast<uint32_t>(wire::Cmd::aer_detected));
   CHECK(page.aer_op.err == 2);
   CHECK(page.aer_op.bus == 0);
   CHECK(page.aer_op.devfn == 0);  // the virtual slot, not 01:00.0
-  CHECK_FALSE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 2));  // one at a time
+  CHECK(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 2) == BackendInstance::AerPost::busy);  // one at a time
   CHECK_FALSE(w.be->aer_answered());
   page.aer_op.err = 5;  // PCI_ERS_RESULT_RECOVERED
   page.flags &= ~PCISPLIT_B_ACTIVE;
   CHECK(w.be->aer_answered());
   CHECK(w.be->aer_finish(false) == BackendInstance::AerResult::recovered);
 
-  REQUIRE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 3));
+  REQUIRE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 3) == BackendInstance::AerPost::posted);
   page.aer_op.err = 4;  // DISCONNECT
   page.flags &= ~PCISPLIT_B_ACTIVE;
   CHECK(w.be->aer_finish(false) == BackendInstance::AerResult::disconnect);
 
-  REQUIRE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 3));
+  REQUIRE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 3) == BackendInstance::AerPost::posted);
   CHECK(w.be->aer_finish(true) == BackendInstance::AerResult::none);  // timed out
   CHECK((page.flags & PCISPLIT_B_ACTIVE) == 0);
-  REQUIRE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 3));
+  REQUIRE(w.be->aer_post(Bdf::make(0, 1, 0, 0), wire::Cmd::aer_detected, 3) == BackendInstance::AerPost::posted);
   page.aer_op.err = 77;  // garbage is no answer
   page.flags &= ~PCISPLIT_B_ACTIVE;
   CHECK(w.be->aer_finish(false) == BackendInstance::AerResult::none);
-  CHECK_FALSE(w.be->aer_post(Bdf::make(0, 9, 0, 0), wire::Cmd::aer_detected, 3));  // not exported
+  CHECK(w.be->aer_post(Bdf::make(0, 9, 0, 0), wire::Cmd::aer_detected, 3) == BackendInstance::AerPost::not_held);
 }
 
 TEST_CASE("passthrough mode: real addresses, one root per real bus, bridges allowed", "[backend][xenbus]") {
@@ -840,7 +840,7 @@ TEST_CASE("AER outstanding when the guest is destroyed: answered with none, nobo
   World w;
   aer_setup(w, PCISPLIT_B_AERHANDLER);
   const Bdf f = Bdf::make(0, 1, 0, 0);
-  REQUIRE(w.be->aer_post(f, wire::Cmd::aer_detected, 3));
+  REQUIRE(w.be->aer_post(f, wire::Cmd::aer_detected, 3) == BackendInstance::AerPost::posted);
   CHECK_FALSE(w.be->aer_answered());
   REQUIRE(w.toolstack->remove(kNoTx, "/local/domain/1") == StoreStatus::ok);
   REQUIRE(w.host.released == std::vector<Bdf>{f});
@@ -1094,4 +1094,16 @@ TEST_CASE("a function libxl detaches before its export's outcome is written is n
   CHECK(w.get(kBe + "/vdev-1") == "<absent>");
   CHECK(w.get(kBe + "/state-1") == "5");
   CHECK(post_read(*w.be, *w.host.page, 0, w.vdevfn_of(kA), 0, 2).err == 0);
+}
+
+TEST_CASE("AER is forwarded during a hot-plug round: the page and the channel are all it needs", "[backend][aer][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_connected({kA, kB});
+  w.detach_round_open(kA);  // Reconfigured, the frontend still in Reconfiguring
+  w.host.page->flags |= PCISPLIT_B_AERHANDLER;
+  CHECK(w.be->aer_post(kB, wire::Cmd::aer_detected, 2) == BackendInstance::AerPost::posted);
+  CHECK(w.be->aer_post(kB, wire::Cmd::aer_detected, 2) == BackendInstance::AerPost::busy);
+  CHECK(w.be->aer_post(kA, wire::Cmd::aer_detected, 2) == BackendInstance::AerPost::not_held);  // given back
+  CHECK(w.host.destroyed.empty());
 }
