@@ -105,8 +105,13 @@ int pcisplit_khost_export(struct pcisplit_backend *host, u16 domain, u8 bus,
 		return PCISPLIT_ERR_ACCESS_DENIED;
 	}
 	spin_lock(&dev->reset_lock);
-	if (dev->dead) {
-		snprintf(diag, cap, "did not come back after its last reset (%s)", dev->dead_why);
+	if (dev->dead || dev->unreset) {
+		if (dev->dead)
+			snprintf(diag, cap, "did not come back after its last reset (%s)",
+				 dev->dead_why);
+		else
+			strscpy(diag, "its last guest released it unreset (do_flr resets it)",
+				cap);
 		spin_unlock(&dev->reset_lock);
 		mutex_unlock(&pcisplit_devs_lock);
 		return PCISPLIT_ERR_OP_FAILED;
@@ -235,17 +240,25 @@ void pcisplit_khost_release(struct pcisplit_backend *host, u16 domain, u8 bus,
 		msleep(20);
 	}
 	if (tries == PCISPLIT_RELEASE_TRIES) {
-		/* The device lock stayed busy for 1 s: quiesce at least, never reset blind. */
+		/*
+		 * The device lock stayed busy for 1 s: quiesce at least, never reset blind. The
+		 * next guest must not get the last one's device state: a function that has a reset
+		 * is exported to no guest until a reset succeeds (libxl writes do_flr before it
+		 * assigns a function).
+		 */
 		mutex_lock(&dev->op_lock);
 		gone = dev->gone;
 		if (!gone) {
 			pcisplit_quiesce(dev);
 			pcisplit_restore(dev);
 			xen_unregister_device_domain_owner(dev->pdev);
-			dev_warn(&dev->pdev->dev,
-				 "released without a reset: the device lock stayed busy\n");
 		}
 		mutex_unlock(&dev->op_lock);
+		if (!gone && pcisplit_has_reset(dev)) {
+			spin_lock(&dev->reset_lock);
+			dev->unreset = true;
+			spin_unlock(&dev->reset_lock);
+		}
 	}
 
 	mutex_lock(&pcisplit_devs_lock);
@@ -260,6 +273,10 @@ void pcisplit_khost_release(struct pcisplit_backend *host, u16 domain, u8 bus,
 	if (gone)
 		dev_info(&dev->pdev->dev,
 			 "released by its old guest after it left pciback: not touched\n");
+	else if (tries == PCISPLIT_RELEASE_TRIES)
+		dev_warn(&dev->pdev->dev,
+			 "released without a reset: the device lock stayed busy%s\n",
+			 dev->unreset ? "; no guest gets it until a reset succeeds (do_flr)" : "");
 	else if (rc == 0)
 		dev_info(&dev->pdev->dev, "released: reset, bind-time config restored\n");
 	else

@@ -86,6 +86,11 @@ struct pcisplit_dev {
 	u64 reset_last_ns;          /* boot time of the last reset */
 	bool dead;                  /* did not come back: exported to no guest until bound again */
 	/*
+	 * Released by a guest without the reset it has (the device lock stayed busy, export.c):
+	 * exported to no guest until a reset succeeds (libxl's do_flr) or it is bound again.
+	 */
+	bool unreset;
+	/*
 	 * owner_domid while assigned, -1 when not: what pciback's secondary bus reset checks on
 	 * the functions it reaches, under reset_lock alone (the reset may run under an op_lock,
 	 * which pcisplit_devs_lock must not nest in). Written with owner, under both locks.
@@ -160,6 +165,7 @@ bool pcisplit_is_ours(struct pci_dev *pdev);  /* bound to this pci_driver (a sna
 int pcisplit_reset_dev(struct pcisplit_dev *dev, const char *occasion, bool op_locked);
 void pcisplit_reset_bind(struct pcisplit_dev *dev);
 bool pcisplit_reset_verify(struct pcisplit_dev *dev, bool in_recovery);
+bool pcisplit_has_reset(struct pcisplit_dev *dev);
 extern const struct attribute_group pcisplit_reset_group;
 
 /* irq.c: under the function's op_lock */

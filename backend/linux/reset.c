@@ -218,8 +218,10 @@ int pcisplit_reset_dev(struct pcisplit_dev *dev, const char *occasion, bool op_l
 	dev->reset_last_rc = rc;
 	dev->reset_last_ns = ktime_get_boottime_ns();
 	dev->reset_occasion = occasion;
-	if (rc == 0)
+	if (rc == 0) {
 		dev->reset_count++;
+		dev->unreset = false;
+	}
 	spin_unlock(&dev->reset_lock);
 	if (rc && rc != -ENOTTY)
 		dev_warn(&dev->pdev->dev, "%s reset on %s failed: %d\n",
@@ -236,6 +238,18 @@ static void pcisplit_read_header(struct pci_dev *pdev, u32 *hdr)
 		if (pci_read_config_dword(pdev, i * 4, &hdr[i]))
 			hdr[i] = ~0u;
 	}
+}
+
+/* Whether the function has a reset method as things stand (no lock of its own held). */
+bool pcisplit_has_reset(struct pcisplit_dev *dev)
+{
+	const char *why_not[PCISPLIT_RESET_METHODS];
+	struct pcisplit_walk w;
+	int method, disabled;
+
+	method = pcisplit_plan(dev, &w, why_not, &disabled);
+	pcisplit_walk_put(&w);
+	return method != PCISPLIT_RESET_NONE;
 }
 
 void pcisplit_reset_bind(struct pcisplit_dev *dev)
@@ -368,6 +382,8 @@ static ssize_t resets_show(struct device_driver *drv, char *buf)
 		n += sysfs_emit_at(buf, n, " count=%u", dev->reset_count);
 		if (dev->dead)
 			n += sysfs_emit_at(buf, n, " DEAD(%s)", dev->dead_why);
+		if (dev->unreset)
+			n += sysfs_emit_at(buf, n, " UNRESET(released without its reset)");
 		spin_unlock(&dev->reset_lock);
 		n += sysfs_emit_at(buf, n, " |");
 		for (i = 0; i < ARRAY_SIZE(shown); i++) {
