@@ -292,14 +292,12 @@ void BackendInstance::reevaluate() {
   if (state_ == xs::State::reconfigured && fe == xs::State::connected) {
     // Back in Connected: another round if libxl asked for something during this one (its
     // Reconfiguring written after our Reconfigured, or before it and so overwritten: the list
-    // says), else Connected, which libxl waits for. A list that cannot be read decides nothing:
-    // Reconfigured stays until the next watch firing reads it.
+    // says), else Connected, which libxl waits for. A list that cannot be read is taken as a
+    // request: another round costs the frontend a rescan and reads the list again, where Connected
+    // would end libxl's wait with a request unserved (and nothing of ours would fire to look again).
     const Found pending = be == xs::State::reconfiguring ? Found::yes : round_pending();
-    if (pending == Found::unknown) {
-      host_.log("backend: cannot read the device list to end the round; staying Reconfigured");
-    } else {
-      set_state(pending == Found::yes ? xs::State::reconfiguring : xs::State::connected);
-    }
+    if (pending == Found::unknown) host_.log("backend: cannot read the device list to end the round; one more round");
+    set_state(pending == Found::no ? xs::State::connected : xs::State::reconfiguring);
   }
   // A function whose keys the toolstack removed without a reconfiguration we saw is given back all
   // the same (the list is read in one transaction: never on a half-renumbered list).
@@ -355,6 +353,7 @@ void BackendInstance::timer_fired() {
   if (!detach_timer_) return;
   detach_timer_ = false;
   if (state_ != xs::State::connected && state_ != xs::State::reconfiguring && state_ != xs::State::reconfigured) return;
+  if (read_be_state() == xs::State::unknown) return;  // the directory is gone (or garbled): nothing to force
   // The frontend has just entered Reconfiguring and its watch has not run yet: that round serves
   // the detach, and arms the timer again for anything it leaves.
   const FeState fs = read_fe_state();

@@ -46,9 +46,11 @@ static pci_ers_result_t pcisplit_aer(struct pci_dev *pdev, u32 cmd, s32 state)
 	 * One recovery call per guest at a time, as Linux's backend serialises them (pcistub_sem):
 	 * functions under two root ports report in two threads, and the second must wait for the
 	 * first's answer, not find it outstanding. Lock order: the device lock (the AER core's) ->
-	 * aer_lock -> be->lock; nothing else takes aer_lock.
+	 * aer_lock -> be->lock; nothing else takes aer_lock. Polled, not a plain mutex_lock: the
+	 * first may wait 300 s for a guest, and a task blocked that long is reported hung.
 	 */
-	mutex_lock(&be->aer_lock);
+	while (!mutex_trylock(&be->aer_lock))
+		msleep(20);
 	mutex_lock(&be->lock);
 	if (!be->stopping)
 		post = pcisplit_be_aer_post(be->core, pci_domain_nr(pdev->bus), pdev->bus->number,

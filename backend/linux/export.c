@@ -254,11 +254,15 @@ void pcisplit_khost_release(struct pcisplit_backend *host, u16 domain, u8 bus,
 			xen_unregister_device_domain_owner(dev->pdev);
 		}
 		mutex_unlock(&dev->op_lock);
-		if (!gone && pcisplit_has_reset(dev)) {
-			spin_lock(&dev->reset_lock);
+		/*
+		 * "Has a reset" as its last reset found it (none at bind: -ENOTTY), never planned
+		 * again here: the plan walks the bus, whose lock an AER recovery holding this
+		 * device's lock may hold too, while it waits for be->lock, which we hold.
+		 */
+		spin_lock(&dev->reset_lock);
+		if (!gone && dev->reset_last_rc != -ENOTTY)
 			dev->unreset = true;
-			spin_unlock(&dev->reset_lock);
-		}
+		spin_unlock(&dev->reset_lock);
 	}
 
 	mutex_lock(&pcisplit_devs_lock);

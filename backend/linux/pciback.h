@@ -165,7 +165,6 @@ bool pcisplit_is_ours(struct pci_dev *pdev);  /* bound to this pci_driver (a sna
 int pcisplit_reset_dev(struct pcisplit_dev *dev, const char *occasion, bool op_locked);
 void pcisplit_reset_bind(struct pcisplit_dev *dev);
 bool pcisplit_reset_verify(struct pcisplit_dev *dev, bool in_recovery);
-bool pcisplit_has_reset(struct pcisplit_dev *dev);
 extern const struct attribute_group pcisplit_reset_group;
 
 /* irq.c: under the function's op_lock */

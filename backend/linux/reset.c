@@ -240,18 +240,6 @@ static void pcisplit_read_header(struct pci_dev *pdev, u32 *hdr)
 	}
 }
 
-/* Whether the function has a reset method as things stand (no lock of its own held). */
-bool pcisplit_has_reset(struct pcisplit_dev *dev)
-{
-	const char *why_not[PCISPLIT_RESET_METHODS];
-	struct pcisplit_walk w;
-	int method, disabled;
-
-	method = pcisplit_plan(dev, &w, why_not, &disabled);
-	pcisplit_walk_put(&w);
-	return method != PCISPLIT_RESET_NONE;
-}
-
 void pcisplit_reset_bind(struct pcisplit_dev *dev)
 {
 	const char *why_not[PCISPLIT_RESET_METHODS];

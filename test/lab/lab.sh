@@ -259,20 +259,27 @@ run_boot() {  # PAIR BOOT [TCG THREADING: the boot table's unless given, or LAB_
 }
 
 # run_again PAIR BOOT [THREADING]: a run after one that did not count. When its QEMU crashes as
-# well (the TCG crash above, 4 times in CI's run of 428e096 in main's hotplug), once more on
-# single-threaded TCG, where that crash has not been seen in 100 hot-plug cycles; the crashed run's
-# log is kept as PAIR-BOOT.crashed-run.log and listed in the summary.
+# well (the TCG crash above, 4 times in CI's run of 428e096 in main's hotplug) and it did not run
+# single-threaded already, once more on single-threaded TCG, where that crash has not been seen in
+# 100 hot-plug cycles; the crashed run's log is kept as PAIR-BOOT.crashed-run[N].log. Every crash of
+# a rerun is listed in the summary.
 run_again() {
-  local r=0
-  run_boot "$1" "$2" "${3:-}" || r=$?
-  if [ $r -eq 3 ] && [ "${3:-}" != single ]; then
-    mv "$lab/logs/$1-$2.log" "$lab/logs/$1-$2.crashed-run.log"
-    crashed_runs+=("$1/$2: $(tr -d '\r' < "$lab/logs/$1-$2.crashed-run.log" | grep -oE '^@@QEMU-EXIT [0-9]+' | tail -1 || true) in $(tr -d '\r' < "$lab/logs/$1-$2.crashed-run.log" |
-      grep '^@@SCENARIO' | tail -1 || true) (log: $1-$2.crashed-run.log); ran a third time on single-threaded TCG")
-    echo "lab: $1 / boot $2 QEMU crashed again; running it on single-threaded TCG"
-    r=0
-    run_boot "$1" "$2" single || r=$?
+  local r=0 thread=${3:-${LAB_TCG_THREAD:-${tcg_thread[$2]}}} what kept n=1
+  run_boot "$1" "$2" "$thread" || r=$?
+  [ $r -eq 3 ] || return $r
+  what="$(tr -d '\r' < "$lab/logs/$1-$2.log" | grep -oE '^@@QEMU-EXIT [0-9]+' | tail -1 || true) in $(
+    tr -d '\r' < "$lab/logs/$1-$2.log" | grep '^@@SCENARIO' | tail -1 || true)"
+  if [ "$thread" = single ]; then  # nothing left to try: its rows (boot:NAME FAIL) count
+    crashed_runs+=("$1/$2: the rerun, single-threaded, crashed QEMU too: $what")
+    return $r
   fi
+  kept=$lab/logs/$1-$2.crashed-run.log
+  while [ -e "$kept" ]; do n=$((n + 1)); kept=$lab/logs/$1-$2.crashed-run$n.log; done
+  mv "$lab/logs/$1-$2.log" "$kept"
+  crashed_runs+=("$1/$2: the rerun crashed QEMU: $what (log: ${kept##*/}); ran once more on single-threaded TCG")
+  echo "lab: $1 / boot $2 QEMU crashed in the rerun; running it once more on single-threaded TCG"
+  r=0
+  run_boot "$1" "$2" single || r=$?
   return $r
 }
 
@@ -590,7 +597,7 @@ if [ ${#hung_runs[@]} -gt 0 ]; then
   printf '  %s\n' "${hung_runs[@]}"
 fi
 if [ ${#crashed_runs[@]} -gt 0 ]; then
-  echo "lab: ${#crashed_runs[@]} second run(s) crashed QEMU too:"
+  echo "lab: ${#crashed_runs[@]} rerun(s) crashed QEMU:"
   printf '  %s\n' "${crashed_runs[@]}"
 fi
 if [ ${#reruns[@]} -gt 0 ]; then

@@ -430,6 +430,7 @@ class InterposedStore final : public Store {
   std::function<void()> on_commit;  // after each of the backend's transactions committed
   StoreStatus read(TxId tx, const char* path, char* out, size_t cap) override {
     if (tx != kNoTx && on_tx_read) on_tx_read(path);
+    if (tx != kNoTx && !deny_tx_read.empty() && deny_tx_read == path) return StoreStatus::denied;
     return inner_.read(tx, path, out, cap);
   }
   std::string deny_write;  // writes to this path are denied (a store failure) while it is set
@@ -439,6 +440,7 @@ class InterposedStore final : public Store {
   }
   StoreStatus remove(TxId tx, const char* path) override { return inner_.remove(tx, path); }
   bool deny_begin = false;  // every transaction refused (a store failure) while set
+  std::string deny_tx_read;  // reads of this path inside a transaction fail (a store failure) while set
   StoreStatus begin(TxId& tx) override { return deny_begin ? StoreStatus::denied : inner_.begin(tx); }
   StoreStatus commit(TxId tx) override {
     const StoreStatus st = inner_.commit(tx);
@@ -1053,7 +1055,7 @@ TEST_CASE("the detach timer keeps running across the rounds a detach waits for, 
   CHECK(w.get(kBe + "/state") == "4");
 }
 
-TEST_CASE("a list that cannot be read at the end of a round keeps Reconfigured, the next look decides",
+TEST_CASE("a list that cannot be read at the end of a round gets one more round, not Connected",
           "[backend][xenbus][libxl]") {
   World w;
   add_four(w);
@@ -1064,14 +1066,29 @@ TEST_CASE("a list that cannot be read at the end of a round keeps Reconfigured, 
   REQUIRE(w.libxl.remove_begin(kB) == StoreStatus::ok);  // lands before the frontend read our 8
   w.fe_state("7");
   REQUIRE(w.get(kBe + "/state") == "8");
-  store.deny_begin = true;
+  store.deny_tx_read = kBe + "/num_devs";
   w.fe_state("4");
-  CHECK(w.get(kBe + "/state") == "8");  // not Connected: B's request would be lost
-  CHECK(std::find(w.host.logs.begin(), w.host.logs.end(),
-                  "backend: cannot read the device list to end the round; staying Reconfigured") != w.host.logs.end());
-  store.deny_begin = false;
+  CHECK(w.get(kBe + "/state") == "7");  // not Connected: B's request would be lost
+  CHECK(logged(w, "cannot read the device list to end the round; one more round"));
+  store.deny_tx_read.clear();
+  w.fe_state("7");  // the frontend removes B and follows
+  CHECK(w.host.released == std::vector<Bdf>{kA, kB});
   w.fe_state("4");
-  CHECK(w.get(kBe + "/state") == "7");
+  CHECK(w.get(kBe + "/state") == "4");
+}
+
+TEST_CASE("a detach timer that fires after libxl removed the backend directory does nothing",
+          "[backend][xenbus][libxl]") {
+  World w;
+  add_four(w);
+  w.libxl_connected({kA, kB});
+  REQUIRE(w.libxl.remove_begin(kA) == StoreStatus::ok);  // the frontend stays Connected: the timer runs
+  REQUIRE(w.host.timers == std::vector<uint32_t>{BackendInstance::kDetachGraceMs});
+  const size_t logs = w.host.logs.size();
+  REQUIRE(w.toolstack->remove(kNoTx, kBe.c_str()) == StoreStatus::ok);
+  w.be->timer_fired();
+  CHECK(w.host.released.empty());
+  CHECK(w.host.logs.size() == logs);  // no "missing num_devs", no fatal()
 }
 
 TEST_CASE("a function libxl detaches before its export's outcome is written is not kept exported",
