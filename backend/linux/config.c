@@ -84,6 +84,22 @@ int pcisplit_kcfg_write(struct pcisplit_dev *dev, u16 offset, u8 width, u32 valu
 	return pcisplit_pcibios_to_err(rc);
 }
 
+/*
+ * Under op_lock: the guest (re)starts a driver (the device enabled, or bus mastering set: Linux's
+ * pci_disable_device clears only the latter, so a driver loaded again may enable nothing): the line
+ * is its again (see pcisplit_intx). Under MSI/MSI-X INTx stays disabled: the kernel's own
+ * (pci_intx_for_msi), undone when it turns MSI off.
+ */
+static void pcisplit_intx_unmask(struct pcisplit_dev *dev)
+{
+	if (!atomic_xchg(&dev->intx_masked, 0))
+		return;
+	if (!dev->pdev->msi_enabled && !dev->pdev->msix_enabled)
+		pci_intx(dev->pdev, 1);
+	atomic_long_set(&dev->handled, 0);
+	atomic_set(&dev->ack_intr, dev->isr_on);
+}
+
 int pcisplit_kplat_effect(struct pcisplit_dev *dev, int kind, int arg)
 {
 	struct pci_dev *pdev = dev->pdev;
@@ -96,12 +112,7 @@ int pcisplit_kplat_effect(struct pcisplit_dev *dev, int kind, int arg)
 	}
 	switch (kind) {
 	case PCISPLIT_EFFECT_ENABLE_DEVICE:
-		/* The guest (re)starts a driver: the line is its again (see pcisplit_intx). */
-		if (atomic_xchg(&dev->intx_masked, 0)) {
-			pci_intx(pdev, 1);
-			atomic_long_set(&dev->handled, 0);
-			atomic_set(&dev->ack_intr, dev->isr_on);
-		}
+		pcisplit_intx_unmask(dev);
 		if (!dev->enabled) {
 			rc = pci_enable_device(pdev);
 			dev->enabled = rc == 0;
@@ -123,6 +134,7 @@ int pcisplit_kplat_effect(struct pcisplit_dev *dev, int kind, int arg)
 		}
 		break;
 	case PCISPLIT_EFFECT_SET_MASTER:
+		pcisplit_intx_unmask(dev);
 		pci_set_master(pdev);
 		break;
 	case PCISPLIT_EFFECT_CLEAR_MASTER:

@@ -157,6 +157,7 @@ int pcisplit_khost_export(struct pcisplit_backend *host, u16 domain, u8 bus,
 		} else {
 			/* counts this assignment; kept after release */
 			atomic_long_set(&dev->handled, 0);
+			atomic_set(&dev->intx_said, 0);
 			dev->isr_failed = false;
 			/* a stale owner from a dead guest */
 			xen_unregister_device_domain_owner(pdev);

@@ -68,7 +68,8 @@ static irqreturn_t pcisplit_intx(int irq, void *data)
 		 */
 		if (!pci_check_and_mask_intx(dev->pdev))
 			return IRQ_NONE;
-		if (!atomic_xchg(&dev->intx_masked, 1))
+		if (!atomic_xchg(&dev->intx_masked, 1) &&
+		    !(atomic_fetch_or(2, &dev->intx_said) & 2))
 			pr_info("%s: asserts IRQ %d, no guest listening; masked at the function\n",
 				pci_name(dev->pdev), irq);
 		return IRQ_HANDLED;
@@ -83,8 +84,9 @@ static irqreturn_t pcisplit_intx(int irq, void *data)
 	 * no PIRQ (a PVH dom0's lines): there the handler stays.
 	 */
 	if (n % 1000 == 0 && xen_pv_domain() && xen_test_irq_shared(irq) > 0) {
-		pr_info("%s: IRQ %d is not shared with other domains; fake handler off\n",
-			pci_name(dev->pdev), irq);
+		if (!(atomic_fetch_or(1, &dev->intx_said) & 1))
+			pr_info("%s: IRQ %d is not shared with other domains; fake handler off\n",
+				pci_name(dev->pdev), irq);
 		atomic_set(&dev->ack_intr, 0);
 	}
 	return IRQ_HANDLED;

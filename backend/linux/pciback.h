@@ -123,6 +123,11 @@ struct pcisplit_dev {
 	atomic_long_t handled;
 	/* INTx disabled at the function by the handler (no guest listening) */
 	atomic_t intx_masked;
+	/*
+	 * What the handler has said this assignment (bit 0: fake handler off, bit 1: masked): once
+	 * each, however often the guest starts its driver again.
+	 */
+	atomic_t intx_said;
 };
 
 /* One guest's backend device (backend/pci/<domid>/0). */
