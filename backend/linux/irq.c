@@ -64,8 +64,12 @@ static irqreturn_t pcisplit_intx(int irq, void *data)
 		 * assert it. Level triggered, it would storm dom0 until the kernel disables the
 		 * line for every device on it ("irq N: nobody cared"). Mask it at the function (PCI
 		 * 2.3 INTx disable, as VFIO does); the guest's next enable of the device, and the
-		 * release, undo it.
+		 * release, undo it. Not while the guest has the line bound (Xen says it is shared
+		 * with another domain): acking turned off by an admin (irq_handler_state) must not
+		 * take the guest's interrupts away.
 		 */
+		if (xen_pv_domain() && xen_test_irq_shared(irq) == 0)
+			return IRQ_NONE;
 		if (!pci_check_and_mask_intx(dev->pdev))
 			return IRQ_NONE;
 		if (!atomic_xchg(&dev->intx_masked, 1) &&
