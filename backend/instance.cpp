@@ -251,8 +251,7 @@ void BackendInstance::reevaluate() {
   }
   // A frontend state that vanished after the handshake while the guest's home is still there: the
   // guest deleted its own node (the destroyed guest's case is handled above).
-  const bool live = state_ == xs::State::connected || state_ == xs::State::reconfiguring ||
-                    state_ == xs::State::reconfigured;
+  const bool live = live_state();
   const bool fe_gone = fe == xs::State::unknown && live;
   if (((fe == xs::State::closing || fe == xs::State::closed) && live) || fe_gone) {
     // Only a disconnect (L5): Xen still assigns the functions to the guest, so they stay its own,
@@ -304,6 +303,11 @@ void BackendInstance::reevaluate() {
   if (state_ == xs::State::connected || state_ == xs::State::reconfigured) (void)sync(Sync::release_only);
 }
 
+// Past the handshake, a frontend connected: Connected, or in a hot-plug round.
+bool BackendInstance::live_state() const {
+  return state_ == xs::State::connected || state_ == xs::State::reconfiguring || state_ == xs::State::reconfigured;
+}
+
 // A held function that libxl's list says is being detached (Closing).
 BackendInstance::Found BackendInstance::closing_listed() {
   Text diag;
@@ -337,9 +341,7 @@ BackendInstance::Found BackendInstance::round_pending() {
 // connected: without one a Closing function is given back at once (Sync::add), and a frontend that
 // closes takes its pending detach with it.
 void BackendInstance::track_detach() {
-  const bool live = state_ == xs::State::connected || state_ == xs::State::reconfiguring ||
-                    state_ == xs::State::reconfigured;
-  const Found closing = live ? closing_listed() : Found::no;
+  const Found closing = live_state() ? closing_listed() : Found::no;
   if (closing == Found::unknown) return;  // the store failed: the timer stays as it was
   if (closing == Found::no) {
     detach_timer_ = false;
@@ -352,7 +354,7 @@ void BackendInstance::track_detach() {
 void BackendInstance::timer_fired() {
   if (!detach_timer_) return;
   detach_timer_ = false;
-  if (state_ != xs::State::connected && state_ != xs::State::reconfiguring && state_ != xs::State::reconfigured) return;
+  if (!live_state()) return;
   if (read_be_state() == xs::State::unknown) return;  // the directory is gone (or garbled): nothing to force
   // The frontend has just entered Reconfiguring and its watch has not run yet: that round serves
   // the detach, and arms the timer again for anything it leaves.

@@ -167,6 +167,7 @@ class BackendInstance final : public StoreWatcher {
   Found closing_listed();  // a held function listed Closing: a detach not served yet
   Found round_pending();   // the list asks for a detach or an export the last round did not serve
   void track_detach();     // the detach timer runs while closing_listed()
+  bool live_state() const;  // Connected, Reconfiguring or Reconfigured: a frontend connected
   void attach();
   void reconfigure();
   bool sync(Sync mode, bool* changed = nullptr);  // false: fatal (num_devs unreadable)
