@@ -130,16 +130,29 @@ command -v qemu-system-x86_64 >/dev/null || {
 }
 # The QEMU the machines run in: Debian 12's backports (QEMU 10, fetched by fetch-qemu.sh into
 # BUILD/lab-qemu, for both platforms), since the host's QEMU 7.2 crashes under multi-threaded TCG
-# (docs/lab.md, "Harness facts"); LAB_QEMU=host runs the host's qemu-system-x86_64, LAB_QEMU=PATH that binary.
-# Its CPUs are without x2APIC (-x2apic below), as QEMU 7.2's TCG ones were: QEMU 10's TCG has it, Xen
-# 4.17 then switches to x2apic_mixed, and the nvme guest's MSI-X interrupts arrived at a CPU without
-# their vector ("No irq handler for vector 81"), every run.
-case ${LAB_QEMU:-backports} in
-  backports) qemu=$("$here/fetch-qemu.sh" "$build/lab-qemu") || { echo "0 passed, 1 failed"; exit 1; } ;;
-  host) qemu="qemu-system-x86_64" ;;
-  *) qemu=$LAB_QEMU ;;
-esac
-echo "lab: QEMU: $("$qemu" -version | head -1)"
+# (docs/lab.md, "Harness facts"). Its CPUs are without x2APIC (-x2apic below), as QEMU 7.2's TCG ones
+# were: QEMU 10's TCG has it, Xen 4.17 then switches to x2apic_mixed, and the nvme guest's MSI-X
+# interrupts arrived at a CPU without their vector ("No irq handler for vector 81"), every run.
+# The boots with a domain in an SVM container (hvm and hvmcheck: the HVM guest; pvh: dom0) keep the
+# host's QEMU 7.2: under QEMU 10's TCG the HVM guest stopped after SeaBIOS's "Booting from ROM" and
+# never reached its kernel. LAB_QEMU=host runs the host's qemu-system-x86_64 for every boot,
+# LAB_QEMU=PATH that binary.
+qemu_new=""
+for b in "${boots[@]}"; do
+  case $b in hvm | hvmcheck | pvh) ;; *) qemu_new=1 ;; esac
+done
+if [ -z "${LAB_QEMU:-}" ] && [ -n "$qemu_new" ]; then
+  qemu_new=$("$here/fetch-qemu.sh" "$build/lab-qemu") || { echo "0 passed, 1 failed"; exit 1; }
+fi
+# boot_qemu BOOT: the QEMU binary the boot runs in.
+boot_qemu() {
+  case ${LAB_QEMU:-}/$1 in
+    host/* | /hvm | /hvmcheck | /pvh) echo qemu-system-x86_64 ;;
+    /*) echo "$qemu_new" ;;
+    *) echo "$LAB_QEMU" ;;
+  esac
+}
+for b in "${boots[@]}"; do echo "lab: QEMU for boot $b: $("$(boot_qemu "$b")" -version | head -1)"; done
 # HVM guests need QEMU and their firmware in dom0 (hvm_boot: a boot that starts them runs for PAIR).
 hvm_boot() { case $2 in hvm) return 0 ;; hvmcheck) [ -z "$default_boots" ] || in_check "$1" hvmcheck ;; *) return 1 ;; esac; }
 hvm=""
@@ -210,7 +223,7 @@ run_boot() {  # PAIR BOOT [TCG THREADING: the boot table's unless given, or LAB_
     esac
   fi
   # shellcheck disable=SC2086
-  timeout "$((limit + 60))" "$qemu" -machine q35 -accel "tcg,thread=$thread" "${extra[@]}" -cpu "${LAB_QEMU_CPU:-max,-smap,-smep,-pku,-la57,-x2apic}${qemu_cpu_extra[$boot]:-}" -smp "${LAB_QEMU_SMP:-${qemu_smp[$boot]}}" -m 2048 \
+  timeout "$((limit + 60))" "$(boot_qemu "$boot")" -machine q35 -accel "tcg,thread=$thread" "${extra[@]}" -cpu "${LAB_QEMU_CPU:-max,-smap,-smep,-pku,-la57,-x2apic}${qemu_cpu_extra[$boot]:-}" -smp "${LAB_QEMU_SMP:-${qemu_smp[$boot]}}" -m 2048 \
     -display none -vga none -nic none -no-reboot -serial "file:$log" \
     -monitor "unix:$sock,server,nowait" \
     -device intel-iommu,intremap=on,caching-mode=on ${qemu_devices[$boot]} \
@@ -452,7 +465,7 @@ cell_stamp() {
   {
     echo "$platform $1 $2 $(cat "$lab/root/.kver" 2>/dev/null) $(ls "$lab"/root/boot/xen-4.*-amd64.gz 2>/dev/null | tail -1)"
     echo "${LAB_QEMU_SMP:-} ${LAB_QEMU_CPU:-} ${LAB_XEN_ARGS:-} ${LAB_DOM0_ARGS:-} ${LAB_BENCH_ICOUNT:-}"
-    "$qemu" -version | head -1
+    "$(boot_qemu "$2")" -version | head -1
     cat "$here"/*.sh "$LAB_PCISPLIT_BIN" ${LAB_EVIL_BIN:+"$LAB_EVIL_BIN"}
     [ "$1" = in-tree ] || cat "$mods"/*.ko
   } | sha256sum | cut -c1-16
