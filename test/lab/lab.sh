@@ -44,8 +44,8 @@ in_check() {
 #   memory_region_dispatch_read on a NULL region (an MMIO read racing the BAR remapping of an unplug/
 #   plug cycle) after 40-90 cycles, for every pair; multi's first unplug (an e1000e with its driver
 #   bound, next to four other devices) ended in the same segfault once (docs/lab.md). The lab runs
-#   QEMU 10 since 2026-12-02 (fetch-qemu.sh); these two rows keep the threading they were measured
-#   with until a run of them on QEMU 10 says otherwise.
+#   QEMU 10 since 2026-12-02 (fetch-qemu.sh), where each passed multi-threaded once; these two rows
+#   keep the threading they were measured with until more runs agree.
 # - multi pins dom0 to pCPU 0 and its guest to pCPU 1 (lab_pin=1, dom0-lib.sh's guest_cfg): Linux's
 #   pcifront spins in hypercalls while it waits for an answer; unpinned, on single-threaded TCG, dom0
 #   went without CPU for 20 s to 3 minutes at a time in one run of two, pinned never (docs/lab.md).
@@ -137,22 +137,30 @@ command -v qemu-system-x86_64 >/dev/null || {
 # host's QEMU 7.2: under QEMU 10's TCG the HVM guest stopped after SeaBIOS's "Booting from ROM" and
 # never reached its kernel. LAB_QEMU=host runs the host's qemu-system-x86_64 for every boot,
 # LAB_QEMU=PATH that binary.
+# svm_boot BOOT: whether the boot has a domain in an SVM container (it keeps the host's QEMU).
+svm_boot() { case $1 in hvm | hvmcheck | pvh) return 0 ;; *) return 1 ;; esac; }
 qemu_new=""
-for b in "${boots[@]}"; do
-  case $b in hvm | hvmcheck | pvh) ;; *) qemu_new=1 ;; esac
-done
-if [ -z "${LAB_QEMU:-}" ] && [ -n "$qemu_new" ]; then
-  qemu_new=$("$here/fetch-qemu.sh" "$build/lab-qemu") || { echo "0 passed, 1 failed"; exit 1; }
+if [ -z "${LAB_QEMU:-}" ]; then
+  for b in "${boots[@]}"; do
+    svm_boot "$b" && continue
+    qemu_new=$("$here/fetch-qemu.sh" "$build/lab-qemu") || { echo "0 passed, 1 failed"; exit 1; }
+    break
+  done
 fi
 # boot_qemu BOOT: the QEMU binary the boot runs in.
 boot_qemu() {
-  case ${LAB_QEMU:-}/$1 in
-    host/* | /hvm | /hvmcheck | /pvh) echo qemu-system-x86_64 ;;
-    /*) echo "$qemu_new" ;;
-    *) echo "$LAB_QEMU" ;;
-  esac
+  if [ "${LAB_QEMU:-}" = host ] || { [ -z "${LAB_QEMU:-}" ] && svm_boot "$1"; }; then
+    echo qemu-system-x86_64
+  else
+    echo "${LAB_QEMU:-$qemu_new}"
+  fi
 }
-for b in "${boots[@]}"; do echo "lab: QEMU for boot $b: $("$(boot_qemu "$b")" -version | head -1)"; done
+# Each boot's QEMU version, printed once here and part of its cells' stamps (cell_stamp).
+declare -A qemu_version=()
+for b in "${boots[@]}"; do
+  qemu_version[$b]=$("$(boot_qemu "$b")" -version | head -1)
+  echo "lab: QEMU for boot $b: ${qemu_version[$b]}"
+done
 # HVM guests need QEMU and their firmware in dom0 (hvm_boot: a boot that starts them runs for PAIR).
 hvm_boot() { case $2 in hvm) return 0 ;; hvmcheck) [ -z "$default_boots" ] || in_check "$1" hvmcheck ;; *) return 1 ;; esac; }
 hvm=""
@@ -205,10 +213,10 @@ fi
 # run_boot PAIR BOOT: one QEMU run; the serial log is the only output. At the boot's time limit the
 # vCPUs' state is saved from QEMU's monitor (PAIR-BOOT.hang: where Xen or dom0 was stuck) before
 # QEMU is stopped; returns 2 then, 0 otherwise.
-run_boot() {  # PAIR BOOT [TCG THREADING: the boot table's unless given, or LAB_TCG_THREAD]
+run_boot() {  # PAIR BOOT; TCG threading: LAB_TCG_THREAD, or the boot table's
   local pair=$1 boot=$2 img=$lab/images/$1
   local log=$lab/logs/$pair-$boot.log sock=$lab/logs/$pair-$boot.monitor
-  local limit=${boot_timeout[$boot]} thread=${3:-${LAB_TCG_THREAD:-${tcg_thread[$boot]}}} extra=() bench_args=""
+  local limit=${boot_timeout[$boot]} thread=${LAB_TCG_THREAD:-${tcg_thread[$boot]}} extra=() bench_args=""
   rm -f "$log" "$sock" "$lab/logs/$pair-$boot.hang"
   [ "$boot" != bench ] || bench_args="lab_bench_runs=${LAB_BENCH_RUNS:-7} lab_bench_reads=${LAB_BENCH_READS:-20} lab_bench_trace=${LAB_BENCH_TRACE:-0}"
   if [ "$boot" = bench ] || [ "$boot" = enum ]; then
@@ -465,7 +473,7 @@ cell_stamp() {
   {
     echo "$platform $1 $2 $(cat "$lab/root/.kver" 2>/dev/null) $(ls "$lab"/root/boot/xen-4.*-amd64.gz 2>/dev/null | tail -1)"
     echo "${LAB_QEMU_SMP:-} ${LAB_QEMU_CPU:-} ${LAB_XEN_ARGS:-} ${LAB_DOM0_ARGS:-} ${LAB_BENCH_ICOUNT:-}"
-    "$(boot_qemu "$2")" -version | head -1
+    echo "${qemu_version[$2]}"
     cat "$here"/*.sh "$LAB_PCISPLIT_BIN" ${LAB_EVIL_BIN:+"$LAB_EVIL_BIN"}
     [ "$1" = in-tree ] || cat "$mods"/*.ko
   } | sha256sum | cut -c1-16
